@@ -1,0 +1,26 @@
+"""archsearch: architecture search for gated recurrent cells on Keras 3.
+
+The genome layer (`Genome`, `zoo`) is pure data and `import archsearch` does not
+import TensorFlow. The Keras compiler, `archsearch.layers`, is imported on first
+use, and in any case as soon as Keras itself is imported, so that `GenomeCell`
+and `GenomeRNN` are registered for `keras.saving.load_model(..., safe_mode=True)`
+after nothing more than `import archsearch`.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from archsearch import _keras_hook, zoo
+from archsearch.genome import Genome, GenomeBuilder, GenomeError, Node
+
+__version__ = "0.1.0"
+__all__ = ["Genome", "GenomeBuilder", "GenomeError", "Node", "layers", "zoo", "__version__"]
+
+_keras_hook.install()
+
+
+def __getattr__(name):
+    if name == "layers":
+        return importlib.import_module("archsearch.layers")
+    raise AttributeError(f"module 'archsearch' has no attribute {name!r}")

@@ -1,0 +1,251 @@
+"""`GenomeCell`: any genome as a Keras RNN cell (the portable, per-step path)."""
+
+from __future__ import annotations
+
+import json
+
+import keras
+import numpy as np
+from keras import ops
+from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
+
+from archsearch.genome import INPUT, Genome, GenomeError, zoo
+from archsearch.genome.layout import CellPlan
+
+__all__ = ["GenomeCell", "as_genome"]
+
+_ACT = {"tanh": ops.tanh, "sigmoid": ops.sigmoid, "relu": ops.relu}
+
+
+def as_genome(genome) -> Genome:
+    """Accepts a `Genome`, its dict or JSON text, or a zoo cell name."""
+    if isinstance(genome, Genome):
+        return genome
+    if isinstance(genome, dict):
+        return Genome.from_dict(genome)
+    if isinstance(genome, str):
+        text = genome.strip()
+        return Genome.from_json(text) if text.startswith("{") else zoo.get(text)
+    raise GenomeError(f"expected a Genome, its JSON or a zoo cell name. Received: {genome!r}")
+
+
+class _NearIdentity(keras.initializers.Initializer):
+    """Wraps an initializer; blocks for the paper's Linear(a, x) become a*I + small noise."""
+
+    def __init__(self, base, blocks, units):
+        self.base, self.blocks, self.units = base, blocks, units
+
+    def __call__(self, shape, dtype=None):
+        value = self.base(shape, dtype=dtype)
+        scale = np.ones(shape, dtype="float32")
+        shift = np.zeros(shape, dtype="float32")
+        for offset, a in self.blocks:
+            scale[:, offset:offset + self.units] = 0.1
+            shift[:, offset:offset + self.units] = a * np.eye(shape[0], self.units)
+        return value * ops.convert_to_tensor(scale, dtype) + ops.convert_to_tensor(shift, dtype)
+
+
+@keras.saving.register_keras_serializable(package="archsearch")
+class GenomeCell(keras.layers.Layer, DropoutRNNCell):
+    """A recurrent cell computed from a genome, for `keras.layers.RNN`.
+
+    Follows the Keras cell contract (`state_size`, `output_size`, `build`,
+    `call(inputs, states, training)`), so it works in `keras.layers.RNN`,
+    `Bidirectional`, stacks of cells, with masking and `return_state`. The
+    genome travels in `get_config` as JSON data, so models reload with
+    `keras.saving.load_model(..., safe_mode=True)` once archsearch is imported.
+    For speed over whole sequences use `GenomeRNN`, which runs the same weights.
+
+    Args:
+        genome: A `Genome`, its JSON text or dict, or a zoo cell name.
+        units: Width of every state slot and of the output.
+        kernel_initializer: Initializer of the projections of `x`.
+        recurrent_initializer: Initializer of the projections of states and of
+            values computed inside the step.
+        peephole_initializer: Initializer of `scale` (peephole) vectors.
+        dropout: Fraction of the input units to drop (same mask at every step).
+        recurrent_dropout: Fraction of the state units to drop before the
+            recurrent projections.
+        seed: Seed of the dropout masks.
+
+    Call arguments:
+        inputs: `(batch, input_dim)` input at one step.
+        states: List of `(batch, units)` tensors, one per state slot.
+        training: Whether dropout is active.
+
+    Example:
+        >>> import keras, numpy as np
+        >>> cell = GenomeCell("gru", units=8)
+        >>> layer = keras.layers.RNN(cell, return_sequences=True)
+        >>> layer(np.zeros((2, 5, 3), "float32")).shape
+        (2, 5, 8)
+    """
+
+    def __init__(self, genome, units, kernel_initializer="glorot_uniform",
+                 recurrent_initializer="orthogonal", peephole_initializer=None,
+                 dropout=0.0, recurrent_dropout=0.0, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(units, int | np.integer) or isinstance(units, bool) or units <= 0:
+            raise ValueError(f"units must be a positive integer. Received: units={units!r}")
+        self.genome = as_genome(genome)
+        self.units = int(units)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
+        self.peephole_initializer = keras.initializers.get(
+            peephole_initializer or keras.initializers.RandomUniform(-0.1, 0.1, seed=seed))
+        self.dropout = min(1.0, max(0.0, float(dropout)))
+        self.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed=seed)
+        self.state_size = [self.units] * len(self.genome.states)
+        self.output_size = self.units
+        self.plan: CellPlan | None = None
+
+    def build(self, input_shape):
+        input_dim = int(input_shape[-1])
+        self.plan = plan = CellPlan(self.genome, input_dim, self.units)
+        self.kernels = {}
+        for source in plan.sources:
+            base = self.kernel_initializer if source.kind == "input" \
+                else self.recurrent_initializer
+            blocks = plan.identity_blocks(source)
+            init = _NearIdentity(base, blocks, self.units) if blocks else base
+            self.kernels[source.name] = self.add_weight(
+                shape=(source.width, len(source.targets) * self.units),
+                initializer=init, name=source.weight_name)
+        bias = plan.bias_init()
+        self.bias = self.add_weight(shape=bias.shape, name="bias",
+                                    initializer=lambda shape, dtype=None: ops.convert_to_tensor(
+                                        bias, dtype=dtype)) if len(bias) else None
+        self.scales = {
+            node_id: self.add_weight(
+                shape=(plan.width[self.genome.node(node_id).inputs[0]],),
+                initializer=self.peephole_initializer, name=f"peephole_{node_id}")
+            for node_id in plan.scales}
+        self.n_x = len(plan.input_source.targets) if plan.input_source else 0
+
+    # -- the math of one step, shared with GenomeRNN ---------------------------
+    def project_input(self, x):
+        """X @ kernel + the biases of x-reading nodes; works on (..., input_dim)."""
+        if not self.n_x:
+            return None
+        return ops.matmul(x, self.kernels[INPUT]) + self.bias[: self.n_x * self.units]
+
+    def step(self, x_projection, x, states, recurrent_mask=None):
+        """Runs one step from the already projected input; returns (output, states)."""
+        plan, genome = self.plan, self.genome
+        env = dict(zip(genome.states, states, strict=True))
+        env[INPUT] = x
+        parts: dict[str, list] = {}
+
+        def project(name, value):
+            source = plan.source(name)
+            if recurrent_mask is not None and source.kind == "state":
+                value = value * recurrent_mask
+            y = ops.matmul(value, self.kernels[name])
+            blocks = ops.split(y, len(source.targets), axis=-1) if len(source.targets) > 1 \
+                else [y]
+            for target, block in zip(source.targets, blocks, strict=True):
+                parts.setdefault(target, []).append(block)
+
+        if x_projection is not None:
+            blocks = ops.split(x_projection, self.n_x, axis=-1) if self.n_x > 1 \
+                else [x_projection]
+            for target, block in zip(plan.input_source.targets, blocks, strict=True):
+                parts[target] = [block]
+        for name in genome.states:
+            if plan.source(name) is not None:
+                project(name, env[name])
+        projected = {INPUT, *genome.states}
+        for node in genome.nodes:
+            op, args = node.op, node.inputs
+            if op in ("linear", "linear_a"):
+                for ref in args:
+                    if ref not in projected:
+                        project(ref, env[ref])
+                        projected.add(ref)
+                total = parts[node.id][0]
+                for extra in parts[node.id][1:]:
+                    total = total + extra
+                if node.id not in plan.reads_x:
+                    total = total + self.bias[plan.bias_slice(node.id)]
+                env[node.id] = total
+            elif op in _ACT:
+                env[node.id] = _ACT[op](env[args[0]])
+            elif op == "identity":
+                env[node.id] = env[args[0]]
+            elif op == "add":
+                env[node.id] = env[args[0]] + env[args[1]]
+            elif op == "sub":
+                env[node.id] = env[args[0]] - env[args[1]]
+            elif op == "mul":
+                env[node.id] = env[args[0]] * env[args[1]]
+            elif op == "one_minus":
+                env[node.id] = 1.0 - env[args[0]]
+            elif op == "scale":
+                env[node.id] = env[args[0]] * self.scales[node.id]
+            else:  # pragma: no cover - the genome validated its ops
+                raise GenomeError(f"node {node.id!r}: op {op!r} has no Keras implementation")
+        new_states = [env[ref] for ref in genome.next_state]
+        return new_states[genome.states.index(genome.output)], new_states
+
+    def call(self, inputs, states, training=False):
+        if not isinstance(states, list | tuple):
+            states = [states]
+        if training and self.dropout > 0:
+            inputs = inputs * self.get_dropout_mask(inputs)
+        rec_mask = None
+        if training and self.recurrent_dropout > 0:
+            rec_mask = self.get_recurrent_dropout_mask(states[0])
+        return self.step(self.project_input(inputs), inputs, list(states), rec_mask)
+
+    def get_initial_state(self, batch_size=None):
+        return [ops.zeros((batch_size, self.units), dtype=self.compute_dtype)
+                for _ in self.genome.states]
+
+    # -- weights by node, for conversions and inspection ----------------------
+    def _block(self, node_id: str, source_name: str):
+        source = self.plan.source(source_name)
+        if source is None or node_id not in source.targets:
+            raise GenomeError(f"node {node_id!r} has no projection of {source_name!r}")
+        k = source.block(node_id) * self.units
+        return self.kernels[source_name], slice(k, k + self.units)
+
+    def set_projection(self, node_id: str, source_name: str, value) -> None:
+        """Sets linear node `node_id`'s matrix applied to `source_name`."""
+        weight, cols = self._block(node_id, source_name)
+        full = ops.convert_to_numpy(weight).copy()
+        full[:, cols] = np.asarray(value)
+        weight.assign(full)
+
+    def get_projection(self, node_id: str, source_name: str):
+        """Returns linear node `node_id`'s matrix applied to `source_name` (numpy)."""
+        weight, cols = self._block(node_id, source_name)
+        return ops.convert_to_numpy(weight)[:, cols]
+
+    def set_bias(self, node_id: str, value) -> None:
+        """Sets linear node `node_id`'s bias vector."""
+        full = ops.convert_to_numpy(self.bias).copy()
+        full[self.plan.bias_slice(node_id)] = np.asarray(value)
+        self.bias.assign(full)
+
+    def get_config(self):
+        config = {
+            "genome": self.genome.to_dict(),
+            "units": self.units,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "recurrent_initializer": keras.initializers.serialize(self.recurrent_initializer),
+            "peephole_initializer": keras.initializers.serialize(self.peephole_initializer),
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+            "seed": self.seed,
+        }
+        return {**super().get_config(), **config}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        genome = config.pop("genome")
+        if isinstance(genome, str):
+            genome = json.loads(genome)
+        return cls(as_genome(genome), **config)

@@ -1,0 +1,151 @@
+"""`GenomeRNN`: the fast recurrent layer for any genome."""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+from keras.src import backend
+from keras.src.layers.input_spec import InputSpec
+
+from archsearch.layers.cell import GenomeCell
+
+__all__ = ["GenomeRNN"]
+
+_CELL_ARGS = ("kernel_initializer", "recurrent_initializer", "peephole_initializer", "dropout",
+              "recurrent_dropout", "seed")
+
+
+@keras.saving.register_keras_serializable(package="archsearch")
+class GenomeRNN(keras.layers.RNN):
+    """A recurrent layer running a genome, with the input projection out of the loop.
+
+    All projections of `x` are fused into one matmul over the whole sequence
+    before the time loop; inside the loop each previous state is projected by
+    one fused matmul per step. Like Keras' `LSTM` (an `RNN` over `LSTMCell` with
+    a fused `inner_loop`), this is a `keras.layers.RNN` over a `GenomeCell`, so
+    masking, `return_state`, `go_backwards`, `stateful`, `unroll` and
+    `Bidirectional` behave as for any Keras RNN, and the weights are the cell's.
+
+    Args:
+        genome: A `Genome`, its JSON text or dict, or a zoo cell name.
+        units: Width of the state slots and the output.
+        kernel_initializer: Initializer of the projections of the input.
+        recurrent_initializer: Initializer of the other projections.
+        peephole_initializer: Initializer of peephole (`scale`) vectors.
+        dropout: Input dropout rate (one mask per sequence).
+        recurrent_dropout: Dropout rate on states before their projections.
+        seed: Seed of the dropout masks.
+        return_sequences: Return the output at every step, not only the last.
+        return_state: Also return the final value of every state slot.
+        go_backwards: Process the sequence backwards.
+        stateful: Carry the final states of a batch into the next batch.
+        unroll: Unroll the time loop (short sequences only).
+        **kwargs: Other `keras.layers.Layer` arguments (`name`, `dtype`, ...).
+
+    Call arguments:
+        sequences: `(batch, timesteps, input_dim)` tensor.
+        initial_state: List of `(batch, units)` tensors, one per state slot.
+        mask: `(batch, timesteps)` boolean mask.
+        training: Whether dropout is active.
+
+    Example:
+        >>> import numpy as np
+        >>> layer = GenomeRNN("lstm_b", units=16, return_sequences=True)
+        >>> layer(np.zeros((4, 10, 8), "float32")).shape
+        (4, 10, 16)
+    """
+
+    def __init__(self, genome, units, kernel_initializer="glorot_uniform",
+                 recurrent_initializer="orthogonal", peephole_initializer=None, dropout=0.0,
+                 recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False,
+                 go_backwards=False, stateful=False, unroll=False, **kwargs):
+        cell = GenomeCell(genome, units, kernel_initializer=kernel_initializer,
+                          recurrent_initializer=recurrent_initializer,
+                          peephole_initializer=peephole_initializer, dropout=dropout,
+                          recurrent_dropout=recurrent_dropout, seed=seed,
+                          dtype=kwargs.get("dtype"), trainable=kwargs.get("trainable", True),
+                          name="genome_cell")
+        super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
+                         go_backwards=go_backwards, stateful=stateful, unroll=unroll, **kwargs)
+        self.input_spec = InputSpec(ndim=3)
+
+    @property
+    def genome(self):
+        """The layer's `Genome`."""
+        return self.cell.genome
+
+    @property
+    def units(self):
+        """Width of the output and of every state slot."""
+        return self.cell.units
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        cell = self.cell
+        if isinstance(mask, list | tuple):
+            mask = mask[0]
+        if training and cell.dropout > 0:
+            sequences = sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0, :]), 1)
+        rec_mask = None
+        if training and cell.recurrent_dropout > 0:
+            rec_mask = cell.get_recurrent_dropout_mask(initial_state[0])
+        projected = cell.project_input(sequences)
+        width = cell.n_x * cell.units
+        if projected is None:
+            loop_inputs = sequences
+        elif cell.plan.x_raw:
+            loop_inputs = ops.concatenate([projected, sequences], axis=-1)
+        else:
+            loop_inputs = projected
+
+        def step(inputs, states):
+            if projected is None:
+                xp, x = None, inputs
+            elif cell.plan.x_raw:
+                xp, x = inputs[:, :width], inputs[:, width:]
+            else:
+                xp, x = inputs, None
+            return cell.step(xp, x, list(states), rec_mask)
+
+        return backend.rnn(step, loop_inputs, list(initial_state), go_backwards=self.go_backwards,
+                           mask=mask, unroll=self.unroll, input_length=sequences.shape[1],
+                           zero_output_for_mask=self.zero_output_for_mask,
+                           return_all_outputs=self.return_sequences)
+
+    def get_config(self):
+        cell_config = self.cell.get_config()
+        config = {"genome": cell_config["genome"], "units": self.units,
+                  **{k: cell_config[k] for k in _CELL_ARGS}}
+        base = super().get_config()
+        del base["cell"]
+        return {**base, **config}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    @classmethod
+    def from_keras(cls, layer) -> GenomeRNN:
+        """Converts a built `keras.layers.LSTM` or `GRU` into the same function.
+
+        The returned layer has the zoo genome of the Keras layer (`lstm_b` or
+        `lstm` by `unit_forget_bias`, `gru` or `gru_reset_after`), the same
+        weights, and the same sequence options; its outputs match to float32
+        rounding.
+
+        Args:
+            layer: A built `keras.layers.LSTM` or `keras.layers.GRU`.
+
+        Returns:
+            A built `GenomeRNN`.
+
+        Example:
+            >>> import keras, numpy as np
+            >>> lstm = keras.layers.LSTM(8, return_sequences=True)
+            >>> x = np.random.rand(2, 5, 3).astype("float32")
+            >>> same = GenomeRNN.from_keras(lstm) if lstm(x) is not None else None
+            >>> bool(np.allclose(same(x), lstm(x), atol=1e-5))
+            True
+        """
+        from archsearch.layers.convert import from_keras
+
+        return from_keras(cls, layer)

@@ -1,0 +1,24 @@
+"""Shared pytest configuration.
+
+Environment variables are set at import time, before any test module can
+import TensorFlow. Pure-data tests (genome, mutation, reports) never import
+TensorFlow; the fixture below only touches Keras when a test already did.
+"""
+
+import os
+import sys
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ["KERAS_BACKEND"] = "tensorflow"
+
+
+@pytest.fixture(autouse=True)
+def _clear_keras_session():
+    """Reset Keras' global state after each test, if Keras is loaded."""
+    yield
+    if "keras" in sys.modules:
+        import keras
+
+        keras.utils.clear_session()
