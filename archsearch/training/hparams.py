@@ -1,0 +1,95 @@
+"""The paper's hyperparameter distribution, as KerasTuner `HyperParameters`."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["PAPER_SPACE", "DEFAULTS", "paper_hyperparameters", "sample", "resolve",
+           "units_for_budget"]
+
+# Jozefowicz et al. 2015, "Hyperparameter distribution" (see shared/reference).
+PAPER_SPACE: dict[str, list] = {
+    "init_scale": [0.3, 0.7, 1.0, 1.4, 2.0, 2.8],
+    "learning_rate": [0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0],
+    "clip_norm": [1.0, 2.5, 5.0, 10.0, 20.0],
+    "num_layers": [1, 2, 3, 4],
+    "param_budget": [250_000, 1_000_000],
+}
+
+# Values a trial uses for anything the sampled hyperparameters leave out.
+DEFAULTS: dict[str, Any] = {
+    "init_scale": 1.0,
+    "learning_rate": 1.0,
+    "clip_norm": 5.0,
+    "num_layers": 1,
+    "param_budget": 250_000,
+    "units": None,          # set directly to bypass the parameter budget
+    "forget_bias": None,    # None: the genome's own initialiser (lstm 0, lstm_b 1)
+    "dropout": 0.0,
+    "optimizer": "sgd",     # the paper's; "adam" is an option
+}
+
+
+def paper_hyperparameters(space: Mapping[str, list] | None = None):
+    """Returns the search distribution as `keras_tuner.HyperParameters`.
+
+    Args:
+        space: name -> list of values; defaults to `PAPER_SPACE`.
+
+    Example:
+        >>> hp = paper_hyperparameters()
+        >>> hp.get("learning_rate")
+        0.1
+    """
+    import keras_tuner
+
+    hp = keras_tuner.HyperParameters()
+    for name, values in (space or PAPER_SPACE).items():
+        hp.Choice(name, list(values), ordered=all(isinstance(v, int | float) for v in values))
+    return hp
+
+
+def sample(space: Mapping[str, list] | None = None, seed: int = 0) -> dict[str, Any]:
+    """Draws one setting uniformly from `space` (deterministic by `seed`)."""
+    rng = random.Random(seed)
+    return {name: rng.choice(list(values)) for name, values in (space or PAPER_SPACE).items()}
+
+
+def resolve(hparams: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Fills defaults and checks names; raises ValueError naming an unknown key."""
+    hparams = dict(hparams or {})
+    unknown = sorted(set(hparams) - set(DEFAULTS))
+    if unknown:
+        raise ValueError(f"unknown hyperparameter {unknown[0]!r}; known: {sorted(DEFAULTS)}")
+    resolved = {**DEFAULTS, **hparams}
+    if resolved["optimizer"] not in ("sgd", "adam"):
+        raise ValueError(f"optimizer must be 'sgd' or 'adam'. Received: "
+                         f"{resolved['optimizer']!r}")
+    return resolved
+
+
+def units_for_budget(genome, budget: int, num_layers: int = 1, input_dim: int | None = None,
+                     minimum: int = 4, maximum: int = 4096) -> int:
+    """Largest hidden size whose stacked recurrent layers fit in `budget` parameters.
+
+    The first layer reads `input_dim` (default: the embedding, sized = units,
+    as in the paper so that cells using raw `x` elementwise fit); deeper layers
+    read `units`.
+    """
+    def count(units: int) -> int:
+        first = genome.parameter_count(input_dim or units, units) if not (
+            genome.needs_square_input and input_dim not in (None, units)) else 0
+        return first + (num_layers - 1) * genome.parameter_count(units, units)
+
+    lo, hi = minimum, maximum
+    if count(lo) > budget:
+        return lo
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if count(mid) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo

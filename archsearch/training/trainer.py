@@ -1,0 +1,289 @@
+"""`run_trial`: train one (cell, hyperparameters, task) and report what happened.
+
+No exception escapes a trial: divergence, NaN and errors come back as a
+`TrialResult` with `status="failed"` and a reason, so a search never crashes
+because one cell was bad.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import math
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from archsearch.training.budget import Budget
+from archsearch.training.evaluate import evaluate
+from archsearch.training.hparams import resolve, units_for_budget
+
+__all__ = ["TrialResult", "run_trial", "build_model", "with_forget_bias"]
+
+COMPLETED, FAILED = "completed", "failed"
+
+
+@dataclasses.dataclass
+class TrialResult:
+    """What one trial produced.
+
+    Attributes:
+        status: `"completed"` or `"failed"`.
+        failure: why it failed (`None` when completed).
+        task: task name.
+        score: the validation value of `score_metric` at the best evaluation.
+        score_metric: metric the search ranks by; `score_mode` `"max"`/`"min"`.
+        metrics: `{"valid": {...}, "test": {...}}` at the best validation point.
+        curve: one dict per evaluation: step, seconds, train_loss, valid metrics.
+        params: trainable parameters of the whole model; `units` the hidden size.
+        steps: training steps run.
+        hparams: the resolved hyperparameters.
+        timings: seconds spent in data, build, train, eval, and total.
+    """
+
+    status: str
+    task: str
+    failure: str | None = None
+    score: float | None = None
+    score_metric: str = "accuracy"
+    score_mode: str = "max"
+    metrics: dict = dataclasses.field(default_factory=dict)
+    curve: list = dataclasses.field(default_factory=list)
+    params: int | None = None
+    units: int | None = None
+    steps: int = 0
+    hparams: dict = dataclasses.field(default_factory=dict)
+    seed: int = 0
+    timings: dict = dataclasses.field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (non-finite floats become `None`)."""
+        return _clean(dataclasses.asdict(self))
+
+
+def _clean(value):
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def with_forget_bias(genome, value: float | None):
+    """Returns `genome` with its forget-gate bias init set (the zoo's `f_pre` node)."""
+    if value is None or not any(n.id == "f_pre" for n in genome.nodes):
+        return genome
+    from archsearch.genome import Genome, Node
+
+    nodes = [Node(n.id, n.op, n.inputs, {**n.params, "bias": float(value)})
+             if n.id == "f_pre" else n for n in genome.nodes]
+    return Genome(nodes, dict(zip(genome.states, genome.next_state, strict=True)),
+                  genome.states, genome.output, genome.name, genome.description)
+
+
+def _configure_devices(mixed_precision: bool) -> str:
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    for gpu in gpus:
+        try:  # several trials share one GPU
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:
+            pass  # already initialised in this process
+    if mixed_precision and gpus:
+        import keras
+        keras.mixed_precision.set_dtype_policy("mixed_float16")
+    return "gpu" if gpus else "cpu"
+
+
+def build_model(genome, hp: Mapping[str, Any], data, seed: int = 0):
+    """Embedding (or a dense projection) -> stacked GenomeRNN -> output layer."""
+    import keras
+
+    from archsearch.layers import GenomeRNN
+
+    units = hp["units"] or units_for_budget(genome, hp["param_budget"], hp["num_layers"])
+    scale = float(hp["init_scale"])
+    # The paper's U[-s/sqrt(n), s/sqrt(n)]: VarianceScaling's limit is sqrt(3*scale/n).
+
+    def init(k):
+        return keras.initializers.VarianceScaling(scale * scale / 3.0, "fan_in", "uniform",
+                                                  seed=seed * 1000 + k)
+
+    batch = data.batch_size if data.stateful else None
+    if data.input_kind == "multi_hot":
+        inputs = keras.Input(batch_shape=(batch, None, data.vocab_size), dtype="float32")
+        x = keras.layers.Dense(units, kernel_initializer=init(0))(inputs)
+    else:
+        inputs = keras.Input(batch_shape=(batch, None), dtype="int32")
+        x = keras.layers.Embedding(data.vocab_size, units, embeddings_initializer=init(0),
+                                   mask_zero=data.output == "last")(inputs)
+    for layer in range(hp["num_layers"]):
+        last = layer == hp["num_layers"] - 1
+        x = GenomeRNN(genome, units, return_sequences=not (last and data.output == "last"),
+                      stateful=data.stateful, kernel_initializer=init(2 * layer + 1),
+                      recurrent_initializer=init(2 * layer + 2), seed=seed)(x)
+        if hp["dropout"]:
+            x = keras.layers.Dropout(hp["dropout"], seed=seed)(x)
+    outputs = keras.layers.Dense(data.num_outputs, kernel_initializer=init(99))(x)
+    model = keras.Model(inputs, outputs)
+    optimizer = (keras.optimizers.SGD if hp["optimizer"] == "sgd" else keras.optimizers.Adam)(
+        learning_rate=hp["learning_rate"], global_clipnorm=hp["clip_norm"])
+    loss = (keras.losses.BinaryCrossentropy(from_logits=True) if data.loss ==
+            "binary_crossentropy" else keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(optimizer=optimizer, loss=loss, jit_compile=False)
+    return model, units
+
+
+def _reset_states(model) -> None:
+    for layer in model.layers:
+        if getattr(layer, "stateful", False):
+            layer.reset_state()
+
+
+def run_trial(genome, hparams: Mapping[str, Any] | None = None, task="arithmetic",
+              budget: Budget | Mapping | None = None, seed: int = 0,
+              task_options: Mapping[str, Any] | None = None, data=None,
+              mixed_precision: bool = False) -> TrialResult:
+    """Trains `genome` on `task` within `budget` and returns a `TrialResult`.
+
+    Args:
+        genome: A `Genome`, its JSON or a zoo name.
+        hparams: Hyperparameter values (see `archsearch.training.DEFAULTS`).
+        task: A task name or `archsearch.tasks.Task`.
+        budget: A `Budget` (or its dict): steps and/or seconds, eval interval.
+        seed: Seeds weights, dropout, data generation and shuffling.
+        task_options: Passed to `Task.load` (fraction, seq_len, batch_size, ...).
+        data: Already loaded `TaskData` to reuse (skips loading).
+        mixed_precision: Use mixed float16 on GPUs.
+
+    Returns:
+        A `TrialResult`; never raises for a bad cell or diverging training.
+
+    Example:
+        >>> r = run_trial("gru", {"units": 16, "learning_rate": 1.0}, "memorization",
+        ...               Budget(steps=20, eval_every=10), task_options={"num_examples": 64})
+        >>> r.status, r.steps
+        ('completed', 20)
+    """
+    budget = Budget.coerce(budget)
+    start = time.perf_counter()
+    timings = {"data": 0.0, "build": 0.0, "train": 0.0, "eval": 0.0}
+    task_name = task if isinstance(task, str) else getattr(task, "name", str(task))
+    result = TrialResult(status=FAILED, task=task_name, seed=seed)
+    model = None
+    try:
+        import keras
+
+        from archsearch import tasks
+        from archsearch.layers import as_genome
+
+        hp = resolve(hparams)
+        result.hparams = dict(hp)
+        genome = with_forget_bias(as_genome(genome), hp["forget_bias"])
+        _configure_devices(mixed_precision)
+        keras.utils.set_random_seed(seed)
+        t = time.perf_counter()
+        if data is None:
+            task_obj = tasks.get(task) if isinstance(task, str) else task
+            data = task_obj.load(seed=seed, **dict(task_options or {}))
+        timings["data"] = time.perf_counter() - t
+        result.score_metric, result.score_mode = data.score_metric, data.score_mode
+        t = time.perf_counter()
+        model, result.units = build_model(genome, hp, data, seed)
+        result.params = int(model.count_params())
+        timings["build"] = time.perf_counter() - t
+        _train(model, data, budget, result, timings)
+    except KeyboardInterrupt:
+        raise
+    except Exception as err:  # a trial never crashes the search
+        result.status = FAILED
+        message = str(err).strip().splitlines()
+        result.failure = f"{type(err).__name__}: {message[0] if message else ''}"[:500]
+    finally:
+        del model
+        try:
+            import keras
+            keras.utils.clear_session(free_memory=True)
+        except Exception:  # pragma: no cover
+            pass
+        gc.collect()
+    timings["total"] = time.perf_counter() - start
+    result.timings = {k: round(v, 4) for k, v in timings.items()}
+    return result
+
+
+class _Diverged(Exception):
+    pass
+
+
+def _train(model, data, budget: Budget, result: TrialResult, timings: dict) -> None:
+    better = (lambda a, b: a > b) if data.score_mode == "max" else (lambda a, b: a < b)
+    best_score, best_weights, since_best, decays = None, None, 0, 0
+    lr = float(model.optimizer.learning_rate.numpy())
+    t_train = time.perf_counter()
+    losses: list[float] = []
+    step, first_loss = 0, None
+    while not budget.exhausted(step, time.perf_counter() - t_train - timings["eval"]):
+        _reset_states(model)
+        for x, y, w in data.train:
+            loss = float(model.train_on_batch(x, y, sample_weight=w))
+            step += 1
+            first_loss = loss if first_loss is None else first_loss
+            if not math.isfinite(loss):
+                raise _Diverged(f"training loss became {loss} at step {step}")
+            if loss > budget.divergence_factor * max(first_loss, 1.0):
+                raise _Diverged(f"training loss diverged to {loss:.3g} at step {step} "
+                                f"(started at {first_loss:.3g})")
+            losses.append(loss)
+            elapsed = time.perf_counter() - t_train - timings["eval"]
+            done = budget.exhausted(step, elapsed)
+            if step % budget.eval_every == 0 or done:
+                t = time.perf_counter()
+                _reset_states(model)
+                valid = evaluate(model, data, "valid", max_batches=budget.eval_batches)
+                _reset_states(model)
+                timings["eval"] += time.perf_counter() - t
+                score = valid.get(data.score_metric)
+                result.curve.append({"step": step, "seconds": round(elapsed, 3),
+                                     "train_loss": float(np.mean(losses[-budget.eval_every:])),
+                                     "learning_rate": lr,
+                                     **{f"valid_{k}": v for k, v in valid.items()}})
+                if score is not None and math.isfinite(score) and (
+                        best_score is None or better(score, best_score)):
+                    best_score, best_weights, since_best = score, model.get_weights(), 0
+                else:
+                    since_best += 1
+                # The paper's schedule: after `patience` evaluations without
+                # improvement, halve the learning rate at every evaluation, and
+                # stop after `decays` halvings.
+                if since_best >= budget.patience:
+                    if decays >= budget.decays:
+                        break
+                    lr /= 2.0
+                    decays += 1
+                    model.optimizer.learning_rate.assign(lr)
+            if done:
+                break
+        else:
+            continue
+        break
+    timings["train"] = time.perf_counter() - t_train - timings["eval"]
+    result.steps = step
+    if best_weights is None:
+        raise _Diverged("no finite validation score was reached")
+    model.set_weights(best_weights)
+    t = time.perf_counter()
+    result.metrics = {}
+    for split in ("valid", "test"):
+        _reset_states(model)
+        result.metrics[split] = evaluate(model, data, split, max_batches=None)
+    timings["eval"] += time.perf_counter() - t
+    result.score = result.metrics["valid"].get(data.score_metric)
+    result.status = COMPLETED
