@@ -7,6 +7,7 @@ because one cell was bad.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import math
@@ -91,11 +92,9 @@ def _configure_devices(mixed_precision: bool) -> str:
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
-    for gpu in gpus:
-        try:  # several trials share one GPU
+    for gpu in gpus:  # several trials share one GPU
+        with contextlib.suppress(RuntimeError):  # already initialised in this process
             tf.config.experimental.set_memory_growth(gpu, True)
-        except RuntimeError:
-            pass  # already initialised in this process
     if mixed_precision and gpus:
         import keras
         keras.mixed_precision.set_dtype_policy("mixed_float16")
