@@ -13,9 +13,11 @@ import importlib
 
 from archsearch import _keras_hook, zoo
 from archsearch.genome import Genome, GenomeBuilder, GenomeError, Node
+from archsearch.genome.mutate import mutate
 
 __version__ = "0.1.0"
-__all__ = ["Genome", "GenomeBuilder", "GenomeError", "Node", "layers", "zoo", "__version__"]
+__all__ = ["Genome", "GenomeBuilder", "GenomeError", "Node", "layers", "load_search_space",
+           "mutate", "zoo", "__version__"]
 
 _keras_hook.install()
 
@@ -23,4 +25,6 @@ _keras_hook.install()
 def __getattr__(name):
     if name == "layers":
         return importlib.import_module("archsearch.layers")
+    if name == "load_search_space":  # pydantic is imported on first use
+        return importlib.import_module("archsearch.space").load_search_space
     raise AttributeError(f"module 'archsearch' has no attribute {name!r}")

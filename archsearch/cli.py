@@ -79,6 +79,88 @@ def _cells_show(args) -> int:
     return 0
 
 
+def _cells_mutate(args) -> int:
+    from archsearch.genome.mutate import Mutator
+
+    parent = load_cell(args.cell)
+    mutator = _load_space(args.space).mutator() if args.space is not None else Mutator()
+    label = parent.name or args.cell
+    print(f"# parent: {label}  fingerprint {parent.fingerprint()}  ({len(parent.nodes)} nodes)")
+    for k in range(args.n):
+        seed = args.seed + k
+        try:
+            result = mutator.run(parent, seed)
+        except GenomeError as err:
+            raise CliError(f"{args.cell}: {err}") from None
+        child = result.child
+        print()
+        print(f"## child {k + 1} of {args.n}: seed {seed}, p={result.p:.3f}, "
+              f"{result.attempts} attempt{'s' if result.attempts > 1 else ''}, "
+              f"{len(child.nodes)} nodes")
+        for name, what in result.fired:
+            print(f"   {name}: {what}")
+        print(child.equations())
+        print(f"fingerprint: {child.fingerprint()}")
+        if child.needs_square_input:
+            print(f"note:        {child.square_input_reasons[0]}; input width must equal units")
+        if args.json:
+            print(child.to_json(), end="")
+    return 0
+
+
+def _load_space(path: str):
+    from archsearch.space import SearchSpaceError, load_search_space
+
+    try:
+        return load_search_space(path)
+    except SearchSpaceError as err:
+        raise CliError(str(err)) from None
+
+
+def _spaces_check(args) -> int:
+    space = _load_space(args.space)
+    print(space.summary())
+    print(f"ok: {args.space} is a valid search space")
+    return 0
+
+
+def _tasks_list(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from archsearch import tasks
+
+    table = Table(title="Tasks")
+    for column in ("name", "kind", "source", "size", "metric"):
+        table.add_column(column)
+    for row in tasks.describe():
+        table.add_row(*(str(row[c]) for c in ("name", "kind", "source", "size", "metric")))
+    Console(width=args.width).print(table)
+    return 0
+
+
+def _search(args) -> int:
+    space = _load_space(args.space)
+    from archsearch.search import RunDirError
+    from archsearch.search.executor import run_search
+
+    print(space.summary(), file=sys.stderr)
+    try:
+        summary = run_search(space, args.run_dir, address=args.address,
+                             max_trials=args.max_trials, workers=args.workers, seed=args.seed,
+                             progress=not args.no_progress)
+    except RunDirError as err:
+        raise CliError(str(err)) from None
+    state = "finished" if summary.finished else "stopped (rerun the same command to resume)"
+    print(f"search {state}: {summary.trials} trials recorded ({summary.failed} failed) in "
+          f"{summary.run_dir}; this call ran {summary.seconds:.0f} s"
+          f"{' (resumed)' if summary.resumed else ''}")
+    for k, cell in enumerate(summary.best, 1):
+        print(f"  {k}. {cell['cell']:<20} score {cell['score']:.3f} (min ratio to baseline)")
+    print(f"next: archsearch report {summary.run_dir} --out reports/{space.name or 'run'}")
+    return 0 if summary.finished else 130
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Returns the argument parser of the `archsearch` command."""
     parser = argparse.ArgumentParser(
@@ -104,6 +186,55 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--units", type=_positive, default=128)
     show.add_argument("--input-width", type=_positive, default=128)
     show.set_defaults(handler=_cells_show)
+    mutate = cell_commands.add_parser(
+        "mutate", help="mutate a cell: equations, fingerprint and operators of each child",
+        description="Mutates a cell with the paper's transformations, deterministically by "
+                    "seed (child k uses seed S+k).")
+    mutate.add_argument("cell", metavar="NAME_OR_JSON", help="zoo cell name or genome JSON file")
+    mutate.add_argument("--seed", type=_non_negative, required=True, metavar="S",
+                        help="seed of the first child")
+    mutate.add_argument("-n", type=_positive, default=1, metavar="N",
+                        help="number of children (default: 1)")
+    mutate.add_argument("--space", metavar="SPACE.yaml", default=None,
+                        help="use this search space's mutation settings (default: the paper's)")
+    mutate.add_argument("--json", action="store_true", help="also print each child's JSON")
+    mutate.set_defaults(handler=_cells_mutate)
+
+    spaces = commands.add_parser("spaces", help="check search-space files",
+                                 description="Validate search-space YAML files.")
+    space_commands = spaces.add_subparsers(dest="spaces_command", required=True,
+                                           metavar="SUBCOMMAND")
+    check = space_commands.add_parser("check", help="validate a space and print a summary")
+    check.add_argument("space", metavar="SPACE.yaml", help="search-space YAML file")
+    check.set_defaults(handler=_spaces_check)
+    search = commands.add_parser(
+        "search", help="run (or resume) a search on Ray",
+        description="Runs the search described by SPACE.yaml on a local Ray (default) or a "
+                    "Ray cluster, recording every trial in --run-dir. Rerun the same command "
+                    "to resume after a crash or Ctrl-C: finished trials are kept, not rerun.")
+    search.add_argument("space", metavar="SPACE.yaml", help="search-space YAML file")
+    search.add_argument("--run-dir", required=True, metavar="DIR",
+                        help="run directory: local path or storage URI (shared storage on a "
+                             "multi-node cluster)")
+    search.add_argument("--address", default=None, metavar="ADDR",
+                        help="Ray cluster address (default: RAY_ADDRESS, else a local Ray)")
+    search.add_argument("--max-trials", type=_positive, default=None, metavar="N",
+                        help="override the space's max_trials")
+    search.add_argument("--workers", type=_positive, default=None, metavar="N",
+                        help="trials at once (default: as many as Ray's CPUs/GPUs allow)")
+    search.add_argument("--seed", type=_non_negative, default=None, metavar="S",
+                        help="override the space's seed")
+    search.add_argument("--no-progress", action="store_true", help="no live progress view")
+    search.set_defaults(handler=_search)
+
+    task_parser = commands.add_parser("tasks", help="list the tasks",
+                                      description="Tasks cells are trained on.")
+    task_commands = task_parser.add_subparsers(dest="tasks_command", required=True,
+                                               metavar="SUBCOMMAND")
+    task_list = task_commands.add_parser("list", help="name, kind, data source, size, metric")
+    task_list.add_argument("--width", type=_positive, default=None,
+                           help="terminal width for the table")
+    task_list.set_defaults(handler=_tasks_list)
     return parser
 
 
@@ -114,6 +245,16 @@ def _positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
     return value
 
 

@@ -26,13 +26,20 @@ def _fmt(value: float) -> str:
 
 
 def equations(genome: Genome) -> str:
-    """Returns one line per named value of `genome`.
+    """Returns one line per named value of `genome` (see the module docstring).
 
     Example:
         >>> from archsearch.genome import zoo
         >>> print(zoo.get("tanh_rnn").equations())
         h' = tanh(W_h·x + U_h·h + b_h)
     """
+    try:
+        return _render(genome, inline=True)
+    except RecursionError:  # thousands of nested inline values: one line per node
+        return _render(genome, inline=False)
+
+
+def _render(genome: Genome, inline: bool) -> str:
     consumers = genome.consumers()
     next_slots: dict[str, list[str]] = {}
     for slot, ref in zip(genome.states, genome.next_state, strict=True):
@@ -40,7 +47,7 @@ def equations(genome: Genome) -> str:
     nodes = {n.id: n for n in genome.nodes}
     named: set[str] = set()
     for node in genome.nodes:
-        if node.id in next_slots or len(consumers[node.id]) != 1:
+        if not inline or node.id in next_slots or len(consumers[node.id]) != 1:
             named.add(node.id)
         elif node.op in ACTIVATIONS:
             arg = node.inputs[0]

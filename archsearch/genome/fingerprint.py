@@ -116,7 +116,21 @@ def canonical_form(genome: Genome) -> str:
             best = form if best is None else min(best, form)
         return best
 
-    return search(_ranks(labels))
+    # Start from bottom-up and top-down Merkle hashes (both isomorphism
+    # invariants), so refinement converges in a few passes even on long chains.
+    order = list(labels)  # inputs, then nodes in topological order
+    down: dict[str, str] = {}
+    for v in order:
+        args = [(r, down[u]) for r, u in in_edges[v]]
+        down[v] = _digest(labels[v], sorted(args) if any(r == "*" for r, _ in args) else args)
+    up: dict[str, str] = {}
+    for v in reversed(order):
+        up[v] = _digest(labels[v], sorted((r, up[w]) for r, w in out_edges[v]))
+    return search(_ranks({v: (labels[v], down[v], up[v]) for v in order}))
+
+
+def _digest(label: str, parts) -> str:
+    return hashlib.sha1(repr((label, parts)).encode()).hexdigest()
 
 
 def fingerprint(genome: Genome) -> str:

@@ -141,4 +141,6 @@ def genome_from_json(text) -> Genome:
                           f"{err.colno}: {err.msg}") from None
     except RecursionError:
         raise GenomeError("genome JSON is nested too deeply") from None
+    except ValueError as err:  # e.g. an integer literal over Python's 4300-digit limit
+        raise GenomeError(f"genome JSON is malformed: {err}") from None
     return genome_from_dict(data)

@@ -26,6 +26,14 @@ def _check_ident(value, what: str) -> str:
     return value
 
 
+def _short_repr(value) -> str:
+    try:
+        shown = repr(value)
+    except ValueError:  # an int too long for str(), e.g. 10**5000
+        shown = f"<{type(value).__name__}>"
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
 @dataclass(frozen=True)
 class Node:
     """One operation of a cell.
@@ -78,11 +86,15 @@ class Node:
                     f"{where}: op {self.op!r} has no parameter {key!r}"
                     f" (accepted: {list(spec.params) or 'none'})"
                 )
-            if isinstance(value, bool) or not isinstance(value, int | float) or not \
-                    math.isfinite(value):
+            try:  # float() of a huge int raises OverflowError
+                number = None if isinstance(value, bool) else float(value)
+            except (TypeError, ValueError, OverflowError):
+                number = None
+            if not isinstance(value, int | float) or number is None or \
+                    not math.isfinite(number):
                 raise GenomeError(f"{where}: parameter {key!r} must be a finite number. "
-                                  f"Received: {value!r}")
-            params[key] = float(value)
+                                  f"Received: {_short_repr(value)}")
+            params[key] = number
         for key in spec.required:
             if key not in params:
                 raise GenomeError(f"{where}: op {self.op!r} needs parameter {key!r}")

@@ -62,7 +62,9 @@ def _lstm(forget=True, input_gate=True, output_gate=True, forget_bias=0.0, peeph
         f = b.one_minus(i, name="f")
     elif forget:
         f = _gate(b, "f", rec, bias=forget_bias, peephole=peep)
-    g = _gate(b, "g", rec, act="tanh") if input_act else b.linear(*rec, name="g")
+    # Greff et al.'s FGR adds recurrence between the gates only (nine matrices):
+    # the block input g reads x and h, as in the vanilla LSTM.
+    g = _gate(b, "g", ("x", "h"), act="tanh") if input_act else b.linear("x", "h", name="g")
     kept = b.mul(f, "c", name="kept") if f is not None else "c"
     write = b.mul(i, g, name="write") if i is not None else g
     c_new = b.add(kept, write, name="c_new")

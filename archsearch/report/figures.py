@@ -1,0 +1,400 @@
+"""Figures: thin seaborn/matplotlib renderers over a `Report`.
+
+Each plot function returns a matplotlib `Figure`, or a one-line string saying
+why there is nothing to draw. Figures are built on `matplotlib.figure.Figure`
+(the Agg canvas), never through pyplot, so rendering a report changes no global
+backend or style of the calling program.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from archsearch.report.analysis import ALL_CELLS
+from archsearch.report.records import Report
+
+__all__ = ["FigureSpec", "FIGURES", "render_figures", "ABLATION_CELLS"]
+
+ABLATION_CELLS = ("lstm", "lstm_f", "lstm_i", "lstm_o", "lstm_b", "gru")
+DPI = 110
+MAX_TASK_PANELS = 4
+MAX_FAMILIES = 6
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """One figure of the report.
+
+    Args:
+        key: Section key (`ablation`, `progress`, ...).
+        file: File name under `figures/`.
+        title: Section title.
+        caption: What the figure shows, in one or two sentences.
+        plot: `plot(report) -> Figure | str` (str: why there is no figure).
+    """
+
+    key: str
+    file: str
+    title: str
+    caption: str
+    plot: Callable
+
+
+@dataclass(frozen=True)
+class RenderedFigure:
+    """A figure written to disk, or the reason it was not drawn."""
+
+    spec: FigureSpec
+    path: str | None
+    empty: str | None
+
+
+def _figure(width: float, height: float, nrows: int = 1, ncols: int = 1, **kw):
+    import seaborn as sns
+    from matplotlib.figure import Figure
+
+    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.9):
+        fig = Figure(figsize=(width, height), layout="constrained")
+        axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
+    return fig, axes
+
+
+def _tasks(report: Report) -> list:
+    return list(report.tasks[:MAX_TASK_PANELS])
+
+
+def _task_trials(report: Report, task: str) -> pd.DataFrame:
+    df = report.trials
+    return df[(df.task == task) & df.ok & (df.stage == "task")]
+
+
+def _metric_label(summary) -> str:
+    arrow = "higher is better" if summary.mode == "max" else "lower is better"
+    return f"{summary.metric} ({arrow})"
+
+
+def plot_ratios(report: Report):
+    """Heatmap of each top cell's best relative to the baseline, per task, and its score."""
+    import seaborn as sns
+
+    rows = [c for c in report.cells if c.score is not None][:25]
+    if not rows:
+        return f"no ratios: the baseline {report.baseline!r} has no completed trials"
+    tasks = [t.task for t in report.tasks]
+    data = pd.DataFrame([[c.tasks[t].ratio if t in c.tasks else np.nan for t in tasks]
+                         + [c.score] for c in rows],
+                        index=[c.label for c in rows], columns=tasks + ["score (min)"],
+                        dtype=float)
+    from matplotlib.colors import TwoSlopeNorm
+
+    fig, axes = _figure(2.0 + 1.3 * len(data.columns), 1.2 + 0.32 * len(rows))
+    low, high = float(np.nanmin(data.to_numpy())), float(np.nanmax(data.to_numpy()))
+    norm = TwoSlopeNorm(vcenter=1.0, vmin=min(low, 0.95), vmax=max(high, 1.05))
+    sns.heatmap(data, ax=axes[0, 0], annot=True, fmt=".3f", cmap="RdBu", norm=norm,
+                cbar_kws={"label": f"ratio to {report.baseline}"}, linewidths=0.5)
+    axes[0, 0].set_ylabel("")
+    axes[0, 0].set_title(f"best valid score / {report.baseline}'s best (> 1: better)")
+    return fig
+
+
+def plot_ablation(report: Report):
+    """Best and all trial scores of the LSTM ablations next to LSTM-b and the GRU."""
+    import seaborn as sns
+
+    by_name = {}
+    for c in report.cells:
+        for key in (c.zoo_name, c.name):
+            if key in ABLATION_CELLS and key not in by_name:
+                by_name[key] = c
+    present = [n for n in ABLATION_CELLS if n in by_name]
+    if len(present) < 2:
+        return ("no ablation data: needs at least two of " + ", ".join(ABLATION_CELLS)
+                + f" (found {', '.join(present) or 'none'})")
+    tasks = _tasks(report)
+    fig, axes = _figure(3.2 * len(tasks) + 0.6, 3.6, 1, len(tasks))
+    palette = dict(zip(present, sns.color_palette("deep", len(present)), strict=True))
+    for ax, summary in zip(axes[0], tasks, strict=True):
+        trials = _task_trials(report, summary.task)
+        fp_to_name = {by_name[n].fingerprint: n for n in present}
+        trials = trials[trials.fingerprint.isin(fp_to_name)].assign(
+            cell=lambda d: d.fingerprint.map(fp_to_name))
+        best = [by_name[n].tasks.get(summary.task) for n in present]
+        heights = [b.best if b is not None and b.best is not None else np.nan for b in best]
+        ax.bar(range(len(present)), heights, color=[palette[n] for n in present], alpha=0.35,
+               edgecolor=[palette[n] for n in present], linewidth=1.5)
+        if len(trials):
+            sns.stripplot(data=trials, x="cell", y="score", order=present, hue="cell",
+                          palette=palette, ax=ax, size=3.5, jitter=0.2, legend=False)
+        for k, h in enumerate(heights):
+            if not np.isnan(h):
+                ax.annotate(f"{h:.3f}", (k, h), ha="center", va="bottom", fontsize=8,
+                            xytext=(0, 2), textcoords="offset points")
+        ax.set_xticks(range(len(present)), present, rotation=30)
+        ax.set_title(summary.task)
+        ax.set_xlabel("")
+        ax.set_ylabel(_metric_label(summary))
+    fig.suptitle("LSTM ablations: bar = best trial, dots = every completed trial")
+    return fig
+
+
+def plot_forget_bias(report: Report):
+    """Score against the LSTM's effective forget-gate bias, per task."""
+    import seaborn as sns
+
+    df = report.trials
+    lstm = df[df.forget_bias.notna() & df.ok & (df.stage == "task")] if len(df) else df
+    if not len(lstm) or lstm.forget_bias.nunique() < 2:
+        return ("no forget-bias data: needs LSTM trials with at least two forget-gate biases "
+                "(e.g. lstm and lstm_b, or the forget_bias hyperparameter)")
+    tasks = [t for t in _tasks(report) if t.task in set(lstm.task)]
+    fig, axes = _figure(3.4 * len(tasks) + 0.6, 3.4, 1, len(tasks))
+    base = report.baseline_fingerprint
+    for ax, summary in zip(axes[0], tasks, strict=True):
+        part = lstm[lstm.task == summary.task].assign(bias=lambda d: d.forget_bias.map("{:g}".format))
+        order = sorted(part.bias.unique(), key=float)
+        sns.boxplot(data=part, x="bias", y="score", order=order, ax=ax, color="#c6dbef",
+                    fliersize=0, width=0.5)
+        sns.stripplot(data=part, x="bias", y="score", order=order, ax=ax, color="#08519c",
+                      size=3.5, jitter=0.15)
+        best = part.groupby("bias").score.agg("max" if summary.mode == "max" else "min")
+        ax.plot([order.index(b) for b in best.index], best.to_numpy(), "D-", color="#e6550d",
+                label="best per bias")
+        base_stats = next((c.tasks.get(summary.task) for c in report.cells
+                           if c.fingerprint == base), None)
+        if base_stats is not None and base_stats.best is not None:
+            ax.axhline(base_stats.best, ls="--", color="gray", label=f"{report.baseline} best")
+        ax.set_title(summary.task)
+        ax.set_xlabel("forget-gate bias at init")
+        ax.set_ylabel(_metric_label(summary))
+        ax.legend(fontsize=7, loc="lower right")
+    fig.suptitle("Forget-gate bias: every LSTM trial (box = quartiles), best per bias")
+    return fig
+
+
+def plot_importance(report: Report):
+    """Heatmap of the one-way ANOVA R^2 of each hyperparameter per cell family."""
+    import seaborn as sns
+
+    if not report.importance:
+        return ("no hyperparameter importance: needs at least 8 completed trials whose "
+                "hyperparameters vary")
+    table = pd.DataFrame([(e.family, e.hparam, e.r2) for e in report.importance],
+                         columns=["family", "hparam", "r2"])
+    grid = table.pivot(index="family", columns="hparam", values="r2")
+    order = [ALL_CELLS] + sorted(f for f in grid.index if f != ALL_CELLS)
+    grid = grid.reindex([f for f in order if f in grid.index])
+    grid = grid[grid.loc[grid.index[0]].sort_values(ascending=False).index]
+    fig, axes = _figure(1.6 + 1.1 * grid.shape[1], 1.3 + 0.4 * grid.shape[0])
+    sns.heatmap(grid, ax=axes[0, 0], annot=True, fmt=".2f", vmin=0, vmax=max(0.3, grid.max().max()),
+                cmap="Blues", cbar_kws={"label": "R² (share of variance)"}, linewidths=0.5)
+    axes[0, 0].set_xlabel("hyperparameter")
+    axes[0, 0].set_ylabel("cell family")
+    axes[0, 0].tick_params(axis="y", rotation=0)
+    axes[0, 0].set_title("Hyperparameter importance: one-way ANOVA R² within tasks")
+    return fig
+
+
+def plot_sensitivity(report: Report):
+    """Median relative score (with IQR) per hyperparameter value, per family."""
+    import seaborn as sns
+
+    df = report.trials
+    ok = df[df.rel.notna()] if len(df) else df
+    hps = [c for c in ok.columns if c.startswith("hp.")
+           and ok[c].astype(object).where(ok[c].notna(), "default").astype(str).nunique() > 1]
+    if not len(ok) or not hps:
+        return "no hyperparameter sensitivity: no hyperparameter takes two values in these trials"
+    families = list(ok.family.value_counts().index[:MAX_FAMILIES])
+    ok = ok[ok.family.isin(families)]
+    ncols = min(3, len(hps))
+    nrows = int(np.ceil(len(hps) / ncols))
+    fig, axes = _figure(4.2 * ncols, 3.0 * nrows + 0.5, nrows, ncols, sharey=True)
+    from archsearch.report.analysis import _levels
+
+    for k, (ax, column) in enumerate(zip(axes.flat, hps, strict=False)):
+        part = ok.assign(level=_levels(ok[column]))
+        order = sorted(part.level.unique(), key=_sort_key)
+        sns.pointplot(data=part, x="level", y="rel", hue="family", hue_order=families,
+                      order=order, estimator="median", errorbar=("pi", 50), dodge=0.3,
+                      ax=ax, markersize=4, linewidth=1.2, legend=k == 0)
+        if k == 0 and ax.get_legend() is not None:
+            handles, labels = ax.get_legend_handles_labels()
+            ax.get_legend().remove()
+            fig.legend(handles, labels, loc="outside right upper", fontsize=8, title="family")
+        ax.set_title(column.removeprefix("hp."))
+        ax.set_xlabel("")
+        ax.set_ylabel("score / task best")
+        ax.tick_params(axis="x", rotation=30)
+    for ax in list(axes.flat)[len(hps):]:
+        ax.set_visible(False)
+    fig.suptitle("Hyperparameter sensitivity: median score / task best, bars = IQR")
+    return fig
+
+
+def _sort_key(level: str):
+    try:
+        return (0, float(level), "")
+    except ValueError:
+        return (1, 0.0, level)
+
+
+def plot_progress(report: Report):
+    """Best-so-far score against trial sequence and wall time, one line per run."""
+    import seaborn as sns
+
+    prog = report.progress
+    if not len(prog):
+        return "no search progress: no completed task trials yet"
+    tasks = [t for t in _tasks(report) if t.task in set(prog.task)]
+    timed = prog.minutes.notna().any()
+    nrows = 2 if timed else 1
+    fig, axes = _figure(3.6 * len(tasks) + 1.6, 3.0 * nrows + 0.4, nrows, len(tasks))
+    series = list(dict.fromkeys(prog.series))
+    palette = dict(zip(series, sns.color_palette("tab10", len(series)), strict=True))
+    for col, summary in enumerate(tasks):
+        part = prog[prog.task == summary.task]
+        for row, x in enumerate(["trial", "minutes"][:nrows]):
+            ax = axes[row, col]
+            for name, line in part.groupby("series", sort=False):
+                line = line.dropna(subset=[x])
+                ax.step(line[x], line["best"], where="post", color=palette[name], label=name)
+                ax.scatter(line[x], line["score"], s=6, color=palette[name], alpha=0.25)
+            ax.set_xlabel("trial (sequence in run)" if x == "trial" else "wall time (minutes)")
+            ax.set_ylabel(f"best {summary.metric} so far")
+            ax.set_title(summary.task)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside right upper", fontsize=8, title="run (strategy)")
+    fig.suptitle("Search progress: best so far (line) and each completed trial (dots)")
+    return fig
+
+
+def plot_mutants(report: Report):
+    """Distribution of mutant cells' results, with the named cells marked."""
+    import seaborn as sns
+    from matplotlib.ticker import MaxNLocator
+
+    mutants = [c for c in report.cells if c.is_mutant]
+    if not mutants:
+        return "no mutants: every cell in these runs is a named (zoo or seed) cell"
+    named = [c for c in report.cells if not c.is_mutant][:8]
+    panels = []
+    if any(c.score is not None for c in mutants):
+        panels.append(("score", f"score (min ratio to {report.baseline})",
+                       lambda c: c.score))
+    for t in _tasks(report):
+        panels.append((t.task, f"best {t.metric} on {t.task}",
+                       lambda c, t=t.task: c.tasks[t].best if t in c.tasks else None))
+    fig, axes = _figure(3.6 * len(panels) + 0.4, 3.4, 1, len(panels))
+    colors = sns.color_palette("deep", len(named))
+    for ax, (_, label, get) in zip(axes[0], panels, strict=True):
+        values = [v for v in map(get, mutants) if v is not None]
+        if values:
+            sns.histplot(values, ax=ax, color="#9e9ac8", bins=min(20, max(5, len(values) // 2)),
+                         label=f"mutants (n={len(values)})")
+        for c, color in zip(named, colors, strict=True):
+            v = get(c)
+            if v is not None:
+                ax.axvline(v, color=color, lw=1.6, label=c.label)
+        ax.set_xlabel(label)
+        ax.set_ylabel("cells")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    fig.legend(*_dedupe(axes), loc="outside right upper", fontsize=8)
+    fig.suptitle("Mutant cells (histogram) against the named cells (lines)")
+    return fig
+
+
+def _dedupe(axes):
+    seen = {}
+    for ax in axes.flat:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            seen.setdefault(lab, h)
+    return list(seen.values()), list(seen.keys())
+
+
+def plot_params(report: Report):
+    """Trial parameter count against score, per task; named cells coloured, mutants grey."""
+    import seaborn as sns
+
+    df = report.trials
+    ok = df[df.ok & (df.stage == "task") & df.params.notna()] if len(df) else df
+    if not len(ok):
+        return "no parameter counts recorded for completed trials"
+    tasks = [t for t in _tasks(report) if t.task in set(ok.task)]
+    named = [c.label for c in report.cells if not c.is_mutant][:8]
+    fig, axes = _figure(3.6 * len(tasks) + 1.6, 3.4, 1, len(tasks))
+    palette = dict(zip(named, sns.color_palette("deep", len(named)), strict=True))
+    for ax, summary in zip(axes[0], tasks, strict=True):
+        part = ok[ok.task == summary.task]
+        grey = part[~part.label.isin(named)]
+        if len(grey):
+            ax.scatter(grey.params, grey.score, s=10, color="#bbbbbb", label="mutants")
+        for name in named:
+            mine = part[part.label == name]
+            if len(mine):
+                ax.scatter(mine.params, mine.score, s=14, color=palette[name], label=name)
+        if part.params.max() > 10 * max(1, part.params.min()):
+            ax.set_xscale("log")
+        ax.set_xlabel("parameters (whole model)")
+        ax.set_ylabel(_metric_label(summary))
+        ax.set_title(summary.task)
+    fig.legend(*_dedupe(axes), loc="outside right upper", fontsize=8)
+    fig.suptitle("Parameters against score, every completed trial")
+    return fig
+
+
+FIGURES: tuple[FigureSpec, ...] = (
+    FigureSpec("ratios", "ratios.png", "Ratio to the baseline",
+               "Each top cell's best validation score divided by the baseline's best on the "
+               "same task (inverted where lower is better); the last column is the min-ratio "
+               "score.", plot_ratios),
+    FigureSpec("ablation", "ablation.png", "LSTM ablations",
+               "The paper's ablations: LSTM without forget (lstm_f), input (lstm_i) or output "
+               "(lstm_o) gate, LSTM with forget bias 1 (lstm_b), and the GRU.", plot_ablation),
+    FigureSpec("forget_bias", "forget_bias.png", "Forget-gate bias",
+               "LSTM trials grouped by the forget-gate bias they started with (the cell's own "
+               "or the forget_bias hyperparameter).", plot_forget_bias),
+    FigureSpec("importance", "importance.png", "Hyperparameter importance",
+               "One-way ANOVA R² per hyperparameter and cell family: the share of the "
+               "within-task variance of score / task best explained by that hyperparameter "
+               "alone (a family = a named cell and the mutants descending from it).",
+               plot_importance),
+    FigureSpec("sensitivity", "sensitivity.png", "Hyperparameter sensitivity",
+               "Median score / task best for each value of each hyperparameter, per family; "
+               "bars span the interquartile range.", plot_sensitivity),
+    FigureSpec("progress", "progress.png", "Search progress",
+               "Best validation score so far against the trial's sequence number and against "
+               "wall time, one line per run (strategy in brackets).", plot_progress),
+    FigureSpec("mutants", "mutants.png", "Mutants against the named cells",
+               "Histogram of the mutant cells' min-ratio scores and per-task bests; vertical "
+               "lines mark the named cells.", plot_mutants),
+    FigureSpec("params", "params.png", "Parameters against score",
+               "Every completed trial: model parameter count against validation score.",
+               plot_params),
+)
+
+
+def render_figures(report: Report, folder: Path) -> dict[str, RenderedFigure]:
+    """Draws every figure into `folder` (PNG).
+
+    Args:
+        report: The report.
+        folder: Existing folder to write the PNG files into.
+
+    Returns:
+        Figure key -> `RenderedFigure` (with `path` relative to the report, or
+        `empty` saying why there is no figure).
+    """
+    out = {}
+    for spec in FIGURES:
+        result = spec.plot(report)
+        if isinstance(result, str):
+            out[spec.key] = RenderedFigure(spec, None, result)
+            continue
+        result.savefig(folder / spec.file, dpi=DPI, facecolor="white")
+        out[spec.key] = RenderedFigure(spec, f"figures/{spec.file}", None)
+    return out

@@ -1,0 +1,336 @@
+"""Typed records a report is made of: extracted once, then rendered.
+
+`load_runs` turns run directories into `RunInfo` and `TrialRecord`s (a
+`RunSet`); `summarize` turns those into `CellSummary`, `TaskStats`,
+`TaskSummary`, `FailureGroup`, `HparamEffect` and `CellCard` records (a
+`Report`). Renderers (HTML, Markdown, CSV, figures) only read these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["RunInfo", "TrialRecord", "RunSet", "TaskStats", "CellSummary", "TaskSummary",
+           "FailureGroup", "HparamEffect", "CellCard", "Report"]
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One run directory, as its `run.json` describes it.
+
+    Args:
+        label: Unique name of the run in this report (its `name`, made unique).
+        source: The path or URI it was read from.
+        name: The search's name (`run.json` `name`, else the directory's name).
+        strategy: The search strategy (`fixed`, `evolution`, ...).
+        seed: The search seed, if recorded.
+        baseline: The baseline cell named in `run.json` (e.g. `gru`).
+        tasks: Tasks the run was configured with.
+        created_at: When the run started, if recorded.
+        version: The run format version it was written with (None if unknown).
+        space: The resolved search space, as recorded.
+        trials: Trial records read from it (valid ones).
+        skipped: Trial files that could not be read.
+    """
+
+    label: str
+    source: str
+    name: str
+    strategy: str
+    seed: int | None
+    baseline: str | None
+    tasks: tuple[str, ...]
+    created_at: datetime | None
+    version: int | None
+    space: Mapping[str, Any] = field(default_factory=dict)
+    trials: int = 0
+    skipped: int = 0
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """One trial: a cell trained with one hyperparameter setting on one task.
+
+    Field names follow the trial JSON record (`archsearch.trial` version 1); the
+    nested `cell`, `timings` and `worker` objects are flattened.
+    """
+
+    run: str
+    trial_id: str
+    sequence: int | None
+    strategy: str
+    status: str
+    failure: str | None
+    fingerprint: str
+    cell_name: str | None
+    parent: str | None
+    origin: str | None
+    task: str
+    stage: str
+    hparams: Mapping[str, Any]
+    seed: int | None
+    score: float | None
+    score_metric: str | None
+    score_mode: str
+    metrics: Mapping[str, Any]
+    curve: tuple[Mapping[str, Any], ...]
+    params: int | None
+    units: int | None
+    steps: int | None
+    seconds: float | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    node: str | None
+    file: str
+
+    @property
+    def completed(self) -> bool:
+        """True when the trial finished and has a score."""
+        return self.status == "completed" and self.score is not None
+
+
+@dataclass(frozen=True)
+class RunSet:
+    """What `load_runs` read: runs, their trials, genomes and warnings.
+
+    Args:
+        runs: One `RunInfo` per source, in the order given.
+        trials: All valid trial records, run by run, in finishing order.
+        genomes: Genome JSON data (`Genome.to_dict()`) by cell fingerprint.
+        warnings: One line per problem found (file name and what is wrong).
+    """
+
+    runs: tuple[RunInfo, ...]
+    trials: tuple[TrialRecord, ...]
+    genomes: Mapping[str, Mapping[str, Any]]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TaskStats:
+    """One cell on one task: the best score and its spread over trials.
+
+    Args:
+        task: Task name.
+        metric: The score metric (e.g. `accuracy`).
+        mode: `max` or `min`: which direction is better.
+        n: Completed trials (seeds x hyperparameter samples).
+        failed: Failed trials.
+        seeds: Distinct trial seeds among the completed trials.
+        best: Best score.
+        median: Median score.
+        q25: 25th percentile of the scores.
+        q75: 75th percentile of the scores.
+        ratio: Best relative to the baseline's best (> 1 is better than the
+            baseline for both modes); None without a baseline result.
+        best_trial: `run/trial_id` of the best trial.
+        best_hparams: Hyperparameters of the best trial.
+        best_units: Units of the best trial.
+    """
+
+    task: str
+    metric: str
+    mode: str
+    n: int
+    failed: int
+    seeds: int
+    best: float | None
+    median: float | None
+    q25: float | None
+    q75: float | None
+    ratio: float | None = None
+    best_trial: str | None = None
+    best_hparams: Mapping[str, Any] = field(default_factory=dict)
+    best_units: int | None = None
+
+    @property
+    def iqr(self) -> float | None:
+        """Interquartile range of the scores."""
+        return None if self.q25 is None or self.q75 is None else self.q75 - self.q25
+
+
+@dataclass(frozen=True)
+class CellSummary:
+    """Everything known about one cell (keyed by fingerprint), across runs.
+
+    Args:
+        fingerprint: The genome fingerprint.
+        label: Display name: the cell's name, else `mut-` and a short fingerprint.
+        name: Name recorded in the trials (or the zoo name of the fingerprint).
+        zoo_name: The zoo cell with this fingerprint, if any.
+        origin: How it entered the search (`seed`, `mutation`, `fixed`, ...).
+        parent: Fingerprint of its parent, for mutants.
+        family: The named cell it descends from (itself if named).
+        params: Median parameter count over its trials.
+        trials: All its trials (any stage, any status).
+        completed: Completed trials.
+        failed: Failed trials.
+        tasks: Per task (stage `task` only), its `TaskStats`.
+        prefilter: Its pre-filter (stage `prefilter`) stats, if any.
+        score: Min over the scored tasks of its ratio to the baseline.
+        complete: True when it has results on every task the baseline has.
+        rank: 1-based position on the leaderboard.
+        runs: Runs it appears in.
+    """
+
+    fingerprint: str
+    label: str
+    name: str | None
+    zoo_name: str | None
+    origin: str | None
+    parent: str | None
+    family: str
+    params: int | None
+    trials: int
+    completed: int
+    failed: int
+    tasks: Mapping[str, TaskStats]
+    prefilter: TaskStats | None
+    score: float | None
+    complete: bool
+    rank: int = 0
+    runs: tuple[str, ...] = ()
+
+    @property
+    def is_mutant(self) -> bool:
+        """True for cells that are not in the zoo and carry no name."""
+        return self.zoo_name is None and self.name is None
+
+
+@dataclass(frozen=True)
+class TaskSummary:
+    """One task across all cells."""
+
+    task: str
+    metric: str
+    mode: str
+    trials: int
+    completed: int
+    failed: int
+    cells: int
+    best: float | None
+    best_cell: str | None
+    baseline_best: float | None
+
+
+@dataclass(frozen=True)
+class FailureGroup:
+    """Failed trials sharing a reason once numbers are taken out of it.
+
+    Args:
+        reason: The normalised reason (numbers replaced by `N`).
+        count: Failed trials with this reason.
+        cells: Labels of the cells affected.
+        tasks: Tasks affected.
+        example: One full original reason.
+        trials: Up to five `run/trial_id`s.
+    """
+
+    reason: str
+    count: int
+    cells: tuple[str, ...]
+    tasks: tuple[str, ...]
+    example: str
+    trials: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HparamEffect:
+    """How much one hyperparameter matters for one cell family.
+
+    `r2` is a one-way ANOVA R^2 pooled over tasks: the share of the
+    within-task variance of the relative score (score / the task's best) that
+    the hyperparameter's value alone explains. 0 = irrelevant, 1 = decides it.
+
+    Args:
+        family: Cell family (`all cells` for everything together).
+        hparam: Hyperparameter name.
+        r2: Fraction of variance explained, in [0, 1].
+        n: Completed trials used.
+        levels: Distinct values (or bins) seen.
+        best_level: The value with the highest mean relative score.
+        spread: Highest minus lowest mean relative score over the values.
+    """
+
+    family: str
+    hparam: str
+    r2: float
+    n: int
+    levels: int
+    best_level: str
+    spread: float
+
+
+@dataclass(frozen=True)
+class CellCard:
+    """What a report shows for one top cell.
+
+    Args:
+        cell: The cell's summary.
+        equations: Its equations (None if its genome is unknown).
+        nearest_zoo: The zoo cell whose equations are closest.
+        distance: Line edit distance to that zoo cell (0 = same equations).
+        diff: Unified diff of the equations, zoo cell -> this cell.
+        genome_file: Path of the exported genome JSON, relative to the report.
+        snippet: Copy-paste Keras code that loads the exported genome.
+    """
+
+    cell: CellSummary
+    equations: str | None
+    nearest_zoo: str | None
+    distance: int | None
+    diff: str
+    genome_file: str | None
+    snippet: str | None
+
+
+@dataclass(frozen=True)
+class Report:
+    """A summarised set of runs, ready to render.
+
+    Args:
+        title: Report title.
+        runs: The runs, in the order given.
+        baseline: Name of the baseline cell the ratios refer to.
+        baseline_fingerprint: Its fingerprint (None if not found).
+        tasks: One summary per scored task.
+        cells: All cells, in leaderboard order.
+        failures: Failure groups, most frequent first.
+        importance: Hyperparameter importance, per family and hyperparameter.
+        cards: Cards of the top cells.
+        genomes: Genome JSON text of the top cells, by fingerprint.
+        trials: One row per trial (flat columns; hyperparameters as `hp.NAME`).
+        progress: Best-so-far per run and task, one row per completed trial.
+        warnings: Problems met while reading or summarising.
+        created_at: When the report was made.
+    """
+
+    title: str
+    runs: tuple[RunInfo, ...]
+    baseline: str
+    baseline_fingerprint: str | None
+    tasks: tuple[TaskSummary, ...]
+    cells: tuple[CellSummary, ...]
+    failures: tuple[FailureGroup, ...]
+    importance: tuple[HparamEffect, ...]
+    cards: tuple[CellCard, ...]
+    genomes: Mapping[str, str]
+    trials: pd.DataFrame
+    progress: pd.DataFrame
+    warnings: tuple[str, ...]
+    created_at: datetime
+
+    def cell(self, key: str) -> CellSummary:
+        """Returns the cell with this label, name or fingerprint (prefix)."""
+        for c in self.cells:
+            if key in (c.label, c.name, c.zoo_name, c.fingerprint):
+                return c
+        hits = [c for c in self.cells if c.fingerprint.startswith(key)]
+        if len(hits) == 1:
+            return hits[0]
+        raise KeyError(f"no cell {key!r} in this report")

@@ -1,0 +1,259 @@
+"""Runs a search on Ray Tune: the oracle proposes, Ray schedules, workers train.
+
+Ray is the engine: each trial is `tune.with_resources(trainable, {"cpu": c,
+"gpu": g})` (fractional GPUs allowed) and a Ray Tune `Searcher` adapter feeds
+Tune from the KerasTuner oracle, so concurrency is bounded by the cluster. The
+same call runs on a laptop (a local Ray started here, the default) or joins a
+cluster (`address`, or `RAY_ADDRESS` as set by `ray job submit`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import time
+
+from ray import tune
+from ray.tune.search import ConcurrencyLimiter, Searcher
+
+from archsearch.search.oracles import ORACLES, ArchitectureOracle
+from archsearch.search.oracles.base import COMPLETED, FAILED, HPARAM_KEYS, RUNNING, STOPPED
+from archsearch.search.progress import SearchProgress
+from archsearch.search.records import failed_record, trial_path
+from archsearch.search.rundir import open_run
+from archsearch.search.worker import execute, task_plan
+
+__all__ = ["OracleSearcher", "SearchSummary", "run_search", "make_oracle"]
+
+
+@dataclasses.dataclass
+class SearchSummary:
+    """How a search call ended."""
+
+    run_dir: str
+    strategy: str
+    trials: int
+    failed: int
+    seconds: float
+    finished: bool
+    resumed: bool
+    best: list[dict]
+
+
+def make_oracle(space, max_trials=None, seed=None, workers=1) -> ArchitectureOracle:
+    """The strategy's oracle for `space`."""
+    cls = ORACLES[space.strategy.name]
+    return cls(space, max_trials=max_trials, seed=seed, max_in_flight=max(2, workers or 1))
+
+
+class OracleSearcher(Searcher):
+    """Ray Tune `Searcher` that asks a KerasTuner oracle for trials.
+
+    `suggest` returns the next trial's config, `None` while the oracle waits
+    for results, or `FINISHED`; `on_trial_complete` reads the record the
+    worker wrote (or writes a failed one), numbers it, and ends the trial in
+    the oracle, which then saves its state.
+
+    Args:
+        oracle: An `ArchitectureOracle` (or a KerasTuner oracle whose
+            hyperparameters hold `cell`, `task`, `stage` and `seed` values).
+        storage: The run's `RunStorage`.
+        genomes: Fingerprint -> genome dict, for oracles that do not hold them.
+        strategy: Name written in the records.
+    """
+
+    def __init__(self, oracle, storage, genomes=None, strategy=None):
+        super().__init__(metric="score", mode="max")
+        self.oracle, self.storage = oracle, storage
+        self.genomes = genomes if genomes is not None else oracle.genomes
+        self.strategy = strategy or getattr(oracle, "strategy", type(oracle).__name__)
+        self.running: dict[str, tuple[str, dict]] = {}
+
+    def config_for(self, trial) -> dict:
+        """The worker's config of a KerasTuner trial."""
+        values = dict(trial.hyperparameters.values)
+        fp = values.pop("cell")
+        cell = getattr(self.oracle, "cells", {}).get(fp, {})
+        genome = self.genomes[fp]
+        return {"trial_id": trial.trial_id, "task": values.pop("task"),
+                "stage": values.pop("stage", "search"), "seed": values.pop("seed", 0),
+                "fingerprint": fp, "genome": genome, "name": genome.get("name"),
+                "parent": cell.get("parent"), "origin": cell.get("origin", "fixed"),
+                "strategy": self.strategy,
+                "hparams": {HPARAM_KEYS.get(k, k): v for k, v in values.items()}}
+
+    def suggest(self, trial_id):
+        trial = self.oracle.create_trial(tuner_id=trial_id)
+        if trial.status == RUNNING:
+            config = self.config_for(trial)
+            self.running[trial_id] = (trial.trial_id, config)
+            return config
+        if trial.status == STOPPED:
+            return Searcher.FINISHED
+        return None
+
+    def on_trial_complete(self, trial_id, result=None, error=False):
+        if trial_id not in self.running:
+            return
+        kt_id, config = self.running.pop(trial_id)
+        record = self.storage.read_json(trial_path(kt_id))
+        if record is None:
+            reason = "the worker running this trial died or raised" if error else \
+                "the trial reported no result"
+            record = failed_record(config, self.strategy, reason)
+        self.finish(kt_id, record)
+
+    def finish(self, kt_id: str, record: dict) -> None:
+        """Numbers the record, saves it, and ends the trial in the oracle."""
+        oracle = self.oracle
+        record["sequence"] = len(oracle.end_order) + 1
+        self.storage.write_json(trial_path(kt_id), record)
+        trial = oracle.trials[kt_id]
+        score = record.get("score")
+        if record.get("status") == "completed" and score is not None and math.isfinite(score):
+            objective = score if record.get("score_mode", "max") == "max" else -score
+            oracle.update_trial(kt_id, {"score": objective})
+            trial.status = COMPLETED
+        else:
+            trial.status = FAILED
+            trial.message = record.get("failure")
+        oracle.end_trial(trial)
+
+    def reconcile(self) -> int:
+        """After a driver restart: end trials whose workers finished, retry the rest."""
+        oracle, resumed = self.oracle, 0
+        for tuner_id, trial in list(oracle.ongoing_trials.items()):
+            record = self.storage.read_json(trial_path(trial.trial_id))
+            if record is not None and record.get("status") in ("completed", "failed"):
+                self.finish(trial.trial_id, record)
+                resumed += 1
+            else:
+                oracle.ongoing_trials.pop(tuner_id, None)
+                oracle._retry_queue.append(trial.trial_id)
+        oracle.save()
+        return resumed
+
+
+def _trainable(config, plan, run_dir, data_seed):
+    record = execute(config, plan, run_dir, data_seed)
+    score = record.get("score")
+    tune.report({"score": float("nan") if score is None else float(score),
+                 "failed": record["status"] != "completed"})
+
+
+def _start_ray(address, workers, cpus_per_trial) -> bool:
+    import ray
+
+    if ray.is_initialized():
+        return False
+    if address or os.environ.get("RAY_ADDRESS"):
+        ray.init(address=address, log_to_driver=False)
+    else:
+        ray.init(num_cpus=None if workers is None else max(1, math.ceil(workers * cpus_per_trial)),
+                 include_dashboard=False, log_to_driver=False,
+                 runtime_env={"env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}})
+    return True
+
+
+def run_search(space, run_dir, *, address=None, max_trials=None, workers=None, seed=None,
+               progress=True, oracle=None, max_failures=2) -> SearchSummary:
+    """Runs (or resumes) a search; returns when it is done or interrupted.
+
+    Args:
+        space: A loaded `SearchSpace`.
+        run_dir: Local path or storage URI of the run directory.
+        address: Ray cluster address (default: `RAY_ADDRESS`, else a local Ray).
+        max_trials: Overrides the space's `max_trials` (may grow on resume).
+        workers: Trials at once (default: as many as Ray's resources allow).
+        seed: Overrides the space's seed (must match when resuming).
+        progress: Show the live progress view.
+        oracle: A KerasTuner oracle to use instead of the space's strategy
+            (tunes the hyperparameters of `space.cells()[0]` on the first task).
+        max_failures: Times Ray retries a trial whose worker died.
+
+    Returns:
+        A `SearchSummary`.
+
+    Raises:
+        RunDirError: the run directory cannot be used (nothing written).
+    """
+    if seed is not None:
+        space = space.model_copy(update={"seed": seed})
+    if max_trials is not None:
+        space = space.model_copy(update={"max_trials": max_trials})
+    genomes = None
+    if oracle is None:
+        oracle = make_oracle(space, workers=workers)
+        strategy = oracle.strategy
+    else:
+        strategy = f"keras_tuner:{type(oracle).__name__}"
+        genome = space.cells()[0]
+        genomes = {genome.fingerprint(): genome.to_dict()}
+        hp = oracle.hyperparameters
+        hp.Fixed("cell", genome.fingerprint())
+        hp.Fixed("task", space.tasks[0].name)
+        hp.Fixed("stage", "search")
+        hp.Fixed("seed", space.seed)
+    storage, resumed = open_run(space, run_dir, strategy)
+    if isinstance(oracle, ArchitectureOracle):
+        oracle.storage = storage
+        if resumed:
+            oracle.reload()
+    else:
+        oracle._set_project_dir(storage.path(), "keras_tuner")
+        if resumed and storage.exists("keras_tuner/oracle.json"):
+            oracle.reload()
+    searcher = OracleSearcher(oracle, storage, genomes, strategy)
+    if resumed:
+        searcher.reconcile()
+    owns_ray = _start_ray(address, workers, space.resources.cpus)
+    start = time.monotonic()
+    search_alg = ConcurrencyLimiter(searcher, workers) if workers else searcher
+    trainable = tune.with_resources(
+        tune.with_parameters(_trainable, plan=task_plan(space), run_dir=storage.uri,
+                             data_seed=space.seed),
+        {"cpu": space.resources.cpus, "gpu": space.resources.gpu})
+    view = SearchProgress(oracle if isinstance(oracle, ArchitectureOracle) else _KTView(oracle),
+                          oracle.max_trials, enabled=progress)
+    storage_path = storage.path("ray") if storage.is_local else storage.uri.rstrip("/") + "/ray"
+    tuner = tune.Tuner(
+        trainable,
+        tune_config=tune.TuneConfig(search_alg=search_alg, num_samples=-1, reuse_actors=True,
+                                    max_concurrent_trials=workers),
+        run_config=tune.RunConfig(name=f"tune-{int(time.time() * 1000)}",
+                                  storage_path=storage_path, verbose=0, callbacks=[view],
+                                  failure_config=tune.FailureConfig(max_failures=max_failures)))
+    try:
+        with view:
+            tuner.fit()
+    finally:
+        if owns_ray:
+            import ray
+            ray.shutdown()
+    done, failed = view.counts()
+    finished = oracle.remaining_trials() == 0 or (
+        isinstance(oracle, ArchitectureOracle) and not oracle.queue and not oracle.in_flight()
+        and not oracle.ongoing_trials)
+    best = []
+    if isinstance(oracle, ArchitectureOracle):
+        for cell in sorted(oracle.scored(), key=lambda c: -c["score"])[:5]:
+            best.append({"cell": cell["name"] or cell["fingerprint"][:12],
+                         "fingerprint": cell["fingerprint"], "score": cell["score"]})
+    return SearchSummary(storage.uri, strategy, done, failed, time.monotonic() - start,
+                         bool(finished), resumed, best)
+
+
+class _KTView:
+    """Adapts a KerasTuner oracle to what `SearchProgress` reads."""
+
+    def __init__(self, oracle):
+        self._oracle = oracle
+
+    def __getattr__(self, name):
+        return getattr(self._oracle, name)
+
+    def scored(self):
+        trials = [t for t in self._oracle.trials.values() if t.status == COMPLETED]
+        return [{"name": f"trial {t.trial_id}", "fingerprint": t.trial_id, "score": t.score}
+                for t in trials]

@@ -1,0 +1,199 @@
+"""The architecture-search strategies: each decides only which cells come next."""
+
+from __future__ import annotations
+
+from archsearch.genome import GenomeError
+from archsearch.search.oracles.base import ArchitectureOracle
+
+__all__ = ["FixedListOracle", "EvolutionOracle", "RegularizedEvolutionOracle",
+           "RandomArchitectureOracle"]
+
+
+class FixedListOracle(ArchitectureOracle):
+    """Ablation studies: every listed cell x K hyperparameter samples x every task.
+
+    No mutation and no cuts: every cell is trained on every task.
+
+    Example:
+        >>> import archsearch
+        >>> space = archsearch.load_search_space("search_spaces/lstm_ablations.yaml")
+        >>> oracle = FixedListOracle(space)
+        >>> oracle.populate_space("0")["values"]["task"] in [t.name for t in space.tasks]
+        True
+    """
+
+    strategy = "fixed"
+    apply_cuts = False
+
+    def propose(self):
+        if any(c["origin"] == "fixed" for c in self.cells.values()):
+            return []
+        return [(g, "fixed", None) for g in self.space.cells()]
+
+    def _refill(self):
+        # All cells at once, in the listed order: deterministic trial order.
+        for genome, origin, parent in self.propose():
+            self.evaluate(genome, origin, parent)
+        if self.baseline_fp not in self.cells:
+            self.evaluate(self.space.baseline_genome(), "baseline", cuts=False)
+
+
+class _Mutating(ArchitectureOracle):
+    """Shared by the mutating strategies: seeds first, then children."""
+
+    def _seeds_pending(self) -> list:
+        return [g for g in self.space.seed_genomes() if g.fingerprint() not in self.cells]
+
+    def mutant(self, parent_fp: str, rng, chain: int = 1):
+        """A child of `parent_fp` never evaluated before in this run, or None."""
+        from archsearch.genome import Genome
+
+        mutator = self.space.mutator()
+        for _ in range(20):
+            genome = Genome.from_dict(self.genomes[parent_fp])
+            try:
+                for _ in range(chain):
+                    genome = mutator(genome, rng.randrange(2**31))
+            except GenomeError:
+                continue
+            if genome.fingerprint() not in self.cells:
+                return genome.with_name(None)
+        return None
+
+
+class EvolutionOracle(_Mutating):
+    """The paper's procedure: a top-N list seeded with the seed cells.
+
+    Each step either re-evaluates a random listed cell on new hyperparameter
+    samples, or mutates a random listed cell; a child already evaluated (same
+    fingerprint) is skipped; a new child passes the memorization pre-filter,
+    then the search tasks in order, cut below `min_ratio` of the baseline;
+    survivors are scored by their minimum ratio to the baseline and enter the
+    top-N if good enough.
+    """
+
+    strategy = "evolution"
+
+    def __init__(self, space, **kwargs):
+        super().__init__(space, **kwargs)
+        self.top: list[str] = []
+
+    def propose(self):
+        seeds = self._seeds_pending()
+        if seeds:
+            return [(g, "seed", None) for g in seeds]
+        if not self.top:
+            return []  # wait for the seeds' scores
+        rng = self.rng()
+        parent = rng.choice(self.top)
+        if rng.random() < self.space.strategy.reevaluate_probability:
+            genome = self.genomes[parent]
+            from archsearch.genome import Genome
+            return [(Genome.from_dict(genome), "reevaluation", parent)]
+        child = self.mutant(parent, rng)
+        return [] if child is None else [(child, "mutation", parent)]
+
+    def evaluate(self, genome, origin, parent=None, stages=None, cuts=None):
+        if origin == "seed":
+            return super().evaluate(genome, origin, stages=self.search_stages
+                                    + self.report_stages, cuts=False)
+        if origin == "reevaluation":
+            return super().evaluate(genome, origin, parent, stages=list(self.search_stages),
+                                    cuts=False)
+        return super().evaluate(genome, origin, parent, stages, cuts)
+
+    def on_cell_scored(self, cell):
+        fp = cell["fingerprint"]
+        if cell["score"] is None or fp in self.top and cell["origin"] != "reevaluation":
+            return
+        if fp not in self.top:
+            self.top.append(fp)
+        self.top.sort(key=lambda f: -(self.score(f) or 0.0))
+        del self.top[self.space.strategy.top_n:]
+
+    def get_state(self):
+        return {**super().get_state(), "top": self.top}
+
+    def set_state(self, state):
+        super().set_state(state)
+        self.top = state["top"]
+
+
+class RegularizedEvolutionOracle(_Mutating):
+    """Aging evolution (Real et al. 2019), scored like the paper.
+
+    The population starts with the seed cells and is filled with their
+    mutants; then each cycle samples `sample_size` members, mutates the best,
+    adds the child and drops the oldest member.
+    """
+
+    strategy = "regularized_evolution"
+
+    def __init__(self, space, **kwargs):
+        super().__init__(space, **kwargs)
+        self.population: list[str] = []
+
+    def propose(self):
+        seeds = self._seeds_pending()
+        if seeds:
+            return [(g, "seed", None) for g in seeds]
+        alive = [fp for fp in self.population if self.cells[fp]["status"] == "done"]
+        if not alive:
+            return []
+        rng = self.rng()
+        if len(self.cells) - 1 < self.space.strategy.population:
+            parent = rng.choice(alive)  # filling the initial population
+        else:
+            sample = rng.sample(alive, min(self.space.strategy.sample_size, len(alive)))
+            parent = max(sample, key=lambda fp: self.score(fp) or 0.0)
+        child = self.mutant(parent, rng)
+        return [] if child is None else [(child, "mutation", parent)]
+
+    def evaluate(self, genome, origin, parent=None, stages=None, cuts=None):
+        if origin == "seed":
+            return super().evaluate(genome, origin, stages=self.search_stages
+                                    + self.report_stages, cuts=False)
+        return super().evaluate(genome, origin, parent, stages, cuts)
+
+    def on_cell_scored(self, cell):
+        if cell["origin"] == "baseline":
+            return
+        self.population.append(cell["fingerprint"])
+        if len(self.population) > self.space.strategy.population:
+            self.population.pop(0)  # the oldest dies, however good
+
+    def get_state(self):
+        return {**super().get_state(), "population": self.population}
+
+    def set_state(self, state):
+        super().set_state(state)
+        self.population = state["population"]
+
+
+class RandomArchitectureOracle(_Mutating):
+    """The baseline evolution must beat: chains of `mutations` random mutations.
+
+    Each candidate is a random seed cell mutated several times in a row, then
+    evaluated exactly like an evolution child; nothing is selected.
+    """
+
+    strategy = "random"
+
+    def propose(self):
+        seeds = self._seeds_pending()
+        if seeds:
+            return [(g, "seed", None) for g in seeds]
+        rng = self.rng()
+        root = rng.choice(self.space.seed_genomes()).fingerprint()
+        child = self.mutant(root, rng, chain=self.space.strategy.mutations)
+        return [] if child is None else [(child, "mutation", root)]
+
+    def evaluate(self, genome, origin, parent=None, stages=None, cuts=None):
+        if origin == "seed":
+            return super().evaluate(genome, origin, stages=self.search_stages
+                                    + self.report_stages, cuts=False)
+        return super().evaluate(genome, origin, parent, stages, cuts)
+
+
+ORACLES = {cls.strategy: cls for cls in (FixedListOracle, EvolutionOracle,
+                                         RegularizedEvolutionOracle, RandomArchitectureOracle)}

@@ -1,0 +1,88 @@
+"""A live view of a search: trials done / running / failed, best cell, ETA."""
+
+from __future__ import annotations
+
+import time
+
+from ray import tune
+
+__all__ = ["SearchProgress"]
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+class SearchProgress(tune.Callback):
+    """A Ray Tune callback that keeps a rich live status line up to date.
+
+    Args:
+        oracle: The search's oracle (for best cell and trial counts).
+        total: Trials the search will run at most.
+        enabled: Draw the live view (off: one line per finished trial).
+    """
+
+    def __init__(self, oracle, total: int, enabled: bool = True):
+        self.oracle, self.total, self.enabled = oracle, total, enabled
+        self.start = time.monotonic()
+        self.done_before = len(oracle.end_order)
+        self.running = 0
+        self._live = None
+
+    def __enter__(self):
+        if self.enabled:
+            from rich.console import Console
+            from rich.live import Live
+
+            self._live = Live(self.render(), console=Console(stderr=True),
+                              refresh_per_second=2, transient=False)
+            self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self._live is not None:
+            self._live.update(self.render())
+            self._live.__exit__(*exc)
+
+    def counts(self) -> tuple[int, int]:
+        """(finished trials, failed trials) in this run directory."""
+        trials = [self.oracle.trials[t] for t in self.oracle.end_order]
+        return len(trials), sum(1 for t in trials if t.status == "FAILED")
+
+    def best(self) -> tuple[str, float] | None:
+        """Best scored cell so far: (name or fingerprint, score)."""
+        scored = self.oracle.scored()
+        if not scored:
+            return None
+        cell = max(scored, key=lambda c: c["score"])
+        return cell["name"] or cell["fingerprint"][:10], cell["score"]
+
+    def render(self):
+        from rich.text import Text
+
+        done, failed = self.counts()
+        elapsed = time.monotonic() - self.start
+        new = done - self.done_before
+        eta = "?" if new <= 0 else _duration(elapsed / new * max(0, self.total - done))
+        best = self.best()
+        best_text = f"{best[0]} {best[1]:.3f}" if best else "-"
+        return Text(f"trials {done}/{self.total} done, {self.running} running, {failed} failed"
+                    f" | best {best_text} | elapsed {_duration(elapsed)} | ETA {eta}")
+
+    def _refresh(self):
+        if self._live is not None:
+            self._live.update(self.render())
+
+    def on_trial_start(self, iteration, trials, trial, **info):
+        self.running += 1
+        self._refresh()
+
+    def on_trial_complete(self, iteration, trials, trial, **info):
+        self.running = max(0, self.running - 1)
+        if self._live is None and self.enabled is False:
+            return
+        self._refresh()
+
+    def on_trial_error(self, iteration, trials, trial, **info):
+        self.on_trial_complete(iteration, trials, trial, **info)

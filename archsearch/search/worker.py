@@ -1,0 +1,62 @@
+"""What runs on a Ray worker: one trial, its record written atomically."""
+
+from __future__ import annotations
+
+import json
+
+from archsearch.search.records import now, trial_path, trial_record
+from archsearch.search.storage import RunStorage
+
+__all__ = ["execute", "task_plan"]
+
+_DATA_CACHE: dict[str, object] = {}
+_CACHE_SIZE = 4
+
+
+def task_plan(space) -> dict:
+    """Per task, the plain data a worker needs: load options and budget."""
+    plan = {}
+    for spec in space.tasks:
+        b = spec.budget
+        options = {"fraction": b.data_fraction, "seq_len": spec.seq_len,
+                   "batch_size": b.batch_size, **spec.options}
+        steps = b.steps
+        plan[spec.name] = {
+            "options": {k: v for k, v in options.items() if v is not None},
+            "budget": {"steps": steps, "seconds": b.seconds,
+                       "eval_every": max(1, steps // 4) if steps else 50},
+        }
+    return plan
+
+
+def _load(task: str, options: dict, data_seed: int):
+    """Task data, cached per worker process (workers are reused across trials)."""
+    from archsearch import tasks
+
+    key = json.dumps([task, options, data_seed], sort_keys=True)
+    if key not in _DATA_CACHE:
+        if len(_DATA_CACHE) >= _CACHE_SIZE:
+            _DATA_CACHE.pop(next(iter(_DATA_CACHE)))
+        _DATA_CACHE[key] = tasks.get(task).load(seed=data_seed, **options)
+    return _DATA_CACHE[key]
+
+
+def execute(config: dict, plan: dict, run_dir: str, data_seed: int) -> dict:
+    """Trains the trial described by `config`; writes and returns its record."""
+    from archsearch.training import run_trial
+
+    started = now()
+    task = plan[config["task"]]
+    data, failure = None, None
+    try:
+        data = _load(config["task"], task["options"], data_seed)
+    except Exception as err:  # noqa: BLE001 - reported as the trial's failure
+        failure = f"{type(err).__name__}: {err}"
+    if data is None:
+        result = {"status": "failed", "failure": failure, "hparams": config["hparams"]}
+    else:
+        result = run_trial(config["genome"], config["hparams"], config["task"],
+                           budget=task["budget"], seed=config["seed"], data=data).to_dict()
+    record = trial_record(config, result, config["strategy"], started)
+    RunStorage(run_dir).write_json(trial_path(config["trial_id"]), record)
+    return record

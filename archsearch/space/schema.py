@@ -1,0 +1,307 @@
+"""The search-space schema: pydantic models of every key a space file may hold.
+
+Top-level keys: `name`, `description`, `seed`, `max_trials`, `baseline`,
+`seed_cells`, `mutation`, `hyperparameters`, `tasks`, `strategy`,
+`resources`. Unknown keys are errors at every level. Defaults are the paper's
+(Jozefowicz et al. 2015): its activation and elementwise sets, its
+hyperparameter distribution, its 95% memorization pre-filter and its staged
+90%-of-GRU cut.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    NonNegativeFloat,
+    PositiveFloat,
+    PositiveInt,
+    field_validator,
+    model_validator,
+)
+
+from archsearch.genome.mutate import DEFAULT_MAX_ATTEMPTS, Mutator
+from archsearch.genome.operators import DEFAULT_ACTIVATIONS, DEFAULT_ELEMENTWISE, Activation
+from archsearch.space.cells import CellRef, PathError, Strict
+
+__all__ = ["Budget", "Evolution", "Fixed", "Hyperparameters", "MutationSpec", "RandomSearch",
+           "RegularizedEvolution", "Resources", "STRATEGIES", "TaskSpec", "task_names"]
+
+#: Used when `archsearch.tasks` cannot be imported.
+FALLBACK_TASKS = ("memorization", "arithmetic", "xml", "word_lm", "char_lm", "sentiment", "trec",
+                  "ptb", "music")
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+OperatorName = Literal["change_activation", "change_elementwise", "insert_activation",
+                       "remove_node", "replace_with_ancestor", "replace_with_combination"]
+
+
+def _as_list(value):
+    return [value] if isinstance(value, str | int | float) and not isinstance(value, bool) \
+        else value
+
+
+def Choices(item):  # noqa: N802 - reads like a type in the models below
+    """A non-empty list of values to sample from; a single value is a one-item list."""
+    return Annotated[list[item], BeforeValidator(_as_list), Field(min_length=1)]
+
+
+def _check_activation(value: str) -> str:
+    return str(Activation.parse(value))
+
+
+def task_names() -> tuple[str, ...]:
+    """Registered task names (a fixed list if `archsearch.tasks` is unavailable)."""
+    try:
+        from archsearch import tasks
+        return tuple(tasks.names())
+    except Exception:  # noqa: BLE001 - tasks is optional here; any failure means the fallback
+        return FALLBACK_TASKS
+
+
+def _task_options(name: str) -> tuple[str, ...] | None:
+    try:
+        from archsearch import tasks
+        return tuple(tasks.get(name).options)
+    except Exception:  # noqa: BLE001 - unknown options are then not checked
+        return None
+
+
+class MutationSpec(Strict):
+    """How `archsearch.mutate` moves through the space (see `Mutator`).
+
+    Attributes:
+        operators: Operator name -> weight; operators not listed are off.
+        activations: The activation set, e.g. `tanh`, `relu`, `linear(0.9)`.
+        elementwise: The elementwise set (`mul`, `add`, `sub`).
+        max_attempts: Mutation attempts before a parent is given up on.
+        allow_square_input: Whether children may newly use the raw input
+            elementwise (then the embedding width must equal units).
+        max_nodes: Reject children with more nodes than this.
+    """
+
+    operators: dict[OperatorName, NonNegativeFloat] = {
+        name: 1.0 for name in OperatorName.__args__}
+    activations: Annotated[list[Annotated[str, AfterValidator(_check_activation)]],
+                           Field(min_length=1)] = list(DEFAULT_ACTIVATIONS)
+    elementwise: Annotated[list[Literal["mul", "add", "sub"]], Field(min_length=1)] = \
+        list(DEFAULT_ELEMENTWISE)
+    max_attempts: PositiveInt = DEFAULT_MAX_ATTEMPTS
+    allow_square_input: bool = True
+    max_nodes: PositiveInt | None = None
+
+    @field_validator("operators")
+    @classmethod
+    def _some_weight(cls, value):
+        if not any(w > 0 for w in value.values()):
+            raise ValueError("expected at least one operator with a weight > 0")
+        return value
+
+    @field_validator("activations", "elementwise")
+    @classmethod
+    def _unique(cls, value):
+        if len(set(value)) != len(value):
+            raise ValueError(f"expected no repeated entries. Received: {value}")
+        return value
+
+    def mutator(self) -> Mutator:
+        """The configured `Mutator`."""
+        return Mutator(activations=self.activations, elementwise=self.elementwise,
+                       operators=self.operators, max_attempts=self.max_attempts,
+                       allow_square_input=self.allow_square_input, max_nodes=self.max_nodes)
+
+
+class Hyperparameters(Strict):
+    """The distribution each trial's hyperparameters are drawn from (uniform over lists).
+
+    The hidden size comes from `units` if given, else it is derived from
+    `param_budget` (parameters of the whole model) by the trainer.
+
+    Attributes:
+        init_scale: s of the uniform init U[-s/sqrt(n), s/sqrt(n)].
+        learning_rate: Learning rates.
+        clip_norm: Max global gradient norm.
+        layers: Stacked recurrent layers.
+        param_budget: Parameter budgets the hidden size is derived from.
+        units: Fixed hidden sizes (instead of `param_budget`).
+        forget_bias: If set, overrides the bias initialiser of the cell's
+            forget gate (`linear` node `f_pre`) when the cell has one.
+        dropout: Dropout rate (language models).
+        optimizer: `sgd` (the paper) or `adam`.
+    """
+
+    init_scale: Choices(PositiveFloat) = [0.3, 0.7, 1.0, 1.4, 2.0, 2.8]
+    learning_rate: Choices(PositiveFloat) = [0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0]
+    clip_norm: Choices(PositiveFloat) = [1.0, 2.5, 5.0, 10.0, 20.0]
+    layers: Choices(PositiveInt) = [1, 2, 3, 4]
+    param_budget: Choices(PositiveInt) | None = [250_000, 1_000_000]
+    units: Choices(PositiveInt) | None = None
+    forget_bias: Choices(float) | None = None
+    dropout: Choices(Annotated[float, Field(ge=0.0, lt=1.0)]) = [0.0]
+    optimizer: Choices(Literal["sgd", "adam"]) = ["sgd"]
+
+    @model_validator(mode="after")
+    def _one_size(self):
+        if self.units is not None:
+            if "param_budget" in self.model_fields_set and self.param_budget is not None:
+                raise PathError(("units",), "expected either units or param_budget, not both")
+            object.__setattr__(self, "param_budget", None)
+        elif self.param_budget is None:
+            raise PathError(("param_budget",), "expected units or param_budget to size the "
+                                               "hidden layer; both are null")
+        return self
+
+
+class Budget(Strict):
+    """What one trial may spend on a task: steps and/or seconds (at least one).
+
+    Attributes:
+        steps: Training steps (batches).
+        seconds: Wall-clock training time.
+        batch_size: Examples per batch (default: the task's).
+        data_fraction: Fraction (0, 1] of every split to use.
+    """
+
+    steps: PositiveInt | None = None
+    seconds: PositiveFloat | None = None
+    batch_size: PositiveInt | None = None
+    data_fraction: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
+
+    @model_validator(mode="after")
+    def _bounded(self):
+        if self.steps is None and self.seconds is None:
+            raise PathError(("steps",), "expected a positive number of steps and/or seconds; "
+                                        "a budget needs at least one")
+        return self
+
+
+class TaskSpec(Strict):
+    """A task of the search, its role, budget and filter threshold.
+
+    Attributes:
+        name: A registered task (`archsearch tasks list`).
+        role: `prefilter` (a cheap pass/fail gate, e.g. memorization),
+            `search` (scored; staged in order) or `report` (trained for the
+            report, not used to select cells).
+        budget: Trial budget.
+        min_score: Absolute cut on the task's score metric (prefilter default 0.95).
+        min_ratio: Cut on best score / baseline's best; under the `evolution`
+            strategy a `search` task defaults to the paper's 0.9.
+        hyperparameter_samples: Settings per cell on this task (default: the
+            strategy's).
+        seq_len: Time steps per example (default: the task's).
+        options: Task-specific options (see the task's `options`).
+    """
+
+    name: str
+    role: Literal["prefilter", "search", "report"] = "search"
+    budget: Budget
+    min_score: Fraction | None = None
+    min_ratio: NonNegativeFloat | None = None
+    hyperparameter_samples: PositiveInt | None = None
+    seq_len: PositiveInt | None = None
+    options: dict[str, Any] = {}
+
+    @field_validator("name")
+    @classmethod
+    def _known_task(cls, value):
+        known = task_names()
+        if value not in known:
+            raise ValueError(f"expected a task name, one of: {', '.join(known)}. "
+                             f"Received: {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _defaults(self):
+        accepted = _task_options(self.name)
+        if accepted is not None:
+            for key in self.options:
+                if key not in accepted:
+                    raise PathError(("options", key), f"unknown option for task {self.name!r}; "
+                                                      f"expected one of: "
+                                                      f"{', '.join(accepted) or 'none'}")
+        if self.role == "prefilter" and self.min_score is None:
+            object.__setattr__(self, "min_score", 0.95)
+        return self
+
+
+class Evolution(Strict):
+    """The paper's procedure: a top-N list, pre-filter, staged tasks, min ratio to baseline.
+
+    Attributes:
+        top_n: Size of the list of best architectures.
+        hyperparameter_samples: Random settings per cell per task.
+        reevaluate_probability: Chance that a step re-evaluates a listed cell
+            on new settings instead of mutating one (the paper gives none).
+    """
+
+    name: Literal["evolution"]
+    top_n: PositiveInt = 100
+    hyperparameter_samples: PositiveInt = 20
+    reevaluate_probability: Fraction = 0.5
+
+
+class RegularizedEvolution(Strict):
+    """Aging evolution (Real et al. 2019): tournament of `sample_size` from a population.
+
+    Attributes:
+        population: Cells alive at once (the oldest dies).
+        sample_size: Tournament size.
+        hyperparameter_samples: Random settings per cell per task.
+    """
+
+    name: Literal["regularized_evolution"]
+    population: PositiveInt = 100
+    sample_size: PositiveInt = 25
+    hyperparameter_samples: PositiveInt = 1
+
+    @model_validator(mode="after")
+    def _sample_fits(self):
+        if self.sample_size > self.population:
+            raise PathError(("sample_size",), f"expected at most population={self.population}."
+                                              f" Received: {self.sample_size}")
+        return self
+
+
+class RandomSearch(Strict):
+    """Random architecture search: seed cells mutated `mutations` times in a row.
+
+    Attributes:
+        mutations: Successive mutations from a random seed cell per candidate.
+        hyperparameter_samples: Random settings per cell per task.
+    """
+
+    name: Literal["random"]
+    mutations: PositiveInt = 3
+    hyperparameter_samples: PositiveInt = 1
+
+
+class Fixed(Strict):
+    """A fixed list of cells (ablations, comparisons): no mutation.
+
+    Attributes:
+        cells: The cells to train.
+        hyperparameter_samples: Random settings per cell per task.
+    """
+
+    name: Literal["fixed"]
+    cells: Annotated[list[CellRef], Field(min_length=1)]
+    hyperparameter_samples: PositiveInt = 20
+
+
+STRATEGIES = {cls.model_fields["name"].annotation.__args__[0]: cls
+              for cls in (Evolution, RegularizedEvolution, RandomSearch, Fixed)}
+
+
+class Resources(Strict):
+    """What one trial reserves on a Ray worker.
+
+    Attributes:
+        cpus: CPU cores per trial.
+        gpu: Fraction of one GPU per trial, in [0, 1].
+    """
+
+    cpus: PositiveFloat = 1.0
+    gpu: Fraction = 0.0

@@ -1,0 +1,159 @@
+"""`SearchSpace`: one validated search-space file, with its cells resolved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import (
+    BeforeValidator,
+    Field,
+    NonNegativeInt,
+    PositiveInt,
+    PrivateAttr,
+    model_validator,
+)
+
+from archsearch.genome import Genome
+from archsearch.genome.mutate import Mutator
+from archsearch.space.cells import CellRef, PathError, Strict
+from archsearch.space.schema import (
+    Evolution,
+    Fixed,
+    Hyperparameters,
+    MutationSpec,
+    RandomSearch,
+    RegularizedEvolution,
+    Resources,
+    TaskSpec,
+)
+
+__all__ = ["SearchSpace", "STAGED_CUT"]
+
+#: Default `min_ratio` of `search` tasks under the `evolution` strategy (the paper's).
+STAGED_CUT = 0.9
+
+
+def _strategy_shorthand(value):
+    return {"name": value} if isinstance(value, str) else value
+
+
+Strategy = Annotated[Evolution | RegularizedEvolution | RandomSearch | Fixed,
+                     Field(discriminator="name"), BeforeValidator(_strategy_shorthand)]
+
+
+class SearchSpace(Strict):
+    """Everything a search needs, read from one YAML file.
+
+    Load with `archsearch.load_search_space(path)`; the file's keys are the
+    attributes below. Cells are resolved to genomes at load time, so a
+    loaded space never refers to an unknown cell.
+
+    Attributes:
+        name: Name of the space (default: the file's stem).
+        description: What the space answers.
+        seed: Seed of the whole search (mutations, hyperparameter draws, data).
+        max_trials: Trials (one cell x hyperparameters x task each) at most.
+        baseline: The cell scores are normalised by (the paper: GRU).
+        seed_cells: Cells the search starts from (required unless `fixed`).
+        mutation: Operators, weights and op sets (default: the paper's).
+        hyperparameters: The hyperparameter distribution (default: the paper's).
+        tasks: Tasks in stage order, with budgets and filter thresholds.
+        strategy: `evolution`, `regularized_evolution`, `random` or `fixed`,
+            with its parameters (a bare name takes the defaults).
+        resources: CPUs and GPU fraction reserved per trial.
+
+    Example:
+        >>> import archsearch
+        >>> space = archsearch.load_search_space("search_spaces/lstm_ablations.yaml")
+        >>> space.strategy.name, [g.name for g in space.cells()][:3]
+        ('fixed', ['lstm', 'lstm_f', 'lstm_i'])
+    """
+
+    name: str | None = None
+    description: str | None = None
+    seed: NonNegativeInt = 0
+    max_trials: PositiveInt
+    baseline: CellRef = CellRef.model_validate("gru")
+    seed_cells: list[CellRef] = []
+    mutation: MutationSpec = MutationSpec()
+    hyperparameters: Hyperparameters = Hyperparameters()
+    tasks: Annotated[list[TaskSpec], Field(min_length=1)]
+    strategy: Strategy
+    resources: Resources = Resources()
+    _path: Path | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.strategy.name != "fixed" and not self.seed_cells:
+            raise PathError(("seed_cells",), f"strategy {self.strategy.name!r} mutates seed "
+                                             f"cells; expected at least one")
+        for key, refs in (("seed_cells", self.seed_cells),
+                          ("strategy.cells", getattr(self.strategy, "cells", []))):
+            seen: set[str] = set()
+            for k, ref in enumerate(refs):
+                if ref.label in seen:
+                    raise PathError((*key.split("."), k), f"cell name {ref.label!r} is used "
+                                                          f"twice; give one a `name`")
+                seen.add(ref.label)
+        names = [t.name for t in self.tasks]
+        for k, name in enumerate(names):
+            if name in names[:k]:
+                raise PathError(("tasks", k, "name"), f"task {name!r} is listed twice")
+        if self.strategy.name != "fixed" and not any(t.role == "search" for t in self.tasks):
+            raise PathError(("tasks",), "expected at least one task with role 'search' to "
+                                        "score cells by")
+        if self.strategy.name == "evolution":  # the paper's staged 90%-of-GRU cut
+            tasks = [t.model_copy(update={"min_ratio": STAGED_CUT})
+                     if t.role == "search" and t.min_ratio is None else t for t in self.tasks]
+            object.__setattr__(self, "tasks", tasks)
+        return self
+
+    # -- resolved views -------------------------------------------------------
+    @property
+    def path(self) -> Path | None:
+        """The file the space was loaded from."""
+        return self._path
+
+    def seed_genomes(self) -> list[Genome]:
+        """Genomes of `seed_cells`, named by their labels."""
+        return [ref.genome for ref in self.seed_cells]
+
+    def cells(self) -> list[Genome]:
+        """The cells a `fixed` strategy trains, else the seed cells."""
+        refs = self.strategy.cells if isinstance(self.strategy, Fixed) else self.seed_cells
+        return [ref.genome for ref in refs]
+
+    def baseline_genome(self) -> Genome:
+        """The baseline cell's genome."""
+        return self.baseline.genome
+
+    def mutator(self) -> Mutator:
+        """The `Mutator` configured by `mutation`."""
+        return self.mutation.mutator()
+
+    def summary(self) -> str:
+        """A few lines: strategy, cells, tasks, max trials, resources."""
+        s = self.strategy
+        params = ", ".join(f"{k}={v}" for k, v in s.model_dump().items()
+                           if k not in ("name", "cells"))
+        lines = [f"space:       {self.name}" + (f" ({self.path})" if self.path else "")]
+        if self.description:
+            lines.append(f"description: {self.description}")
+        lines.append(f"strategy:    {s.name} ({params})")
+        label = "cells:      " if isinstance(s, Fixed) else "seed cells: "
+        lines.append(f"{label} {', '.join(g.name for g in self.cells())}")
+        lines.append(f"baseline:    {self.baseline.label}")
+        for task in self.tasks:
+            b = task.budget
+            budget = " and ".join(part for part in (
+                f"{b.steps} steps" if b.steps else "", f"{b.seconds:g} s" if b.seconds else "")
+                if part)
+            cut = (f", min score {task.min_score:g}" if task.min_score is not None else "") + \
+                  (f", min ratio {task.min_ratio:g}" if task.min_ratio is not None else "")
+            lines.append(f"task:        {task.name} ({task.role}; {budget}{cut})")
+        lines.append(f"max trials:  {self.max_trials}")
+        lines.append(f"seed:        {self.seed}")
+        lines.append(f"resources:   {self.resources.cpus:g} CPU, {self.resources.gpu:g} GPU "
+                     f"per trial")
+        return "\n".join(lines)

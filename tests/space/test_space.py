@@ -1,0 +1,225 @@
+"""Search-space files: the shipped ones load; bad ones fail with one precise line."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+import archsearch
+from archsearch.genome import zoo
+from archsearch.space import (
+    Hyperparameters,
+    SearchSpace,
+    SearchSpaceError,
+    load_search_space,
+    parse_search_space,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = sorted((ROOT / "search_spaces").glob("*.yaml"))
+
+MINIMAL = """\
+max_trials: 5
+strategy: {name: fixed, cells: [lstm, gru]}
+tasks:
+  - name: arithmetic
+    budget: {steps: 10}
+"""
+
+
+def _write(tmp_path, text, name="space.yaml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_all_five_spaces_ship():
+    assert {p.name for p in SHIPPED} >= {"jozefowicz2015.yaml", "quickstart.yaml",
+                                         "lstm_ablations.yaml", "greff2017.yaml",
+                                         "forget_bias.yaml"}
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_space_loads(path):
+    space = load_search_space(path)
+    assert isinstance(space, SearchSpace)
+    assert space.name == path.stem and space.path == path
+    assert space.cells() and all(g.name for g in space.cells())
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# ")
+    header = text.split("\n\n")[0].lower() + text.lower()[:3000]
+    assert "answers" in header and "expected run time" in header
+    assert space.summary().startswith("space:")
+
+
+def test_public_name():
+    assert archsearch.load_search_space is load_search_space
+
+
+def test_quickstart_is_small():
+    space = load_search_space(ROOT / "search_spaces/quickstart.yaml")
+    cells = [g.name for g in space.cells()]
+    assert {"lstm", "lstm_b", "gru", "lstm_f", "tanh_rnn"} <= set(cells)
+    assert {t.name for t in space.tasks} <= {"arithmetic", "xml", "memorization"}
+    assert all(t.budget.steps <= 500 and t.budget.seconds <= 60 for t in space.tasks)
+    assert max(space.hyperparameters.units) <= 64 and space.resources.gpu == 0
+    trials = len(cells) * len(space.tasks) * space.strategy.hyperparameter_samples
+    assert trials <= space.max_trials <= 20
+
+
+def test_ablation_and_greff_cells():
+    ablations = load_search_space(ROOT / "search_spaces/lstm_ablations.yaml")
+    assert [g.name for g in ablations.cells()] == ["lstm", "lstm_f", "lstm_i", "lstm_o",
+                                                   "lstm_b", "gru", "tanh_rnn", "mut1", "mut2",
+                                                   "mut3"]
+    greff = load_search_space(ROOT / "search_spaces/greff2017.yaml")
+    assert [g.name for g in greff.cells()] == ["peephole_lstm", "nig", "nfg", "nog", "niaf",
+                                               "noaf", "np", "cifg", "fgr"]
+
+
+def test_forget_bias_variants_are_distinct_cells():
+    space = load_search_space(ROOT / "search_spaces/forget_bias.yaml")
+    lstms = [g for g in space.cells() if g.name.startswith("lstm")]
+    assert [g.node("f_pre").param("bias") for g in lstms] == [0.0, 0.5, 1.0, 2.0, 3.0]
+    assert len({g.fingerprint() for g in lstms}) == 5
+    assert lstms[2].fingerprint() == zoo.get("lstm_b").fingerprint()
+
+
+def test_paper_defaults():
+    space = parse_search_space(MINIMAL)
+    hp = space.hyperparameters
+    assert hp.init_scale == [0.3, 0.7, 1.0, 1.4, 2.0, 2.8]
+    assert hp.learning_rate == [0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0]
+    assert hp.clip_norm == [1.0, 2.5, 5.0, 10.0, 20.0]
+    assert hp.layers == [1, 2, 3, 4] and hp.optimizer == ["sgd"]
+    assert space.baseline.label == "gru" and space.resources.gpu == 0
+    assert space.mutation.activations == ["tanh", "sigmoid", "relu", "linear(0)", "linear(1)",
+                                          "linear(0.9)", "linear(1.1)"]
+    assert space.tasks[0].min_ratio is None  # fixed lists are not filtered
+
+
+def test_evolution_defaults_to_the_paper_thresholds():
+    space = parse_search_space("""
+max_trials: 5
+strategy: evolution
+seed_cells: [lstm, gru]
+tasks:
+  - {name: memorization, role: prefilter, budget: {steps: 10}}
+  - {name: arithmetic, budget: {seconds: 30}}
+""")
+    assert space.strategy.top_n == 100
+    assert space.tasks[0].min_score == 0.95 and space.tasks[1].min_ratio == 0.9
+    assert [g.name for g in space.seed_genomes()] == ["lstm", "gru"]
+
+
+def test_units_replace_the_parameter_budget():
+    hp = Hyperparameters(units=64)
+    assert hp.units == [64] and hp.param_budget is None
+
+
+def test_space_mutator_uses_its_settings():
+    space = parse_search_space(MINIMAL + "mutation:\n  activations: [relu]\n"
+                                         "  operators: {insert_activation: 1}\n")
+    parent = zoo.get("gru")
+    child = space.mutator()(parent, 0)
+    new = [n.op for n in child.nodes if n.id not in {m.id for m in parent.nodes}]
+    assert new and set(new) == {"relu"}
+
+
+def test_genome_files_are_read_relative_to_the_yaml(tmp_path):
+    (tmp_path / "cells").mkdir()
+    (tmp_path / "cells" / "mine.json").write_text(zoo.get("mgu").to_json(), encoding="utf-8")
+    path = _write(tmp_path, MINIMAL.replace("[lstm, gru]", "[cells/mine.json, gru]"))
+    space = load_search_space(path)
+    assert space.cells()[0].fingerprint() == zoo.get("mgu").fingerprint()
+    assert space.cells()[0].name == "mgu"
+
+
+BAD = [
+    ("unknown key", MINIMAL.replace("steps: 10", "steps: 10, stepz: 3"),
+     "tasks[0].budget.stepz", "unknown key"),
+    ("unknown top-level key", MINIMAL + "budget: 3\n", "budget", "unknown key"),
+    ("wrong type", MINIMAL.replace("max_trials: 5", "max_trials: many"), "max_trials",
+     "Received: 'many'"),
+    ("wrong type nested", MINIMAL + "resources: {cpus: [1]}\n", "resources.cpus", "Received"),
+    ("unknown cell", MINIMAL.replace("[lstm, gru]", "[lstm, grux]"), "strategy.cells[1].cell",
+     "Received: 'grux'"),
+    ("missing genome file", MINIMAL.replace("[lstm, gru]", "[lstm, nope.json]"),
+     "strategy.cells[1].cell", "no such genome JSON file"),
+    ("unknown task", MINIMAL.replace("name: arithmetic", "name: arithmetics"),
+     "tasks[0].name", "Received: 'arithmetics'"),
+    ("negative budget", MINIMAL.replace("steps: 10", "steps: -10"), "tasks[0].budget.steps",
+     "Received: -10"),
+    ("empty budget", MINIMAL.replace("{steps: 10}", "{}"), "tasks[0].budget.steps",
+     "at least one"),
+    ("gpu fraction", MINIMAL + "resources: {gpu: 1.5}\n", "resources.gpu", "Received: 1.5"),
+    ("unknown strategy", MINIMAL.replace("name: fixed,", "name: genetic,"), "strategy.name",
+     "Received: 'genetic'"),
+    ("strategy key", MINIMAL.replace("name: fixed,", "name: fixed, top_n: 3,"),
+     "strategy.top_n", "expected one of: name, cells, hyperparameter_samples"),
+    ("unknown operator", MINIMAL + "mutation: {operators: {swap: 1}}\n",
+     "mutation.operators.swap", "unknown key"),
+    ("bad activation", MINIMAL + "mutation: {activations: [tanh, swish]}\n",
+     "mutation.activations[1]", "Received: 'swish'"),
+    ("unknown task option", MINIMAL.replace("steps: 10}", "steps: 10}\n    options: {digits: 3}"),
+     "tasks[0].options.digits", "expected one of"),
+    ("bad param override", MINIMAL.replace("[lstm, gru]", "[{cell: lstm, params: {q: {bias: 1}}}]"),
+     "strategy.cells[0].params.q", "no node 'q'"),
+    ("duplicate cell", MINIMAL.replace("[lstm, gru]", "[lstm, lstm]"), "strategy.cells[1]",
+     "used twice"),
+    ("evolution without seeds", MINIMAL.replace("{name: fixed, cells: [lstm, gru]}", "evolution"),
+     "seed_cells", "at least one"),
+    ("sample over population",
+     MINIMAL.replace("{name: fixed, cells: [lstm, gru]}",
+                     "{name: regularized_evolution, population: 4, sample_size: 9}")
+     + "seed_cells: [lstm]\n", "strategy.sample_size", "Received: 9"),
+    ("missing key", "strategy: {name: fixed, cells: [lstm]}\ntasks: [{name: xml, budget: "
+     "{steps: 1}}]\n", "max_trials", "missing"),
+]
+
+
+@pytest.mark.parametrize("case, text, key, detail", BAD, ids=[b[0] for b in BAD])
+def test_bad_space_one_line_with_key_path(tmp_path, case, text, key, detail):
+    path = _write(tmp_path, text)
+    with pytest.raises(SearchSpaceError) as info:
+        load_search_space(path)
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(f"{path}: {key}: "), message
+    assert detail in message, message
+
+
+def test_malformed_yaml_names_file_and_line(tmp_path):
+    path = _write(tmp_path, MINIMAL.replace("budget: {steps: 10}", "budget: {steps: 10"))
+    with pytest.raises(SearchSpaceError) as info:
+        load_search_space(path)
+    message = str(info.value)
+    assert "\n" not in message and message.startswith(f"{path}:")
+    assert "malformed YAML" in message
+    line = int(message[len(str(path)) + 1:].split(":")[0])
+    assert line in (5, 6)
+
+
+@pytest.mark.parametrize("text, detail", [("", "Received: NoneType"),
+                                          ("- a\n- b\n", "Received: list")])
+def test_top_level_must_be_a_mapping(tmp_path, text, detail):
+    with pytest.raises(SearchSpaceError, match=detail):
+        load_search_space(_write(tmp_path, text))
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(SearchSpaceError, match="no such file"):
+        load_search_space(tmp_path / "nope.yaml")
+
+
+def test_error_is_a_value_error():
+    assert issubclass(SearchSpaceError, ValueError)
+
+
+def test_loading_does_not_import_tensorflow():
+    import subprocess
+
+    code = ("import sys, archsearch; archsearch.load_search_space("
+            f"{str(ROOT / 'search_spaces/jozefowicz2015.yaml')!r}); "
+            "assert 'tensorflow' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
