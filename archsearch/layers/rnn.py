@@ -88,28 +88,37 @@ class GenomeRNN(keras.layers.RNN):
         rec_mask = None
         if training and cell.recurrent_dropout > 0:
             rec_mask = cell.get_recurrent_dropout_mask(initial_state[0])
-        projected = cell.project_input(sequences)
+        # Time-major from here: transpose the narrow input once, so the wide
+        # projected sequence (k * units per step) is never transposed.
+        x = ops.transpose(sequences, (1, 0, 2))
+        projected = cell.project_input(x)
         width = cell.n_x * cell.units
         if projected is None:
-            loop_inputs = sequences
+            loop_inputs = x
         elif cell.plan.x_raw:
-            loop_inputs = ops.concatenate([projected, sequences], axis=-1)
+            loop_inputs = ops.concatenate([projected, x], axis=-1)
         else:
             loop_inputs = projected
 
         def step(inputs, states):
             if projected is None:
-                xp, x = None, inputs
+                xp, x_t = None, inputs
             elif cell.plan.x_raw:
-                xp, x = inputs[:, :width], inputs[:, width:]
+                xp, x_t = inputs[:, :width], inputs[:, width:]
             else:
-                xp, x = inputs, None
-            return cell.step(xp, x, list(states), rec_mask)
+                xp, x_t = inputs, None
+            return cell.step(xp, x_t, list(states), rec_mask)
 
-        return backend.rnn(step, loop_inputs, list(initial_state), go_backwards=self.go_backwards,
-                           mask=mask, unroll=self.unroll, input_length=sequences.shape[1],
-                           zero_output_for_mask=self.zero_output_for_mask,
-                           return_all_outputs=self.return_sequences)
+        if mask is not None:
+            mask = ops.transpose(mask, (1, 0))
+        last, outputs, states = backend.rnn(
+            step, loop_inputs, list(initial_state), go_backwards=self.go_backwards, mask=mask,
+            unroll=self.unroll, input_length=sequences.shape[1], time_major=True,
+            zero_output_for_mask=self.zero_output_for_mask,
+            return_all_outputs=self.return_sequences)
+        if self.return_sequences:
+            outputs = ops.transpose(outputs, (1, 0, 2))
+        return last, outputs, states
 
     def get_config(self):
         cell_config = self.cell.get_config()

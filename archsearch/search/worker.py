@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from archsearch.search.records import now, trial_path, trial_record
 from archsearch.search.storage import RunStorage
@@ -48,15 +49,20 @@ def execute(config: dict, plan: dict, run_dir: str, data_seed: int) -> dict:
     started = now()
     task = plan[config["task"]]
     data, failure = None, None
+    t = time.perf_counter()
     try:
         data = _load(config["task"], task["options"], data_seed)
     except Exception as err:  # noqa: BLE001 - reported as the trial's failure
         failure = f"{type(err).__name__}: {err}"
+    load_seconds = time.perf_counter() - t
     if data is None:
         result = {"status": "failed", "failure": failure, "hparams": config["hparams"]}
     else:
         result = run_trial(config["genome"], config["hparams"], config["task"],
                            budget=task["budget"], seed=config["seed"], data=data).to_dict()
+        # Loading is cached per worker; count what this trial actually waited for.
+        result["timings"]["data"] = round(load_seconds, 4)
+        result["timings"]["total"] = round(result["timings"]["total"] + load_seconds, 4)
     record = trial_record(config, result, config["strategy"], started)
     RunStorage(run_dir).write_json(trial_path(config["trial_id"]), record)
     return record
