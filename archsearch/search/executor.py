@@ -9,7 +9,10 @@ cluster (`address`, or `RAY_ADDRESS` as set by `ray job submit`).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
+import logging
 import math
 import os
 import time
@@ -93,6 +96,12 @@ class OracleSearcher(Searcher):
             return Searcher.FINISHED
         return None
 
+    def save(self, checkpoint_path):
+        """The search state lives in the run directory (oracle.json), not in Tune's."""
+
+    def restore(self, checkpoint_path):
+        """See `save`: resuming reads the run directory."""
+
     def on_trial_complete(self, trial_id, result=None, error=False):
         if trial_id not in self.running:
             return
@@ -147,12 +156,13 @@ def _start_ray(address, workers, cpus_per_trial) -> bool:
 
     if ray.is_initialized():
         return False
+    quiet = {"log_to_driver": False, "logging_level": logging.ERROR}
     if address or os.environ.get("RAY_ADDRESS"):
-        ray.init(address=address, log_to_driver=False)
+        ray.init(address=address, **quiet)
     else:
         ray.init(num_cpus=None if workers is None else max(1, math.ceil(workers * cpus_per_trial)),
-                 include_dashboard=False, log_to_driver=False,
-                 runtime_env={"env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}})
+                 include_dashboard=False, runtime_env={"env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}},
+                 **quiet)
     return True
 
 
@@ -224,8 +234,11 @@ def run_search(space, run_dir, *, address=None, max_trials=None, workers=None, s
         run_config=tune.RunConfig(name=f"tune-{int(time.time() * 1000)}",
                                   storage_path=storage_path, verbose=0, callbacks=[view],
                                   failure_config=tune.FailureConfig(max_failures=max_failures)))
+    logging.getLogger("ray.tune").setLevel(logging.WARNING)
     try:
-        with view:
+        # Tune prints its own banner to stdout even when silent; archsearch
+        # shows its own progress (stderr) and summary instead.
+        with view, contextlib.redirect_stdout(io.StringIO()):
             tuner.fit()
     finally:
         if owns_ray:
