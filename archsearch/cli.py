@@ -161,6 +161,37 @@ def _search(args) -> int:
     return 0 if summary.finished else 130
 
 
+def _report(args) -> int:
+    import warnings
+
+    from archsearch.report import ReportOutputError, RunDirError, load_runs, summarize, write_report
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # printed below, once each
+        try:
+            runs = load_runs(args.run_dirs)
+        except RunDirError as err:
+            raise CliError(str(err)) from None
+        report = summarize(runs, baseline=args.baseline, top=args.top, title=args.title)
+        try:
+            out = write_report(report, args.out, figures=not args.no_figures)
+        except ReportOutputError as err:
+            raise CliError(str(err)) from None
+    late = [str(w.message) for w in caught if str(w.message) not in report.warnings
+            and issubclass(w.category, UserWarning)]
+    for line in (*report.warnings, *dict.fromkeys(late)):
+        print(f"archsearch: warning: {line}", file=sys.stderr)
+    trials = len(report.trials)
+    failed = int((report.trials.status == "failed").sum()) if trials else 0
+    top = report.cells[0] if report.cells else None
+    best = (f"; top cell {top.label}" + (f" (score {top.score:.3f})" if top.score is not None
+                                         else "")) if top else ""
+    print(f"report: {out / 'index.html'} ({len(report.runs)} run(s), {trials} trials, "
+          f"{failed} failed, {len(report.cells)} cells{best}; "
+          f"{len(report.warnings) + len(set(late))} warning(s))")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Returns the argument parser of the `archsearch` command."""
     parser = argparse.ArgumentParser(
@@ -226,6 +257,23 @@ def build_parser() -> argparse.ArgumentParser:
                         help="override the space's seed")
     search.add_argument("--no-progress", action="store_true", help="no live progress view")
     search.set_defaults(handler=_search)
+
+    report = commands.add_parser(
+        "report", help="compare cells across run directories: HTML, Markdown, CSV, figures",
+        description="Reads one or more run directories (local paths or storage URIs; a "
+                    "search still running is reported as far as it got) and writes "
+                    "index.html, report.md, leaderboard.csv, figures/ and the top genomes "
+                    "to --out.")
+    report.add_argument("run_dirs", nargs="+", metavar="DIR", help="run directory")
+    report.add_argument("--out", required=True, metavar="reports/NAME",
+                        help="output folder (an existing report there is replaced)")
+    report.add_argument("--baseline", default=None, metavar="CELL",
+                        help="cell the ratios refer to (default: the runs' baseline, else gru)")
+    report.add_argument("--top", type=_positive, default=5, metavar="N",
+                        help="top cells that get a card and an exported genome (default: 5)")
+    report.add_argument("--title", default=None, help="report title")
+    report.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    report.set_defaults(handler=_report)
 
     task_parser = commands.add_parser("tasks", help="list the tasks",
                                       description="Tasks cells are trained on.")

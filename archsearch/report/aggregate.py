@@ -7,7 +7,8 @@ Definitions (the paper's, Jozefowicz et al. 2015):
   median and interquartile range over those trials;
 * its ratio on a task is that best divided by the baseline's (the GRU's) best,
   inverted for metrics where lower is better, so > 1 always means better;
-* its score is the min over tasks of the ratio (pre-filter trials excluded).
+* its score is the min over tasks of the ratio, over the `search`-stage tasks
+  (pre-filter gates and `report`-only tasks are shown but not scored).
 """
 
 from __future__ import annotations
@@ -46,24 +47,28 @@ def summarize(runs: RunSet, *, baseline: str | None = None, top: int = 5,
     df = trials_frame(runs.trials)
     baseline = baseline or _most_common(r.baseline for r in runs.runs) or DEFAULT_BASELINE
     modes = _task_modes(df, problems)
+    df["score_mode"] = df.task.map({t: m[1] for t, m in modes.items()})  # one per task
     names = _cell_names(df)
     base_fp = _baseline_fingerprint(baseline, names)
     stats, prefilter = _task_stats(df, modes)
-    base_best = {task: s.best for (fp, task), s in stats.items() if fp == base_fp}
+    base_best = {task: s.best for (fp, task), s in stats.items()
+                 if fp == base_fp and s.best is not None}
+    scored = set(df[df.stage == "search"].task)
     if base_fp is None or not base_best:
         problems.append(f"baseline {baseline!r} has no completed trials: no ratios and no "
                         f"min-ratio scores; cells are ranked by their results relative to "
                         f"each task's best")
-    task_best = {task: _best(df[(df.task == task) & df.ok & (df.stage == "task")].score,
+    task_best = {task: _best(df[(df.task == task) & df.ok & (df.stage != "prefilter")].score,
                              modes[task][1]) for task in modes}
     stats = {key: _with_ratio(s, base_best.get(key[1])) for key, s in stats.items()}
-    cells = _cells(df, names, stats, prefilter, base_best, task_best)
+    cells = _cells(df, names, stats, prefilter,
+                   {t: b for t, b in base_best.items() if t in scored}, task_best)
     df["label"] = df.fingerprint.map({c.fingerprint: c.label for c in cells})
     df["family"] = df.fingerprint.map({c.fingerprint: c.family for c in cells})
-    df["rel"] = _relative(df, task_best, modes)
+    df["rel_cell"] = _relative_to_cell(df, stats)
     df["forget_bias"] = analysis.forget_bias_column(df, runs.genomes)
     task_order = _task_order(runs, df)
-    summaries = tuple(_task_summary(t, df, modes[t], cells, base_best.get(t))
+    summaries = tuple(_task_summary(t, df, modes[t], cells, base_best.get(t), t in scored)
                       for t in task_order)
     top_cards, genomes = cards.make_cards(cells[:top], runs.genomes, df, problems)
     return Report(
@@ -132,7 +137,7 @@ def _task_modes(df: pd.DataFrame, problems: list[str]) -> dict[str, tuple[str, s
     out = {}
     for task, rows in df.groupby("task", sort=False):
         metrics = Counter(m for m in rows.score_metric if isinstance(m, str))
-        modes = Counter(rows.score_mode)
+        modes = Counter(m for m in rows.score_mode if isinstance(m, str))
         if len(metrics) > 1 or len(modes) > 1:
             problems.append(f"task {task!r}: trials use different score metrics/modes "
                             f"({dict(metrics)}, {dict(modes)}); using the most common")
@@ -179,25 +184,36 @@ def _task_stats(df: pd.DataFrame, modes) -> tuple[dict, dict]:
     """(fingerprint, task) -> TaskStats for stage `task`; fingerprint -> prefilter stats."""
     out: dict[tuple[str, str], TaskStats] = {}
     pre: dict[str, TaskStats] = {}
-    for (fp, task, stage), rows in df.groupby(["fingerprint", "task", "stage"], sort=False):
+    if not len(df):
+        return out, pre
+    df = df.assign(stage=df.stage.where(df.stage == "prefilter", "table"))
+    keys = ["fingerprint", "task", "stage"]
+    failed = df.status.eq("failed").groupby([df[k] for k in keys], sort=False).sum()
+    ok = df[df.ok]
+    sign = ok.task.map({t: 1.0 if m[1] == "max" else -1.0 for t, m in modes.items()})
+    groups = ok.groupby(keys, sort=False)
+    agg = groups.score.agg(["count", "median"])
+    agg["q25"] = groups.score.quantile(0.25)
+    agg["q75"] = groups.score.quantile(0.75)
+    agg["seeds"] = groups.seed.nunique()
+    agg["best_idx"] = (ok.score * sign).groupby([ok[k] for k in keys], sort=False).idxmax()
+    best = df.loc[agg.best_idx, ["score", "key", "hparams", "units"]]
+    found = {key: (count, med, q25, q75, seeds, *b) for key, count, med, q25, q75, seeds, *b in zip(
+        agg.index, agg["count"], agg["median"], agg.q25, agg.q75, agg.seeds, best.score,
+        best.key, best.hparams, best.units, strict=True)}
+    for key, n_failed in failed.items():
+        fp, task, stage = key
         metric, mode = modes[task]
-        ok = rows[rows.ok]
-        scores = ok.score
-        best_row = None
-        if len(ok):
-            best_row = ok.loc[scores.idxmax() if mode == "max" else scores.idxmin()]
-        stats = TaskStats(
-            task=task, metric=metric, mode=mode, n=len(ok),
-            failed=int((rows.status == "failed").sum()),
-            seeds=int(ok.seed.nunique()),
-            best=_best(scores, mode),
-            median=float(scores.median()) if len(ok) else None,
-            q25=float(scores.quantile(0.25)) if len(ok) else None,
-            q75=float(scores.quantile(0.75)) if len(ok) else None,
-            best_trial=best_row.key if best_row is not None else None,
-            best_hparams=dict(best_row.hparams) if best_row is not None else {},
-            best_units=_int(best_row.units) if best_row is not None else None,
-        )
+        if key in found:
+            count, med, q25, q75, seeds, score, trial, hparams, units = found[key]
+            stats = TaskStats(
+                task=task, metric=metric, mode=mode, n=int(count), failed=int(n_failed),
+                seeds=int(seeds), best=float(score), median=float(med), q25=float(q25),
+                q75=float(q75), best_trial=trial, best_hparams=dict(hparams),
+                best_units=_int(units))
+        else:
+            stats = TaskStats(task=task, metric=metric, mode=mode, n=0, failed=int(n_failed),
+                              seeds=0, best=None, median=None, q25=None, q75=None)
         if stage == "prefilter":
             pre[fp] = stats
         else:
@@ -206,7 +222,7 @@ def _task_stats(df: pd.DataFrame, modes) -> tuple[dict, dict]:
 
 
 def _int(value) -> int | None:
-    return None if value is None or pd.isna(value) else int(value)
+    return None if value is None or pd.isna(value) else int(round(value))
 
 
 def _ratio(best: float | None, reference: float | None, mode: str) -> float | None:
@@ -230,25 +246,28 @@ def _cells(df, names, stats, prefilter, base_best, task_best) -> list[CellSummar
     by_cell: dict[str, dict[str, TaskStats]] = {}
     for (f, task), s in stats.items():
         by_cell.setdefault(f, {})[task] = s
+    by_fp = df.groupby("fingerprint", sort=False)
+    introduced = df[df.origin != "reevaluation"].groupby("fingerprint").origin.first()
+    origins = {fp: o for fp, o in {**by_fp.origin.first().to_dict(),
+                                   **introduced.to_dict()}.items() if isinstance(o, str)}
+    params = by_fp.params.median()
+    completed = by_fp.ok.sum()
+    failed = df.status.eq("failed").groupby(df.fingerprint).sum()
+    runs = by_fp.run.unique()
     cells = []
-    for fp, rows in df.groupby("fingerprint", sort=False):
+    for fp, n_trials in by_fp.size().items():
         tasks = by_cell.get(fp, {})
         ratios = [tasks[t].ratio for t in base_best if t in tasks and tasks[t].ratio is not None]
-        introduced = rows[rows.origin != "reevaluation"]
-        origin = (introduced if len(introduced) else rows).origin.iloc[0]
-        params = rows.params.dropna()
         cells.append(CellSummary(
             fingerprint=fp, label=labels[fp], name=names.get(fp), zoo_name=zoo_names.get(fp),
-            origin=origin, parent=parents.get(fp),
+            origin=origins.get(fp), parent=parents.get(fp),
             family=_family(fp, names, parents, labels),
-            params=int(params.median()) if len(params) else None,
-            trials=len(rows), completed=int(rows.ok.sum()),
-            failed=int((rows.status == "failed").sum()),
-            tasks=tasks, prefilter=prefilter.get(fp),
+            params=_int(params.get(fp)), trials=int(n_trials), completed=int(completed[fp]),
+            failed=int(failed[fp]), tasks=tasks, prefilter=prefilter.get(fp),
             score=min(ratios) if ratios else None,
             complete=bool(base_best) and all(t in tasks and tasks[t].best is not None
                                              for t in base_best),
-            runs=tuple(dict.fromkeys(rows.run)),
+            runs=tuple(runs[fp]),
         ))
 
     def rel_mean(c: CellSummary) -> float:
@@ -286,30 +305,28 @@ def _family(fp, names, parents, labels) -> str:
     return "unknown lineage"
 
 
-def _relative(df: pd.DataFrame, task_best: Mapping, modes: Mapping) -> pd.Series:
-    """Each completed task-stage trial's score relative to its task's best (1 = best)."""
-    rel = pd.Series(np.nan, index=df.index, dtype=float)
-    for task, best in task_best.items():
-        if not best:
-            continue
-        mask = (df.task == task) & df.ok & (df.stage == "task")
-        scores = df.loc[mask, "score"]
-        if modes[task][1] == "max":
-            rel[mask] = scores / best
-        else:
-            rel[mask] = best / scores.where(scores > 0)
-    return rel
+def _relative_to_cell(df: pd.DataFrame, stats: Mapping) -> pd.Series:
+    """Each completed task-stage trial's score relative to its cell's best on the task."""
+    if not len(df):
+        return pd.Series(dtype=float)
+    best = pd.Series([stats[(fp, t)].best if (fp, t) in stats else np.nan
+                      for fp, t in zip(df.fingerprint, df.task, strict=True)],
+                     index=df.index, dtype=float)
+    mask = df.ok & (df.stage != "prefilter") & (best > 0)
+    minimize = df.score_mode == "min"
+    rel = (df.score / best).where(~minimize, best / df.score.where(df.score > 0))
+    return rel.where(mask)
 
 
 def _task_order(runs: RunSet, df: pd.DataFrame) -> list[str]:
     seen = [t for r in runs.runs for t in r.tasks]
-    seen += list(df[df.stage == "task"].task) if len(df) else []
-    present = set(df[df.stage == "task"].task) if len(df) else set()
+    seen += list(df[df.stage != "prefilter"].task) if len(df) else []
+    present = set(df[df.stage != "prefilter"].task) if len(df) else set()
     return [t for t in dict.fromkeys(seen) if t in present]
 
 
-def _task_summary(task, df, mode, cells, baseline_best) -> TaskSummary:
-    rows = df[(df.task == task) & (df.stage == "task")]
+def _task_summary(task, df, mode, cells, baseline_best, scored) -> TaskSummary:
+    rows = df[(df.task == task) & (df.stage != "prefilter")]
     best_cell = None
     best = _best(rows[rows.ok].score, mode[1])
     for c in cells:
@@ -317,7 +334,8 @@ def _task_summary(task, df, mode, cells, baseline_best) -> TaskSummary:
         if s is not None and s.best is not None and s.best == best:
             best_cell = c.label
             break
-    return TaskSummary(task=task, metric=mode[0], mode=mode[1], trials=len(rows),
+    return TaskSummary(task=task, metric=mode[0], mode=mode[1], scored=scored,
+                       trials=len(rows),
                        completed=int(rows.ok.sum()),
                        failed=int((rows.status == "failed").sum()),
                        cells=int(rows[rows.ok].fingerprint.nunique()), best=best,

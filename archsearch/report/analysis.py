@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 import pandas as pd
 
@@ -15,7 +16,8 @@ __all__ = ["normalize_reason", "failure_groups", "hparam_importance", "progress_
 ALL_CELLS = "all cells"
 MIN_TRIALS = 8          # per family, for an importance estimate
 MAX_LEVELS = 10         # more distinct values than this: binned into quintiles
-_NUMBER = re.compile(r"0x[0-9a-fA-F]+|[-+]?(?<![A-Za-z_])(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_NUMBER = re.compile(r"0x[0-9a-fA-F]+|\d+(?:\.\d+){2,}"          # hex, IP-like
+                     r"|[-+]?(?<![A-Za-z_])\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 _HEX_ID = re.compile(r"\b[0-9a-f]{16,}\b")
 
 
@@ -81,21 +83,22 @@ def _level_name(value) -> str:
 def hparam_importance(df: pd.DataFrame) -> tuple[HparamEffect, ...]:
     """One-way ANOVA R^2 of each hyperparameter, per cell family and for all cells.
 
-    R^2 = (sum over tasks of the between-level sum of squares) / (sum over tasks
-    of the total sum of squares) of the relative score `rel` of completed
-    task-stage trials: the share of the within-task variance that the
-    hyperparameter alone explains. Families with fewer than 8 trials, and
-    hyperparameters with one value, are left out.
+    The response is `rel_cell`, each completed task-stage trial's score
+    relative to its own cell's best on the same task (1 = that cell's best
+    setting), which takes out the differences between cells and tasks. R^2 =
+    between-value sum of squares / total sum of squares: the share of the
+    variance that the hyperparameter's value alone explains. Families with
+    fewer than 8 trials, and hyperparameters with one value, are left out.
 
     Args:
-        df: The report's trial frame (with `family` and `rel` columns).
+        df: The report's trial frame (with `family` and `rel_cell` columns).
 
     Returns:
         `HparamEffect`s, ordered by family (all cells first) then by R^2.
     """
-    if not len(df) or "rel" not in df:
+    if not len(df) or "rel_cell" not in df:
         return ()
-    ok = df[df.rel.notna()]
+    ok = df[df.rel_cell.notna()]
     hp_columns = [c for c in ok.columns if c.startswith("hp.")]
     effects: list[HparamEffect] = []
     families = [(ALL_CELLS, ok)] + [(f, rows) for f, rows in ok.groupby("family", sort=True)]
@@ -109,29 +112,24 @@ def hparam_importance(df: pd.DataFrame) -> tuple[HparamEffect, ...]:
             levels = _levels(rows[column])
             if levels.nunique() < 2:
                 continue
-            effect = _anova(rows, levels, family, column.removeprefix("hp."))
+            effect = _anova(rows.rel_cell, levels, family, column.removeprefix("hp."))
             if effect is not None:
                 found.append(effect)
         effects.extend(sorted(found, key=lambda e: (-e.r2, e.hparam)))
     return tuple(effects)
 
 
-def _anova(rows: pd.DataFrame, levels: pd.Series, family: str, name: str) -> HparamEffect | None:
-    between = total = 0.0
-    for _, idx in rows.groupby("task").groups.items():
-        y = rows.loc[idx, "rel"]
-        lev = levels.loc[idx]
-        grand = y.mean()
-        total += float(((y - grand) ** 2).sum())
-        means = y.groupby(lev).agg(["mean", "count"])
-        between += float((means["count"] * (means["mean"] - grand) ** 2).sum())
+def _anova(y: pd.Series, levels: pd.Series, family: str, name: str) -> HparamEffect | None:
+    grand = y.mean()
+    total = float(((y - grand) ** 2).sum())
     if total <= 0:
         return None
-    level_means = rows.rel.groupby(levels).mean()
+    means = y.groupby(levels).agg(["mean", "count"])
+    between = float((means["count"] * (means["mean"] - grand) ** 2).sum())
     return HparamEffect(family=family, hparam=name, r2=float(min(1.0, between / total)),
-                        n=len(rows), levels=int(levels.nunique()),
-                        best_level=str(level_means.idxmax()),
-                        spread=float(level_means.max() - level_means.min()))
+                        n=len(y), levels=len(means),
+                        best_level=str(means["mean"].idxmax()),
+                        spread=float(means["mean"].max() - means["mean"].min()))
 
 
 def progress_frame(df: pd.DataFrame, runs: Iterable[RunInfo]) -> pd.DataFrame:
@@ -156,7 +154,7 @@ def progress_frame(df: pd.DataFrame, runs: Iterable[RunInfo]) -> pd.DataFrame:
         start = starts.min() if len(starts) else pd.NaT
         finished = pd.to_datetime(rows.finished_at)
         rows["minutes"] = (finished - start).dt.total_seconds() / 60.0
-        done = rows[rows.ok & (rows.stage == "task")].sort_values("trial")
+        done = rows[rows.ok & (rows.stage != "prefilter")].sort_values("trial")
         for task, part in done.groupby("task", sort=False):
             mode = part.score_mode.mode().iloc[0]
             best = part.score.cummax() if mode == "max" else part.score.cummin()
@@ -195,10 +193,13 @@ def forget_bias_column(df: pd.DataFrame, genomes) -> pd.Series:
 
 
 def _lstm_forget_bias(data) -> float:
-    from archsearch.genome import Genome, GenomeError, Node, zoo
+    from archsearch.genome import Genome, GenomeError, Node
 
-    if data is None:
-        return float("nan")
+    size, lstm_fingerprint = _lstm_reference()
+    nodes = data.get("nodes") if isinstance(data, dict) else None
+    if not isinstance(nodes, list) or len(nodes) != size or not any(
+            isinstance(n, dict) and n.get("id") == "f_pre" for n in nodes):
+        return float("nan")  # cheap rejection before parsing and fingerprinting
     try:
         genome = Genome.from_dict(data)
         f_pre = next((n for n in genome.nodes if n.id == "f_pre" and n.op == "linear"), None)
@@ -210,6 +211,14 @@ def _lstm_forget_bias(data) -> float:
                        genome.states, genome.output)
     except GenomeError:
         return float("nan")
-    if plain.fingerprint() != zoo.get("lstm").fingerprint():
+    if plain.fingerprint() != lstm_fingerprint:
         return float("nan")
     return float(f_pre.param("bias"))
+
+
+@lru_cache(maxsize=1)
+def _lstm_reference() -> tuple[int, str]:
+    from archsearch.genome import zoo
+
+    lstm = zoo.get("lstm")
+    return len(lstm.nodes), lstm.fingerprint()

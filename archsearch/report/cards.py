@@ -15,18 +15,23 @@ __all__ = ["make_cards", "nearest_zoo", "line_distance", "keras_snippet"]
 DEFAULT_UNITS = 128
 
 
-def line_distance(a: Sequence[str], b: Sequence[str]) -> int:
-    """Levenshtein distance between two lists of lines (insert, delete, replace).
+def line_distance(a: Sequence[str], b: Sequence[str]) -> float:
+    """Edit distance between two lists of lines, with partial credit for similar lines.
+
+    Inserting or deleting a line costs 1; replacing line x by line y costs
+    1 - similarity(x, y) (difflib's ratio), so `f = sigmoid(W·x)` -> `f = tanh(W·x)`
+    costs less than replacing it by an unrelated line.
 
     Example:
         >>> line_distance(["a", "b", "c"], ["a", "c"])
-        1
+        1.0
     """
-    prev = list(range(len(b) + 1))
+    prev = [float(j) for j in range(len(b) + 1)]
     for i, x in enumerate(a, 1):
-        cur = [i]
+        cur = [float(i)]
         for j, y in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
+            change = 0.0 if x == y else 1.0 - difflib.SequenceMatcher(None, x, y).ratio()
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + change))
         prev = cur
     return prev[-1]
 
@@ -39,12 +44,12 @@ def _zoo_equations() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
                  for name in zoo.names())
 
 
-def nearest_zoo(genome) -> tuple[str, int, str]:
+def nearest_zoo(genome) -> tuple[str, float, str]:
     """The zoo cell with the closest equations, the distance and the unified diff.
 
     A cell with a zoo cell's fingerprint is that cell (distance 0, no diff).
-    Otherwise the zoo cell with the smallest line edit distance between the
-    two cells' `equations()` wins (ties: the first in zoo order).
+    Otherwise the zoo cell with the smallest `line_distance` between the two
+    cells' `equations()` wins (ties: the first in zoo order).
 
     Args:
         genome: A `Genome`.
@@ -57,7 +62,7 @@ def nearest_zoo(genome) -> tuple[str, int, str]:
     zoo = _zoo_equations()
     for name, zoo_fp, _ in zoo:
         if zoo_fp == fp:
-            return name, 0, ""
+            return name, 0.0, ""
     name, dist, ref = min(((n, line_distance(eq, lines), eq) for n, _, eq in zoo),
                           key=lambda item: item[1])
     diff = "\n".join(difflib.unified_diff(list(ref), lines, fromfile=f"zoo/{name}",

@@ -64,13 +64,25 @@ def _figure(width: float, height: float, nrows: int = 1, ncols: int = 1, **kw):
     return fig, axes
 
 
+def _named_palette(report: Report) -> dict:
+    """One colour per named cell, the same in every figure (the ablation cells first)."""
+    import seaborn as sns
+
+    named = [c.label for c in report.cells if not c.is_mutant]
+    order = [n for n in ABLATION_CELLS if n in named] + [n for n in named
+                                                          if n not in ABLATION_CELLS]
+    deep = sns.color_palette("deep", 10)
+    colours = [c for k, c in enumerate(deep) if k != 7]  # grey is for mutants
+    return {name: colours[k % len(colours)] for k, name in enumerate(order)}
+
+
 def _tasks(report: Report) -> list:
     return list(report.tasks[:MAX_TASK_PANELS])
 
 
 def _task_trials(report: Report, task: str) -> pd.DataFrame:
     df = report.trials
-    return df[(df.task == task) & df.ok & (df.stage == "task")]
+    return df[(df.task == task) & df.ok & (df.stage != "prefilter")]
 
 
 def _metric_label(summary) -> str:
@@ -92,12 +104,17 @@ def plot_ratios(report: Report):
                         dtype=float)
     from matplotlib.colors import TwoSlopeNorm
 
-    fig, axes = _figure(2.0 + 1.3 * len(data.columns), 1.2 + 0.32 * len(rows))
+    fig, axes = _figure(2.0 + 1.3 * len(data.columns), 1.6 + 0.32 * len(rows))
     low, high = float(np.nanmin(data.to_numpy())), float(np.nanmax(data.to_numpy()))
     norm = TwoSlopeNorm(vcenter=1.0, vmin=min(low, 0.95), vmax=max(high, 1.05))
+    ticks = sorted({*np.linspace(norm.vmin, 1.0, 4).round(2), *np.linspace(1.0, norm.vmax,
+                                                                           3).round(2)})
     sns.heatmap(data, ax=axes[0, 0], annot=True, fmt=".3f", cmap="RdBu", norm=norm,
-                cbar_kws={"label": f"ratio to {report.baseline}"}, linewidths=0.5)
+                cbar_kws={"label": f"ratio to {report.baseline}", "ticks": ticks},
+                linewidths=0.5)
     axes[0, 0].set_ylabel("")
+    axes[0, 0].grid(False)
+    axes[0, 0].tick_params(axis="y", rotation=0)
     axes[0, 0].set_title(f"best valid score / {report.baseline}'s best (> 1: better)")
     return fig
 
@@ -117,12 +134,13 @@ def plot_ablation(report: Report):
                 + f" (found {', '.join(present) or 'none'})")
     tasks = _tasks(report)
     fig, axes = _figure(3.2 * len(tasks) + 0.6, 3.6, 1, len(tasks))
-    palette = dict(zip(present, sns.color_palette("deep", len(present)), strict=True))
+    named = _named_palette(report)
+    palette = {n: named.get(by_name[n].label, "#7f7f7f") for n in present}
     for ax, summary in zip(axes[0], tasks, strict=True):
         trials = _task_trials(report, summary.task)
         fp_to_name = {by_name[n].fingerprint: n for n in present}
-        trials = trials[trials.fingerprint.isin(fp_to_name)].assign(
-            cell=lambda d: d.fingerprint.map(fp_to_name))
+        trials = trials[trials.fingerprint.isin(fp_to_name)]
+        trials = trials.assign(cell=trials.fingerprint.map(fp_to_name))
         best = [by_name[n].tasks.get(summary.task) for n in present]
         heights = [b.best if b is not None and b.best is not None else np.nan for b in best]
         ax.bar(range(len(present)), heights, color=[palette[n] for n in present], alpha=0.35,
@@ -147,7 +165,7 @@ def plot_forget_bias(report: Report):
     import seaborn as sns
 
     df = report.trials
-    lstm = df[df.forget_bias.notna() & df.ok & (df.stage == "task")] if len(df) else df
+    lstm = df[df.forget_bias.notna() & df.ok & (df.stage != "prefilter")] if len(df) else df
     if not len(lstm) or lstm.forget_bias.nunique() < 2:
         return ("no forget-bias data: needs LSTM trials with at least two forget-gate biases "
                 "(e.g. lstm and lstm_b, or the forget_bias hyperparameter)")
@@ -155,7 +173,8 @@ def plot_forget_bias(report: Report):
     fig, axes = _figure(3.4 * len(tasks) + 0.6, 3.4, 1, len(tasks))
     base = report.baseline_fingerprint
     for ax, summary in zip(axes[0], tasks, strict=True):
-        part = lstm[lstm.task == summary.task].assign(bias=lambda d: d.forget_bias.map("{:g}".format))
+        part = lstm[lstm.task == summary.task]
+        part = part.assign(bias=part.forget_bias.map("{:g}".format))
         order = sorted(part.bias.unique(), key=float)
         sns.boxplot(data=part, x="bias", y="score", order=order, ax=ax, color="#c6dbef",
                     fliersize=0, width=0.5)
@@ -192,25 +211,28 @@ def plot_importance(report: Report):
     fig, axes = _figure(1.6 + 1.1 * grid.shape[1], 1.3 + 0.4 * grid.shape[0])
     sns.heatmap(grid, ax=axes[0, 0], annot=True, fmt=".2f", vmin=0, vmax=max(0.3, grid.max().max()),
                 cmap="Blues", cbar_kws={"label": "R² (share of variance)"}, linewidths=0.5)
+    axes[0, 0].grid(False)
     axes[0, 0].set_xlabel("hyperparameter")
     axes[0, 0].set_ylabel("cell family")
     axes[0, 0].tick_params(axis="y", rotation=0)
-    axes[0, 0].set_title("Hyperparameter importance: one-way ANOVA R² within tasks")
+    axes[0, 0].set_title("Hyperparameter importance: one-way ANOVA R²")
     return fig
 
 
 def plot_sensitivity(report: Report):
-    """Median relative score (with IQR) per hyperparameter value, per family."""
+    """Median score / the cell's best (with IQR) per hyperparameter value, per family."""
     import seaborn as sns
 
     df = report.trials
-    ok = df[df.rel.notna()] if len(df) else df
+    ok = df[df.rel_cell.notna()] if len(df) else df
     hps = [c for c in ok.columns if c.startswith("hp.")
            and ok[c].astype(object).where(ok[c].notna(), "default").astype(str).nunique() > 1]
     if not len(ok) or not hps:
         return "no hyperparameter sensitivity: no hyperparameter takes two values in these trials"
     families = list(ok.family.value_counts().index[:MAX_FAMILIES])
     ok = ok[ok.family.isin(families)]
+    named = _named_palette(report)
+    palette = {f: named.get(f, "#7f7f7f") for f in families}
     ncols = min(3, len(hps))
     nrows = int(np.ceil(len(hps) / ncols))
     fig, axes = _figure(4.2 * ncols, 3.0 * nrows + 0.5, nrows, ncols, sharey=True)
@@ -219,8 +241,10 @@ def plot_sensitivity(report: Report):
     for k, (ax, column) in enumerate(zip(axes.flat, hps, strict=False)):
         part = ok.assign(level=_levels(ok[column]))
         order = sorted(part.level.unique(), key=_sort_key)
-        sns.pointplot(data=part, x="level", y="rel", hue="family", hue_order=families,
-                      order=order, estimator="median", errorbar=("pi", 50), dodge=0.3,
+        sns.pointplot(data=part, x="level", y="rel_cell", hue="family", hue_order=families,
+                      palette=palette,
+                      order=order, estimator="median", errorbar=("pi", 50),
+                      dodge=0.3 if len(families) > 1 else False,
                       ax=ax, markersize=4, linewidth=1.2, legend=k == 0)
         if k == 0 and ax.get_legend() is not None:
             handles, labels = ax.get_legend_handles_labels()
@@ -228,11 +252,12 @@ def plot_sensitivity(report: Report):
             fig.legend(handles, labels, loc="outside right upper", fontsize=8, title="family")
         ax.set_title(column.removeprefix("hp."))
         ax.set_xlabel("")
-        ax.set_ylabel("score / task best")
+        ax.set_ylabel("score / cell's best")
         ax.tick_params(axis="x", rotation=30)
     for ax in list(axes.flat)[len(hps):]:
         ax.set_visible(False)
-    fig.suptitle("Hyperparameter sensitivity: median score / task best, bars = IQR")
+    fig.suptitle("Hyperparameter sensitivity: median score / the cell's best on the task, "
+                 "bars = IQR")
     return fig
 
 
@@ -267,8 +292,7 @@ def plot_progress(report: Report):
             ax.set_xlabel("trial (sequence in run)" if x == "trial" else "wall time (minutes)")
             ax.set_ylabel(f"best {summary.metric} so far")
             ax.set_title(summary.task)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside right upper", fontsize=8, title="run (strategy)")
+    fig.legend(*_dedupe(axes), loc="outside right upper", fontsize=8, title="run (strategy)")
     fig.suptitle("Search progress: best so far (line) and each completed trial (dots)")
     return fig
 
@@ -282,6 +306,7 @@ def plot_mutants(report: Report):
     if not mutants:
         return "no mutants: every cell in these runs is a named (zoo or seed) cell"
     named = [c for c in report.cells if not c.is_mutant][:8]
+    palette = _named_palette(report)
     panels = []
     if any(c.score is not None for c in mutants):
         panels.append(("score", f"score (min ratio to {report.baseline})",
@@ -290,17 +315,16 @@ def plot_mutants(report: Report):
         panels.append((t.task, f"best {t.metric} on {t.task}",
                        lambda c, t=t.task: c.tasks[t].best if t in c.tasks else None))
     fig, axes = _figure(3.6 * len(panels) + 0.4, 3.4, 1, len(panels))
-    colors = sns.color_palette("deep", len(named))
     for ax, (_, label, get) in zip(axes[0], panels, strict=True):
         values = [v for v in map(get, mutants) if v is not None]
         if values:
             sns.histplot(values, ax=ax, color="#9e9ac8", bins=min(20, max(5, len(values) // 2)),
-                         label=f"mutants (n={len(values)})")
-        for c, color in zip(named, colors, strict=True):
+                         label="mutants")
+        for c in named:
             v = get(c)
             if v is not None:
-                ax.axvline(v, color=color, lw=1.6, label=c.label)
-        ax.set_xlabel(label)
+                ax.axvline(v, color=palette[c.label], lw=1.6, label=c.label)
+        ax.set_xlabel(f"{label}\n({len(values)} mutant{'s' if len(values) != 1 else ''})")
         ax.set_ylabel("cells")
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     fig.legend(*_dedupe(axes), loc="outside right upper", fontsize=8)
@@ -318,16 +342,14 @@ def _dedupe(axes):
 
 def plot_params(report: Report):
     """Trial parameter count against score, per task; named cells coloured, mutants grey."""
-    import seaborn as sns
-
     df = report.trials
-    ok = df[df.ok & (df.stage == "task") & df.params.notna()] if len(df) else df
+    ok = df[df.ok & (df.stage != "prefilter") & df.params.notna()] if len(df) else df
     if not len(ok):
         return "no parameter counts recorded for completed trials"
     tasks = [t for t in _tasks(report) if t.task in set(ok.task)]
     named = [c.label for c in report.cells if not c.is_mutant][:8]
     fig, axes = _figure(3.6 * len(tasks) + 1.6, 3.4, 1, len(tasks))
-    palette = dict(zip(named, sns.color_palette("deep", len(named)), strict=True))
+    palette = _named_palette(report)
     for ax, summary in zip(axes[0], tasks, strict=True):
         part = ok[ok.task == summary.task]
         grey = part[~part.label.isin(named)]
@@ -360,12 +382,14 @@ FIGURES: tuple[FigureSpec, ...] = (
                "or the forget_bias hyperparameter).", plot_forget_bias),
     FigureSpec("importance", "importance.png", "Hyperparameter importance",
                "One-way ANOVA R² per hyperparameter and cell family: the share of the "
-               "within-task variance of score / task best explained by that hyperparameter "
-               "alone (a family = a named cell and the mutants descending from it).",
+               "variance of each trial's score / its cell's best on the task that the "
+               "hyperparameter's value alone explains (a family = a named cell and the "
+               "mutants descending from it).",
                plot_importance),
     FigureSpec("sensitivity", "sensitivity.png", "Hyperparameter sensitivity",
-               "Median score / task best for each value of each hyperparameter, per family; "
-               "bars span the interquartile range.", plot_sensitivity),
+               "Median score / the cell's best on the task for each value of each "
+               "hyperparameter, per family (1 = as good as the cell gets); bars span the "
+               "interquartile range.", plot_sensitivity),
     FigureSpec("progress", "progress.png", "Search progress",
                "Best validation score so far against the trial's sequence number and against "
                "wall time, one line per run (strategy in brackets).", plot_progress),
@@ -389,12 +413,24 @@ def render_figures(report: Report, folder: Path) -> dict[str, RenderedFigure]:
         Figure key -> `RenderedFigure` (with `path` relative to the report, or
         `empty` saying why there is no figure).
     """
+    import warnings
+
+    from archsearch.report.load import ReportWarning
+
     out = {}
     for spec in FIGURES:
-        result = spec.plot(report)
+        with warnings.catch_warnings():
+            # seaborn 0.13 passes arguments matplotlib 3.10+ deprecates; not ours to fix
+            warnings.simplefilter("ignore", DeprecationWarning)
+            try:
+                result = spec.plot(report)
+                if not isinstance(result, str):
+                    result.savefig(folder / spec.file, dpi=DPI, facecolor="white")
+            except Exception as err:  # a figure must never cost the whole report
+                result = f"could not draw this figure ({type(err).__name__}: {err})"
+                warnings.warn(f"figure {spec.file}: {result}", ReportWarning, stacklevel=2)
         if isinstance(result, str):
             out[spec.key] = RenderedFigure(spec, None, result)
-            continue
-        result.savefig(folder / spec.file, dpi=DPI, facecolor="white")
-        out[spec.key] = RenderedFigure(spec, f"figures/{spec.file}", None)
+        else:
+            out[spec.key] = RenderedFigure(spec, f"figures/{spec.file}", None)
     return out

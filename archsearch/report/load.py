@@ -27,6 +27,8 @@ RUN_FORMAT = "archsearch.run"
 TRIAL_FORMAT = "archsearch.trial"
 VERSION = 1
 STATUSES = ("completed", "failed")
+# Stages: "prefilter" (a gate), "search" (scored), "report" (shown, not scored).
+STAGE_ALIASES = {None: "search", "task": "search"}
 _MAX_FILE_WARNINGS = 12  # per run; the rest are counted in one line
 
 
@@ -95,8 +97,9 @@ def _read_run(store: RunStore, labels: Counter, genomes: dict):
             problems.append(f"{_join(source, 'run.json')}: format {fmt!r}, expected "
                             f"{RUN_FORMAT!r}; read with best effort")
         elif version != VERSION:
-            problems.append(f"{_join(source, 'run.json')}: run format version {meta.get('version')!r}"
-                            f", this archsearch reads version {VERSION}; read with best effort")
+            problems.append(f"{_join(source, 'run.json')}: run format version "
+                            f"{meta.get('version')!r}, this archsearch reads version {VERSION}; "
+                            f"read with best effort")
     dir_name = PurePosixPath(source.rstrip("/").replace("\\", "/")).name or source
     name = meta.get("name") if isinstance(meta.get("name"), str) else dir_name
     labels[name] += 1
@@ -105,6 +108,7 @@ def _read_run(store: RunStore, labels: Counter, genomes: dict):
     run_defaults = {"strategy": strategy}
 
     trials, file_problems, other_versions = [], [], Counter()
+    run_genomes: dict[str, dict] = {}
     names = store.list_json("trials")
     for fname in names:
         rel = f"trials/{fname}"
@@ -121,9 +125,16 @@ def _read_run(store: RunStore, labels: Counter, genomes: dict):
             what = "not valid JSON" if isinstance(err, json.JSONDecodeError) else "skipped"
             file_problems.append(f"{_join(source, rel)}: {what}: {_short(err)}")
             continue
-        if genome is not None:
-            genomes.setdefault(record.fingerprint, genome)
         trials.append(record)
+        if genome is not None:
+            run_genomes.setdefault(record.fingerprint, genome)
+    trials, renamed = _refingerprint(trials, run_genomes)
+    if renamed:
+        problems.append(f"{_join(source, 'trials/')}: {len(renamed)} cell fingerprint(s) were "
+                        f"recorded by another archsearch version; cells are keyed by this "
+                        f"version's fingerprint of their genome")
+    for fp, genome in run_genomes.items():
+        genomes.setdefault(renamed.get(fp, fp), genome)
     for ver, count in other_versions.items():
         problems.append(f"{_join(source, 'trials/')}: {count} trial record(s) have format version "
                         f"{ver}, this archsearch reads version {VERSION}; read with best effort")
@@ -140,6 +151,8 @@ def _read_run(store: RunStore, labels: Counter, genomes: dict):
     baseline = meta.get("baseline") if isinstance(meta.get("baseline"), str) else None
     space = meta.get("space") if isinstance(meta.get("space"), dict) else {}
     skipped = len(names) - len(trials)
+    if strategy == "unknown" and trials:  # no run.json: the trials say
+        strategy = Counter(t.strategy for t in trials).most_common(1)[0][0]
     info = RunInfo(label, source, name, strategy, seed, baseline, tasks,
                    _time(meta.get("created_at")), version, space, len(trials), skipped)
     return info, trials, problems
@@ -162,8 +175,8 @@ def _parse_trial(data: dict, run: str, fname: str, defaults: dict):
     if score is not None and not math.isfinite(score):
         score = None
     metric = _opt(data, "score_metric", str)
-    mode = _opt(data, "score_mode", str) or "max"
-    if mode not in ("max", "min"):
+    mode = _opt(data, "score_mode", str)
+    if mode not in ("max", "min", None):
         raise _Bad(f"field 'score_mode' should be 'max' or 'min', got {mode!r}")
     metrics = _opt(data, "metrics", dict) or {}
     if score is None and status == "completed" and metric:  # older records: no 'score'
@@ -191,7 +204,7 @@ def _parse_trial(data: dict, run: str, fname: str, defaults: dict):
         parent=_opt(cell, "parent", str, "cell.parent"),
         origin=_opt(cell, "origin", str, "cell.origin"),
         task=_field(data, "task", str),
-        stage=_opt(data, "stage", str) or "task",
+        stage=STAGE_ALIASES.get(_opt(data, "stage", str), _opt(data, "stage", str)),
         hparams=hparams,
         seed=_opt(data, "seed", int),
         score=None if score is None else float(score),
@@ -209,6 +222,25 @@ def _parse_trial(data: dict, run: str, fname: str, defaults: dict):
         file=fname,
     )
     return record, genome
+
+
+def _refingerprint(trials: list[TrialRecord], genomes: dict[str, dict],
+                   sample: int = 4) -> tuple[list[TrialRecord], dict[str, str]]:
+    """Re-keys trials whose recorded fingerprint is not this version's (an older run).
+
+    A few genomes are checked; only if one disagrees are all recomputed.
+    Returns the trials and the changed fingerprints (recorded -> this version's).
+    """
+    from dataclasses import replace
+
+    checked = {fp: _fingerprint_of(g) for fp, g in list(genomes.items())[:sample]}
+    if all(new in (None, fp) for fp, new in checked.items()):
+        return trials, {}
+    renamed = {fp: new for fp, g in genomes.items()
+               if (new := _fingerprint_of(g)) is not None and new != fp}
+    out = [replace(t, fingerprint=renamed.get(t.fingerprint, t.fingerprint),
+                   parent=renamed.get(t.parent, t.parent)) for t in trials]
+    return out, renamed
 
 
 def _fingerprint_of(genome: dict) -> str | None:

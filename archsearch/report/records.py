@@ -57,7 +57,10 @@ class TrialRecord:
     """One trial: a cell trained with one hyperparameter setting on one task.
 
     Field names follow the trial JSON record (`archsearch.trial` version 1); the
-    nested `cell`, `timings` and `worker` objects are flattened.
+    nested `cell`, `timings` and `worker` objects are flattened. `stage` is the
+    task's role: `prefilter` (a pass/fail gate), `search` (scored; also what
+    a missing stage or the older name `task` is read as) or `report` (shown in
+    the tables, not part of the min-ratio score).
     """
 
     run: str
@@ -76,7 +79,7 @@ class TrialRecord:
     seed: int | None
     score: float | None
     score_metric: str | None
-    score_mode: str
+    score_mode: str | None
     metrics: Mapping[str, Any]
     curve: tuple[Mapping[str, Any], ...]
     params: int | None
@@ -170,10 +173,12 @@ class CellSummary:
         trials: All its trials (any stage, any status).
         completed: Completed trials.
         failed: Failed trials.
-        tasks: Per task (stage `task` only), its `TaskStats`.
+        tasks: Per task (stages `search` and `report`), its `TaskStats`.
         prefilter: Its pre-filter (stage `prefilter`) stats, if any.
-        score: Min over the scored tasks of its ratio to the baseline.
-        complete: True when it has results on every task the baseline has.
+        score: Min over the scored (`search` stage) tasks of its ratio to the
+            baseline.
+        complete: True when it has results on every scored task the baseline
+            has.
         rank: 1-based position on the leaderboard.
         runs: Runs it appears in.
     """
@@ -204,11 +209,12 @@ class CellSummary:
 
 @dataclass(frozen=True)
 class TaskSummary:
-    """One task across all cells."""
+    """One task across all cells (`scored`: part of the min-ratio score)."""
 
     task: str
     metric: str
     mode: str
+    scored: bool
     trials: int
     completed: int
     failed: int
@@ -243,9 +249,9 @@ class FailureGroup:
 class HparamEffect:
     """How much one hyperparameter matters for one cell family.
 
-    `r2` is a one-way ANOVA R^2 pooled over tasks: the share of the
-    within-task variance of the relative score (score / the task's best) that
-    the hyperparameter's value alone explains. 0 = irrelevant, 1 = decides it.
+    `r2` is a one-way ANOVA R^2: the share of the variance of the trials'
+    scores relative to their own cell's best on the same task that the
+    hyperparameter's value alone explains. 0 = irrelevant, 1 = decides it.
 
     Args:
         family: Cell family (`all cells` for everything together).
@@ -254,7 +260,8 @@ class HparamEffect:
         n: Completed trials used.
         levels: Distinct values (or bins) seen.
         best_level: The value with the highest mean relative score.
-        spread: Highest minus lowest mean relative score over the values.
+        spread: Highest minus lowest mean relative score over the values (0.1 =
+            the worst value costs 10% of the cell's best score on average).
     """
 
     family: str
@@ -274,7 +281,8 @@ class CellCard:
         cell: The cell's summary.
         equations: Its equations (None if its genome is unknown).
         nearest_zoo: The zoo cell whose equations are closest.
-        distance: Line edit distance to that zoo cell (0 = same equations).
+        distance: Line edit distance to that zoo cell (0 = the same cell; see
+            `cards.line_distance`).
         diff: Unified diff of the equations, zoo cell -> this cell.
         genome_file: Path of the exported genome JSON, relative to the report.
         snippet: Copy-paste Keras code that loads the exported genome.
@@ -283,7 +291,7 @@ class CellCard:
     cell: CellSummary
     equations: str | None
     nearest_zoo: str | None
-    distance: int | None
+    distance: float | None
     diff: str
     genome_file: str | None
     snippet: str | None
@@ -304,7 +312,10 @@ class Report:
         importance: Hyperparameter importance, per family and hyperparameter.
         cards: Cards of the top cells.
         genomes: Genome JSON text of the top cells, by fingerprint.
-        trials: One row per trial (flat columns; hyperparameters as `hp.NAME`).
+        trials: One row per trial (see `trials_frame`; hyperparameters as
+            `hp.NAME`), plus `label`, `family`, `rel_cell` (score / the cell's
+            best on the task) and `forget_bias` (the effective LSTM forget-gate
+            bias; NaN for other cells).
         progress: Best-so-far per run and task, one row per completed trial.
         warnings: Problems met while reading or summarising.
         created_at: When the report was made.

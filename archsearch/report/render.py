@@ -168,8 +168,9 @@ def render_markdown(report: Report, figs) -> str:
         md_table=_md_table,
         runs_rows=[[r.label, r.strategy, f"`{r.source}`", r.trials, r.skipped,
                     ", ".join(r.tasks) or "-"] for r in report.runs],
-        paper_header=["cell", *[f"{t.task} ({t.metric}, {'↑' if t.mode == 'max' else '↓'})"
-                                for t in report.tasks], "score"],
+        paper_header=["cell", *[f"{t.task} ({t.metric}, {'↑' if t.mode == 'max' else '↓'}"
+                                f"{'' if t.scored else ', not scored'})" for t in report.tasks],
+                      "score"],
         paper_md=paper_md,
         board_header=["#", "cell", "fingerprint", "origin", "family", "params", "trials",
                       "failed", "score", *tasks],
@@ -177,7 +178,8 @@ def render_markdown(report: Report, figs) -> str:
         importance_md=[[family, n, *[f"{fmt(fx[h].r2, 2)} (best {fx[h].best_level})"
                                      if h in fx else "-" for h in ctx["imp_hparams"]]]
                        for family, n, fx in ctx["imp_rows"]],
-        failures_md=[[f"`{f.reason}`", f.count, ", ".join(f.cells[:6]), ", ".join(f.tasks),
-                      " ".join(f.trials[:3])] for f in report.failures],
+        failures_md=[[f"`{f.reason}`", f.count, ", ".join(f.cells[:6]) + (
+            f" and {len(f.cells) - 6} more" if len(f.cells) > 6 else ""), ", ".join(f.tasks),
+            " ".join(f.trials[:3])] for f in report.failures],
     )
     return _env(False).get_template("report.md.j2").render(**ctx)

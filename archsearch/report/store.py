@@ -1,8 +1,9 @@
 """Read-only access to a run directory on a local disk or behind a URI.
 
 Local paths (and `file://` URIs) use the standard library only. Other URIs
-(`s3://`, `gs://`, `memory://`, ...) go through `fsspec`, imported lazily, as
-the search's storage does.
+(`s3://`, `gs://`, `memory://`, ...) go through `fsspec` when it is installed
+and knows the protocol, else through `pyarrow.fs` (what the search writes
+with); both are imported lazily.
 """
 
 from __future__ import annotations
@@ -78,6 +79,66 @@ class _FsspecStore(RunStore):
         return sorted(n for n in names if n.endswith(".json") and not n.startswith("."))
 
 
+class _ArrowStore(RunStore):
+    def __init__(self, source: str, fs, root: str):
+        super().__init__(source)
+        self.fs = fs
+        self.root = root.rstrip("/")
+
+    def _path(self, rel):
+        return f"{self.root}/{rel}"
+
+    def _type(self, rel):
+        import pyarrow.fs
+
+        return self.fs.get_file_info(self._path(rel)).type, pyarrow.fs.FileType
+
+    def exists(self, rel):
+        kind, types = self._type(rel)
+        return kind != types.NotFound
+
+    def read_text(self, rel):
+        with self.fs.open_input_stream(self._path(rel)) as f:
+            return f.read().decode("utf-8")
+
+    def list_json(self, rel):
+        import pyarrow.fs
+
+        kind, types = self._type(rel)
+        if kind != types.Directory:
+            return []
+        infos = self.fs.get_file_info(pyarrow.fs.FileSelector(self._path(rel)))
+        names = (i.path.rstrip("/").rsplit("/", 1)[-1] for i in infos)
+        return sorted(n for n in names if n.endswith(".json") and not n.startswith("."))
+
+
+def _remote_store(text: str) -> tuple[RunStore, bool]:
+    """A store for a URI and whether its root is a folder: fsspec first, then pyarrow."""
+    errors = []
+    try:
+        import fsspec
+
+        fs, root = fsspec.core.url_to_fs(text)
+        return _FsspecStore(text, fs, root), fs.isdir(root)
+    except ImportError as err:  # fsspec, or the protocol's backend (s3fs, gcsfs), missing
+        errors.append(str(err))
+    except ValueError as err:  # a protocol fsspec does not know
+        errors.append(str(err))
+    try:
+        import pyarrow.fs
+
+        fs, root = pyarrow.fs.FileSystem.from_uri(text)
+        store = _ArrowStore(text, fs, root)
+        kind, types = store._type("")
+        return store, kind == types.Directory
+    except ImportError as err:
+        errors.append(str(err))
+    except (ValueError, pyarrow.lib.ArrowException) as err:
+        errors.append(str(err))
+    raise RunDirError(f"{text}: cannot open this URI ({'; '.join(errors)}); install fsspec "
+                      f"with the protocol's backend (e.g. s3fs), or pyarrow")
+
+
 def open_store(source: str | os.PathLike) -> RunStore:
     """Returns a store for `source`; `RunDirError` if it is not a run directory.
 
@@ -94,16 +155,7 @@ def open_store(source: str | os.PathLike) -> RunStore:
     text = os.fspath(source)
     if "://" in text and not text.startswith("file://"):
         try:
-            import fsspec
-        except ImportError:
-            raise RunDirError(f"{text}: reading a URI needs fsspec (pip install fsspec); "
-                              f"local paths work without it") from None
-        try:
-            fs, root = fsspec.core.url_to_fs(text)
-            store = _FsspecStore(text, fs, root)
-            is_dir = fs.isdir(root)
-        except (ImportError, ValueError) as err:  # unknown protocol, missing backend
-            raise RunDirError(f"{text}: cannot open: {err}") from None
+            store, is_dir = _remote_store(text)
         except OSError as err:
             raise RunDirError(f"{text}: cannot read: {err}") from None
     else:

@@ -75,7 +75,7 @@ class PaperCell:
         if not s or not s.n:
             return f"0 completed, {s.failed} failed" if s else ""
         text = f"med {fmt(s.median)} · IQR {fmt(s.iqr)} · n={s.n}"
-        return text + (f" ({s.failed} failed)" if s.failed else "")
+        return text + (f" · {s.failed} failed" if s.failed else "")
 
 
 @dataclass(frozen=True)

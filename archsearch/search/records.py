@@ -21,16 +21,22 @@ def now() -> str:
 
 
 def worker_info() -> dict:
-    """Where this process runs: Ray node IP when available, hostname, pid."""
-    node = None
+    """Where this process runs: Ray node IP and node id when available, hostname, pid.
+
+    The node id tells nodes apart where the IP cannot (several Ray nodes on one
+    machine, as in `ray.cluster_utils.Cluster`).
+    """
+    node = node_id = None
     try:
         import ray
 
         if ray.is_initialized():
             node = ray.util.get_node_ip_address()
+            node_id = ray.get_runtime_context().get_node_id()
     except Exception:  # noqa: BLE001 - the record is still useful without it
-        node = None
-    return {"node": node, "hostname": socket.gethostname(), "pid": os.getpid()}
+        pass
+    return {"node": node, "node_id": node_id, "hostname": socket.gethostname(),
+            "pid": os.getpid()}
 
 
 def trial_path(trial_id: str) -> str:
@@ -61,4 +67,5 @@ def trial_record(config: dict, result: dict, strategy: str, started_at: str,
 def failed_record(config: dict, strategy: str, reason: str) -> dict:
     """A record for a trial that produced no result (its worker died, say)."""
     return trial_record(config, {"status": "failed", "failure": reason}, strategy,
-                        started_at=now(), worker={"node": None, "hostname": None, "pid": None})
+                        started_at=now(),
+                        worker={"node": None, "node_id": None, "hostname": None, "pid": None})

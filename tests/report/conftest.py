@@ -1,6 +1,6 @@
 """Fixture run directories with realistic trial records, written without training.
 
-`make_run(path, ...)` writes a run directory in the search's format (run.json,
+`write_run(path, ...)` (fixture `make_run`) writes a run directory in the search's format (run.json,
 oracle.json, trials/<id>.json): named cells and mutants (real genomes from the
 zoo and `Mutator`, with parents), several tasks, seeds and hyperparameter
 samples from the paper's grid, pre-filter trials for mutants, curves, timings
@@ -46,7 +46,7 @@ def _hparams(rng: random.Random) -> dict:
 
 
 def _score(quality: float, hp: dict, rng: random.Random) -> float:
-    lr_penalty = 0.12 * abs(math.log10(hp["learning_rate"] / 0.5))
+    lr_penalty = 0.25 * abs(math.log10(hp["learning_rate"] / 0.5))
     init_penalty = 0.02 * abs(math.log2(hp["init_scale"]))
     value = quality * (1.0 - lr_penalty - init_penalty) + rng.gauss(0, 0.01)
     return round(min(0.999, max(0.01, value)), 6)
@@ -108,7 +108,7 @@ class _Writer:
         return record
 
 
-def make_run(root, *, name="fixture", strategy="fixed",
+def write_run(root, *, name="fixture", strategy="fixed",
              cells=("gru", "lstm", "lstm_b", "lstm_f", "lstm_i", "lstm_o"),
              tasks=("arithmetic", "xml"), samples=3, seeds=2, mutants=0,
              mutant_parents=("gru", "lstm_b"), extra_failures=1, version=1, seed=0,
@@ -140,7 +140,7 @@ def make_run(root, *, name="fixture", strategy="fixed",
     rng.shuffle(jobs)  # trials finish in no particular order
     for cell, task, s in jobs:
         writer.trial(zoo.get(cell), name=cell, parent=None, origin=origin, task=task,
-                     stage="task", quality=QUALITY[task][cell], seed=s)
+                     stage="search", quality=QUALITY[task][cell], seed=s)
     mutator = Mutator()
     for k in range(mutants):
         parent_name = mutant_parents[k % len(mutant_parents)]
@@ -152,12 +152,12 @@ def make_run(root, *, name="fixture", strategy="fixed",
         for task in tasks:
             for _ in range(samples):
                 writer.trial(child, name=None, parent=parent.fingerprint(), origin="mutation",
-                             task=task, stage="task",
+                             task=task, stage="search",
                              quality=QUALITY[task][parent_name] * factor, seed=0)
     for k in range(extra_failures):
         cell = cells[k % len(cells)]
         writer.trial(zoo.get(cell), name=cell, parent=None, origin=origin, task=tasks[0],
-                     stage="task", quality=0.5, seed=0,
+                     stage="search", quality=0.5, seed=0,
                      fail=f"ZeroDivisionError: division by zero in trial {1000 + k}")
     run = {"format": "archsearch.run", "version": version, "name": name, "strategy": strategy,
            "seed": seed, "baseline": baseline, "tasks": list(tasks),
@@ -171,9 +171,9 @@ def make_run(root, *, name="fixture", strategy="fixed",
 def fixture_runs(tmp_path_factory) -> dict[str, Path]:
     """Two runs side by side: an ablation study (fixed) and an evolution run."""
     base = tmp_path_factory.mktemp("runs")
-    ablation = make_run(base / "ablation", name="ablation", strategy="fixed",
+    ablation = write_run(base / "ablation", name="ablation", strategy="fixed",
                         samples=3, seeds=2, extra_failures=2, seed=1)
-    evolution = make_run(base / "evolution", name="evolution", strategy="evolution",
+    evolution = write_run(base / "evolution", name="evolution", strategy="evolution",
                          cells=("gru", "lstm"), samples=3, seeds=1, mutants=6,
                          extra_failures=1, seed=2)
     return {"ablation": ablation, "evolution": evolution}
@@ -197,5 +197,11 @@ def read_trials(*runs: Path) -> list[dict]:
 
 @pytest.fixture
 def raw_trials():
-    """`read_trials` as a fixture (the tests' independent reading of the records)."""
+    """`read_trials`: the tests' own reading of the records, independent of the report."""
     return read_trials
+
+
+@pytest.fixture
+def make_run():
+    """`write_run`: writes a fixture run directory."""
+    return write_run
