@@ -229,8 +229,7 @@ def run_search(space, run_dir, *, address=None, max_trials=None, workers=None, s
     storage_path = storage.path("ray") if storage.is_local else storage.uri.rstrip("/") + "/ray"
     tuner = tune.Tuner(
         trainable,
-        tune_config=tune.TuneConfig(search_alg=search_alg, num_samples=-1, reuse_actors=True,
-                                    max_concurrent_trials=workers),
+        tune_config=tune.TuneConfig(search_alg=search_alg, num_samples=-1, reuse_actors=True),
         run_config=tune.RunConfig(name=f"tune-{int(time.time() * 1000)}",
                                   storage_path=storage_path, verbose=0, callbacks=[view],
                                   failure_config=tune.FailureConfig(max_failures=max_failures)))

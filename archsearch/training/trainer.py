@@ -201,6 +201,8 @@ def run_trial(genome, hparams: Mapping[str, Any] | None = None, task="arithmetic
         _train(model, data, budget, result, timings)
     except KeyboardInterrupt:
         raise
+    except _Diverged as err:
+        result.status, result.failure = FAILED, f"diverged: {err}"
     except Exception as err:  # a trial never crashes the search
         result.status = FAILED
         message = str(err).strip().splitlines()
