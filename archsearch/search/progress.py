@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 from ray import tune
@@ -67,8 +68,8 @@ class SearchProgress(tune.Callback):
         eta = "?" if new <= 0 else _duration(elapsed / new * max(0, self.total - done))
         best = self.best()
         best_text = f"{best[0]} {best[1]:.3f}" if best else "-"
-        return Text(f"trials {done}/{self.total} done, {self.running} running, {failed} failed"
-                    f" | best {best_text} | elapsed {_duration(elapsed)} | ETA {eta}")
+        return Text(f"trials {done}/{self.total} ({self.running} running, {failed} failed)"
+                    f" · best {best_text} · {_duration(elapsed)} · ETA {eta}")
 
     def _refresh(self):
         if self._live is not None:
@@ -81,6 +82,7 @@ class SearchProgress(tune.Callback):
     def on_trial_complete(self, iteration, trials, trial, **info):
         self.running = max(0, self.running - 1)
         if self._live is None and self.enabled is False:
+            print(self.render().plain, file=sys.stderr, flush=True)  # one line per trial
             return
         self._refresh()
 

@@ -1,0 +1,207 @@
+"""The Ray Tune executor end to end: records, resume, run-dir checks, KerasTuner oracles.
+
+Searches here run on the session's shared local Ray (`ray_session`) with
+trials of a few steps of an 8-unit cell on 64 memorization examples.
+"""
+
+import json
+import math
+import os
+
+import pytest
+
+import archsearch
+from archsearch.search import RunDirError
+from archsearch.search.executor import run_search
+
+
+def _snapshot(run_dir):
+    return {p.relative_to(run_dir).as_posix(): p.read_bytes()
+            for p in sorted(run_dir.rglob("*")) if p.is_file() and "ray" not in p.parts}
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("ray")
+def test_search_records_every_trial_then_resumes_without_rerunning(
+        tmp_path, ray_session, write_space, space_yaml, read_records):
+    space = archsearch.load_search_space(write_space(space_yaml(cells=("gru", "lstm"))))
+    run_dir = tmp_path / "run"
+
+    summary = run_search(space, str(run_dir), progress=False)
+
+    assert summary.finished and not summary.resumed
+    assert (summary.trials, summary.failed) == (2, 0)
+    assert {"run.json", "oracle.json", "trials"} <= {p.name for p in run_dir.iterdir()}
+    recs = read_records(run_dir)
+    assert sorted(recs) == ["0", "1"]
+    assert sorted(r["sequence"] for r in recs.values()) == [1, 2]
+    assert {r["cell"]["name"] for r in recs.values()} == {"gru", "lstm"}
+    for trial_id, rec in recs.items():
+        assert rec["format"] == "archsearch.trial" and rec["trial_id"] == trial_id
+        assert rec["status"] == "completed", rec["failure"]
+        assert rec["failure"] is None and rec["strategy"] == "fixed"
+        assert rec["task"] == "memorization" and rec["steps"] == 4 and rec["units"] == 8
+        genome = archsearch.Genome.from_dict(rec["cell"]["genome"])
+        assert genome.fingerprint() == rec["cell"]["fingerprint"]
+        assert 0.0 <= rec["score"] <= 1.0
+        assert rec["score"] == rec["metrics"]["valid"]["accuracy"]
+        assert set(rec["metrics"]) == {"valid", "test"}
+        assert len(rec["curve"]) >= 1 and rec["curve"][-1]["step"] == 4
+        timings = rec["timings"]
+        assert set(timings) >= {"data", "build", "train", "eval", "total"}
+        assert 0 < timings["train"] <= timings["total"]
+        worker = rec["worker"]
+        assert worker["node"] and worker["node_id"] and worker["hostname"]
+        assert isinstance(worker["pid"], int) and worker["pid"] != os.getpid()
+        assert rec["started_at"] <= rec["finished_at"]
+    oracle_state = json.loads((run_dir / "oracle.json").read_text())
+    assert sorted(oracle_state["trials"]) == ["0", "1"]
+    assert all(t["status"] == "COMPLETED" for t in oracle_state["trials"].values())
+    assert not oracle_state["ongoing_trials"]
+
+    # The same call again: resumes, runs nothing, rewrites no record.
+    before = _snapshot(run_dir)
+    again = run_search(space, str(run_dir), progress=False)
+    assert again.resumed and again.finished
+    assert (again.trials, again.failed) == (2, 0)
+    after = _snapshot(run_dir)
+    assert {k: v for k, v in after.items() if k.startswith("trials/")} == \
+        {k: v for k, v in before.items() if k.startswith("trials/")}
+    assert json.loads(after["oracle.json"])["trials"].keys() == {"0", "1"}
+
+    # Another space on the same run dir: refused, naming the key, nothing written.
+    other = archsearch.load_search_space(
+        write_space(space_yaml(cells=("gru", "lstm"), learning_rate="[0.02]"), "other.yaml"))
+    with pytest.raises(RunDirError, match=r"hyperparameters\.learning_rate"):
+        run_search(other, str(run_dir), progress=False)
+    assert _snapshot(run_dir) == after
+
+
+def test_a_directory_that_is_not_a_run_is_refused_and_left_alone(tmp_path, write_space,
+                                                                  space_yaml):
+    space = archsearch.load_search_space(write_space(space_yaml()))
+    target = tmp_path / "notes"
+    target.mkdir()
+    (target / "thesis.txt").write_text("mine")
+    with pytest.raises(RunDirError, match="not an archsearch run directory"):
+        run_search(space, str(target), progress=False)
+    assert [p.name for p in target.iterdir()] == ["thesis.txt"]
+    assert (target / "thesis.txt").read_text() == "mine"
+
+
+def test_a_corrupt_run_file_is_refused(tmp_path, write_space, space_yaml):
+    space = archsearch.load_search_space(write_space(space_yaml()))
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "run.json").write_text("{not json")
+    with pytest.raises(RunDirError, match="run.json"):
+        run_search(space, str(run_dir), progress=False)
+    assert (run_dir / "run.json").read_text() == "{not json"
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("ray")
+def test_keras_tuner_random_search_oracle_runs_through_the_executor(
+        tmp_path, ray_session, write_space, space_yaml, read_records):
+    import keras_tuner
+
+    from archsearch.search.oracles import space_hyperparameters
+
+    space = archsearch.load_search_space(
+        write_space(space_yaml(cells=("gru",), learning_rate="[0.01, 0.02]")))
+    oracle = keras_tuner.oracles.RandomSearchOracle(
+        objective=keras_tuner.Objective("score", "max"), max_trials=2,
+        hyperparameters=space_hyperparameters(space), seed=3)
+    run_dir = tmp_path / "run"
+
+    summary = run_search(space, str(run_dir), oracle=oracle, progress=False)
+
+    assert summary.finished and summary.strategy == "keras_tuner:RandomSearchOracle"
+    assert (summary.trials, summary.failed) == (2, 0)
+    recs = read_records(run_dir)
+    assert sorted(recs) == ["0", "1"]
+    assert sorted(r["sequence"] for r in recs.values()) == [1, 2]
+    # RandomSearch never repeats a setting: both learning rates were tried.
+    assert sorted(r["hparams"]["learning_rate"] for r in recs.values()) == [0.01, 0.02]
+    for rec in recs.values():
+        assert rec["status"] == "completed" and rec["cell"]["name"] == "gru"
+        assert rec["strategy"] == "keras_tuner:RandomSearchOracle"
+        trial = oracle.trials[rec["trial_id"]]
+        assert trial.status == "COMPLETED"
+        assert math.isclose(trial.score, rec["score"])
+    assert oracle.remaining_trials() == 0
+    assert (run_dir / "keras_tuner" / "oracle.json").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("ray")
+def test_trials_that_raise_or_produce_nan_fail_alone(tmp_path, ray_session, write_space,
+                                                     space_yaml, read_records):
+    # 2 cells x 2 tasks. The exploding cell's loss is NaN at step 1; the
+    # arithmetic task's options are accepted by the space (known keys) but its
+    # loader raises on max_digits 0, in the worker, for both cells.
+    bad_task = ("{name: arithmetic, budget: {steps: 4, batch_size: 16}, "
+                "options: {max_digits: 0, num_examples: 64}}")
+    tasks = ("{name: memorization, budget: {steps: 4, batch_size: 16}, "
+             "options: {num_examples: 64}}", bad_task)
+    space = archsearch.load_search_space(
+        write_space(space_yaml(cells=("gru", "exploding.json"), tasks=tasks)))
+    run_dir = tmp_path / "run"
+
+    summary = run_search(space, str(run_dir), progress=False)
+
+    assert summary.finished
+    assert (summary.trials, summary.failed) == (4, 3)
+    recs = read_records(run_dir)
+    assert sorted(recs) == ["0", "1", "2", "3"]
+    assert sorted(r["sequence"] for r in recs.values()) == [1, 2, 3, 4]
+    by = {(r["cell"]["name"], r["task"]): r for r in recs.values()}
+    assert by["gru", "memorization"]["status"] == "completed"
+    assert by["gru", "memorization"]["failure"] is None
+    nan = by["exploding", "memorization"]
+    assert nan["status"] == "failed" and "nan" in nan["failure"].lower()
+    assert nan["score"] is None
+    for cell in ("gru", "exploding"):
+        raised = by[cell, "arithmetic"]
+        assert raised["status"] == "failed"
+        assert "max_digits" in raised["failure"], raised["failure"]
+    oracle_state = json.loads((run_dir / "oracle.json").read_text())
+    statuses = sorted(t["status"] for t in oracle_state["trials"].values())
+    assert statuses == ["COMPLETED", "FAILED", "FAILED", "FAILED"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("name: broken\ntasks: [\n", "malformed YAML"),
+    ("name: x\nmax_trials: 1\nstrategy: {name: fixed, cells: [gru]}\ntasks:\n"
+     "  - {name: nope, budget: {steps: 1}}\n", "tasks[0].name"),
+])
+def test_cli_search_on_a_bad_space_exits_2_with_one_line(tmp_path, capsys, text, expected):
+    from archsearch.cli import main
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    run_dir = tmp_path / "run"
+    code = main(["search", str(path), "--run-dir", str(run_dir), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1, err
+    assert str(path) in err and expected in err
+    assert not run_dir.exists()
+
+
+def test_cli_search_on_a_foreign_directory_exits_2_with_one_line(tmp_path, capsys, write_space,
+                                                                 space_yaml):
+    from archsearch.cli import main
+
+    path = write_space(space_yaml())
+    target = tmp_path / "photos"
+    target.mkdir()
+    (target / "cat.jpg").write_bytes(b"\xff\xd8")
+    code = main(["search", str(path), "--run-dir", str(target), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2
+    # The space's summary may come first; the error is one line, the last.
+    errors = [line for line in err.splitlines() if line.startswith("archsearch: error:")]
+    assert len(errors) == 1 and err.strip().splitlines()[-1] == errors[0], err
+    assert str(target) in errors[0] and "not an archsearch run directory" in errors[0]
+    assert [p.name for p in target.iterdir()] == ["cat.jpg"]
