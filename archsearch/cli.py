@@ -7,6 +7,8 @@ line naming the file or field and what was expected, and exits with code 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -139,11 +141,35 @@ def _tasks_list(args) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Hides what C++ libraries print on fd 2 while TensorFlow starts (CUDA probes)."""
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def _search(args) -> int:
     space = _load_space(args.space)
+    with _native_stderr_silenced():
+        import tensorflow  # noqa: F401 - imported here only to start it quietly
     from archsearch.search import RunDirError
     from archsearch.search.executor import run_search
+    from archsearch.search.rundir import open_run
 
+    try:
+        checked = space if args.seed is None else space.model_copy(update={"seed": args.seed})
+        if args.max_trials is not None:
+            checked = checked.model_copy(update={"max_trials": args.max_trials})
+        open_run(checked, args.run_dir, checked.strategy.name, create=False)
+    except RunDirError as err:
+        raise CliError(str(err)) from None
     print(space.summary(), file=sys.stderr)
     try:
         summary = run_search(space, args.run_dir, address=args.address,
@@ -308,6 +334,8 @@ def _non_negative(text: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Runs the command line; returns the exit code."""
+    # TensorFlow's C++ start-up chatter is not for the user of a command line.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -2,7 +2,8 @@
 
 Runs real searches through `archsearch.search.executor.run_search` on one local
 Ray (2 CPUs) with quickstart-size trials (search_spaces/quickstart.yaml: five
-cells, arithmetic and XML, units 32; the step count is set here) and measures:
+cells, arithmetic and XML; units and steps set here, default 32 and 300) and
+measures:
 
 1. Throughput with 1 and with 2 workers on the same trials: trials per minute
    over the whole `run_search` call (Tune setup and actor start included) and
@@ -160,10 +161,14 @@ class Probe:
             "hwm_kib": rss_kib(pid, "VmHWM") if pid else None, "peak_kib": peak})
 
 
-def quickstart(steps: int, samples: int = 1, max_trials: int | None = None):
+def quickstart(steps: int, samples: int = 1, max_trials: int | None = None,
+               units: int | None = None):
     import archsearch
 
     space = archsearch.load_search_space(REPO / "search_spaces" / "quickstart.yaml")
+    if units is not None:
+        space = space.model_copy(update={"hyperparameters": space.hyperparameters.model_copy(
+            update={"units": [units]})})
     tasks = [t.model_copy(update={"budget": t.budget.model_copy(update={"steps": steps})})
              for t in space.tasks]
     strategy = space.strategy.model_copy(update={"hyperparameter_samples": samples})
@@ -275,7 +280,10 @@ def main(argv=None) -> int:
     parser.add_argument("--trials", type=int, default=8,
                         help="trials per throughput run (default 8, the same for 1 and 2 workers)")
     parser.add_argument("--steps", type=int, default=300,
-                        help="training steps of a throughput trial (default 300, as quickstart)")
+                        help="training steps of a throughput trial (default 300)")
+    parser.add_argument("--units", type=int, default=32,
+                        help="hidden units of every trial (default 32; the quickstart's own "
+                             "units if 0)")
     parser.add_argument("--memory-trials", type=int, default=50)
     parser.add_argument("--memory-steps", type=int, default=30,
                         help="training steps of a memory-run trial (default 30)")
@@ -300,17 +308,20 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="archsearch-bench-") as root:
         root = Path(root)
         if not args.skip_throughput:
-            space = quickstart(args.steps, samples=2, max_trials=args.trials)
-            print(f"\nthroughput: quickstart-size trials (units 32, {args.steps} steps, "
+            space = quickstart(args.steps, samples=2, max_trials=args.trials,
+                               units=args.units or None)
+            print(f"\nthroughput: quickstart-size trials (units {space.hyperparameters.units[0]}, "
+                  f"{args.steps} steps, "
                   f"arithmetic/xml), the same {args.trials} trials with 1 then 2 workers")
             for workers in (1, 2):
                 results[f"w{workers}"] = run(space, workers, f"workers{workers}", root)
                 report_throughput(results[f"w{workers}"])
         if not args.skip_memory:
             samples = -(-args.memory_trials // 10)
-            space = quickstart(args.memory_steps, samples=samples, max_trials=args.memory_trials)
-            print(f"\nmemory: {args.memory_trials} consecutive quickstart-size trials (units 32, "
-                  f"{args.memory_steps} steps) on one worker")
+            space = quickstart(args.memory_steps, samples=samples, max_trials=args.memory_trials,
+                               units=args.units or None)
+            print(f"\nmemory: {args.memory_trials} consecutive quickstart-size trials (units "
+                  f"{space.hyperparameters.units[0]}, {args.memory_steps} steps) on one worker")
             results["memory_run"] = run(space, 1, "memory", root)
             results["memory"] = report_memory(results["memory_run"])
     ray.shutdown()

@@ -144,8 +144,8 @@ class OracleSearcher(Searcher):
         return resumed
 
 
-def _trainable(config, plan, run_dir, data_seed):
-    record = execute(config, plan, run_dir, data_seed)
+def _trainable(config, plan, run_dir, data_seed, cpus):
+    record = execute(config, plan, run_dir, data_seed, cpus)
     score = record.get("score")
     tune.report({"score": float("nan") if score is None else float(score),
                  "failed": record["status"] != "completed"})
@@ -222,7 +222,7 @@ def run_search(space, run_dir, *, address=None, max_trials=None, workers=None, s
     search_alg = ConcurrencyLimiter(searcher, workers) if workers else searcher
     trainable = tune.with_resources(
         tune.with_parameters(_trainable, plan=task_plan(space), run_dir=storage.uri,
-                             data_seed=space.seed),
+                             data_seed=space.seed, cpus=space.resources.cpus),
         {"cpu": space.resources.cpus, "gpu": space.resources.gpu})
     view = SearchProgress(oracle if isinstance(oracle, ArchitectureOracle) else _KTView(oracle),
                           oracle.max_trials, enabled=progress)

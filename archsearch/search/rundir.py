@@ -34,8 +34,11 @@ def _first_difference(old: dict, new: dict, prefix: str = "") -> str | None:
     return None
 
 
-def open_run(space, location: str, strategy: str) -> tuple[RunStorage, bool]:
+def open_run(space, location: str, strategy: str, create: bool = True
+             ) -> tuple[RunStorage, bool]:
     """Returns the run's storage and whether it resumes an existing run.
+
+    With `create=False` it only checks (nothing is written).
 
     Raises:
         RunDirError: the directory holds something else, another search space,
@@ -51,6 +54,8 @@ def open_run(space, location: str, strategy: str) -> tuple[RunStorage, bool]:
         if storage.exists() and storage.list(""):
             raise RunDirError(f"{storage.uri}: exists and is not an archsearch run directory "
                               f"(no run.json); choose an empty or new --run-dir")
+        if not create:
+            return storage, False
         storage.makedirs("trials")
         storage.write_json("run.json", record)
         return storage, False
@@ -67,7 +72,7 @@ def open_run(space, location: str, strategy: str) -> tuple[RunStorage, bool]:
         raise RunDirError(f"{storage.uri}: was started from a different search space "
                           f"({diff!r} differs); rerun with the same space (and --seed), or "
                           f"use another --run-dir")
-    if existing["space"].get("max_trials") != record["space"].get("max_trials"):
+    if create and existing["space"].get("max_trials") != record["space"].get("max_trials"):
         existing["space"]["max_trials"] = record["space"]["max_trials"]
         storage.write_json("run.json", existing)
     return storage, True

@@ -42,9 +42,29 @@ def _load(task: str, options: dict, data_seed: int):
     return _DATA_CACHE[key]
 
 
-def execute(config: dict, plan: dict, run_dir: str, data_seed: int) -> dict:
+def limit_threads(cpus: float) -> None:
+    """Keeps TensorFlow to the CPUs Ray reserved for the trial (once per process).
+
+    TensorFlow otherwise sizes its thread pools to the whole machine, and
+    trials running side by side fight over every core.
+    """
+    import tensorflow as tf
+
+    threads = max(1, round(cpus))
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:
+        pass  # TensorFlow already started in this process: keep its pools
+
+
+def execute(config: dict, plan: dict, run_dir: str, data_seed: int,
+            cpus: float | None = None) -> dict:
     """Trains the trial described by `config`; writes and returns its record."""
     from archsearch.training import run_trial
+
+    if cpus:
+        limit_threads(cpus)
 
     started = now()
     task = plan[config["task"]]

@@ -61,10 +61,14 @@ def test_quickstart_is_small():
     cells = [g.name for g in space.cells()]
     assert {"lstm", "lstm_b", "gru", "lstm_f", "tanh_rnn"} <= set(cells)
     assert {t.name for t in space.tasks} <= {"arithmetic", "xml", "memorization"}
-    assert all(t.budget.steps <= 500 and t.budget.seconds <= 60 for t in space.tasks)
     assert max(space.hyperparameters.units) <= 64 and space.resources.gpu == 0
     trials = len(cells) * len(space.tasks) * space.strategy.hyperparameter_samples
     assert trials <= space.max_trials <= 20
+    # The README promises <= 5 minutes on 2 cores: every trial is capped in
+    # seconds, so two at a time the training fits in 4 minutes, whatever the CPU.
+    assert all(t.budget.seconds is not None for t in space.tasks)
+    worst = sum(t.budget.seconds for t in space.tasks) * len(cells) / 2
+    assert worst <= 240, worst
 
 
 def test_ablation_and_greff_cells():
