@@ -45,6 +45,8 @@ class SearchProgress(tune.Callback):
         if self._live is not None:
             self._live.update(self.render())
             self._live.__exit__(*exc)
+            if not self._live.console.is_terminal:
+                self._live.console.line()  # end the last status line in logs
 
     def counts(self) -> tuple[int, int]:
         """(finished trials, failed trials) in this run directory."""
