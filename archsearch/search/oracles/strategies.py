@@ -41,6 +41,12 @@ class FixedListOracle(ArchitectureOracle):
 class _Mutating(ArchitectureOracle):
     """Shared by the mutating strategies: seeds first, then children."""
 
+    def evaluate(self, genome, origin, parent=None, stages=None, cuts=None):
+        if origin == "seed":  # seeds are references: no pre-filter, no cut
+            return super().evaluate(genome, origin, stages=self.search_stages
+                                    + self.report_stages, cuts=False)
+        return super().evaluate(genome, origin, parent, stages, cuts)
+
     def _seeds_pending(self) -> list:
         return [g for g in self.space.seed_genomes() if g.fingerprint() not in self.cells]
 
@@ -94,9 +100,6 @@ class EvolutionOracle(_Mutating):
         return [] if child is None else [(child, "mutation", parent)]
 
     def evaluate(self, genome, origin, parent=None, stages=None, cuts=None):
-        if origin == "seed":
-            return super().evaluate(genome, origin, stages=self.search_stages
-                                    + self.report_stages, cuts=False)
         if origin == "reevaluation":
             return super().evaluate(genome, origin, parent, stages=list(self.search_stages),
                                     cuts=False)
@@ -149,11 +152,6 @@ class RegularizedEvolutionOracle(_Mutating):
         child = self.mutant(parent, rng)
         return [] if child is None else [(child, "mutation", parent)]
 
-    def evaluate(self, genome, origin, parent=None, stages=None, cuts=None):
-        if origin == "seed":
-            return super().evaluate(genome, origin, stages=self.search_stages
-                                    + self.report_stages, cuts=False)
-        return super().evaluate(genome, origin, parent, stages, cuts)
 
     def on_cell_scored(self, cell):
         if cell["origin"] == "baseline":
@@ -188,11 +186,6 @@ class RandomArchitectureOracle(_Mutating):
         child = self.mutant(root, rng, chain=self.space.strategy.mutations)
         return [] if child is None else [(child, "mutation", root)]
 
-    def evaluate(self, genome, origin, parent=None, stages=None, cuts=None):
-        if origin == "seed":
-            return super().evaluate(genome, origin, stages=self.search_stages
-                                    + self.report_stages, cuts=False)
-        return super().evaluate(genome, origin, parent, stages, cuts)
 
 
 ORACLES = {cls.strategy: cls for cls in (FixedListOracle, EvolutionOracle,
