@@ -162,7 +162,29 @@ class Operator(abc.ABC):
         return f"{type(self).__name__}(weight={self.weight:g})"
 
 
-class ChangeActivation(Operator):
+class _Swap(Operator):
+    """A node's op becomes another member of a set (transformations 1 and 2)."""
+
+    def _choices(self, graph, node_id) -> list:
+        raise NotImplementedError
+
+    def _swap(self, node, new) -> str:
+        """Turns `node` into `new`; returns what it was."""
+        raise NotImplementedError
+
+    def applies(self, graph, node_id):
+        return bool(self._choices(graph, node_id))
+
+    def apply(self, graph, node_id, rng):
+        choices = self._choices(graph, node_id)
+        if not choices:
+            return None
+        new = rng.choice(choices)
+        before = self._swap(graph.nodes[node_id], new)
+        return f"{node_id}: {before} -> {new}"
+
+
+class ChangeActivation(_Swap):
     """1. An activation node becomes another member of the activation set."""
 
     name = "change_activation"
@@ -174,22 +196,14 @@ class ChangeActivation(Operator):
         current = Activation.of(node.op, node.params)
         return [a for a in self.activations if a != current]
 
-    def applies(self, graph, node_id):
-        return bool(self._choices(graph, node_id))
-
-    def apply(self, graph, node_id, rng):
-        choices = self._choices(graph, node_id)
-        if not choices:
-            return None
-        node = graph.nodes[node_id]
+    def _swap(self, node, new):
         before = Activation.of(node.op, node.params)
-        new = rng.choice(choices)
         bias = node.params.get("bias") if new.op == "linear_a" else None
         node.op, node.params = new.op, {**new.params(), **({"bias": bias} if bias else {})}
-        return f"{node_id}: {before} -> {new}"
+        return before
 
 
-class ChangeElementwise(Operator):
+class ChangeElementwise(_Swap):
     """2. An elementwise node becomes another member of the elementwise set."""
 
     name = "change_elementwise"
@@ -198,16 +212,9 @@ class ChangeElementwise(Operator):
         op = graph.nodes[node_id].op
         return [e for e in self.elementwise if e != op] if op in ELEMENTWISE_BINARY else []
 
-    def applies(self, graph, node_id):
-        return bool(self._choices(graph, node_id))
-
-    def apply(self, graph, node_id, rng):
-        choices = self._choices(graph, node_id)
-        if not choices:
-            return None
-        node = graph.nodes[node_id]
-        before, node.op = node.op, rng.choice(choices)
-        return f"{node_id}: {before} -> {node.op}"
+    def _swap(self, node, new):
+        before, node.op = node.op, new
+        return before
 
 
 class InsertActivation(Operator):
