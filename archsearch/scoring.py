@@ -11,8 +11,8 @@ TF-free: the oracles (to decide) and the report (to show) both import it.
 Example:
 >>> best([0.5, None, 0.75], "max")
 0.75
->>> ratio(0.6, 0.8, "max")
-0.75
+>>> ratio(0.45, 0.9, "max")
+0.5
 >>> ratio(120.0, 100.0, "min")  # perplexity 120 vs the baseline's 100
 0.8333333333333334
 >>> min_ratio([0.9, 1.1, None]) is None
