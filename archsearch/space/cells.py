@@ -12,9 +12,14 @@ __all__ = ["CellRef", "PathError", "Strict"]
 
 
 class Strict(BaseModel):
-    """Base of every search-space model: unknown keys are errors."""
+    """Base of every search-space model.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Unknown keys are errors; integers are strict (`true` is not 1, `"5"` is
+    not 5); floats must be finite; strings are at most 10,000 characters.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False,
+                              str_max_length=10_000)
 
 
 class PathError(ValueError):

@@ -9,7 +9,9 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from archsearch.space import strict_yaml
 from archsearch.space.cells import PathError
+from archsearch.space.files import FileRefused, read_text
 from archsearch.space.schema import STRATEGIES
 from archsearch.space.search_space import SearchSpace
 
@@ -45,24 +47,26 @@ def load_search_space(path) -> SearchSpace:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SearchSpaceError(f"{path}: no such file (expected a search-space YAML file)") \
-            from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise SearchSpaceError(f"{path}: cannot read: {err}") from None
+        text = read_text(path, what="search-space YAML file")
+    except FileRefused as err:
+        raise SearchSpaceError(str(err)) from None
     return parse_search_space(text, source=str(path), base_dir=path.parent)
 
 
 def parse_search_space(text: str, source: str = "<string>", base_dir=".") -> SearchSpace:
-    """Validates YAML `text`; `source` names it in errors, `base_dir` anchors cell files."""
+    """Validates YAML `text`; `source` names it in errors, `base_dir` anchors cell files.
+
+    The YAML may not use anchors, aliases, merge keys or repeated keys, nest
+    deeper than `strict_yaml.MAX_DEPTH` or hold huge integer literals.
+    """
     try:
-        data = yaml.safe_load(text)
+        data = strict_yaml.load(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise SearchSpaceError(f"{where}: malformed YAML: {problem}") from None
+        kind = "not allowed" if isinstance(err, strict_yaml.YamlRefused) else "malformed YAML"
+        raise SearchSpaceError(f"{where}: {kind}: {problem}") from None
     if not isinstance(data, dict):
         raise SearchSpaceError(f"{source}: expected a mapping of keys (strategy, tasks, "
                                f"seed_cells, ...) at the top level. Received: "

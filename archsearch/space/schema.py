@@ -2,7 +2,10 @@
 
 Top-level keys: `name`, `description`, `seed`, `max_trials`, `baseline`,
 `seed_cells`, `mutation`, `hyperparameters`, `tasks`, `strategy`,
-`resources`. Unknown keys are errors at every level. Defaults are the paper's
+`resources`. Unknown keys are errors at every level; integers are strict,
+floats finite, and every size has an upper bound (`archsearch.space.limits`,
+named in the error). Each task's `options` are checked against the task's own
+options (`archsearch.space.task_options`). Defaults are the paper's
 (Jozefowicz et al. 2015): its activation and elementwise sets, its
 hyperparameter distribution, its 95% memorization pre-filter and its staged
 90%-of-GRU cut.
@@ -12,20 +15,29 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BeforeValidator,
-    Field,
-    NonNegativeFloat,
-    PositiveFloat,
-    PositiveInt,
-    field_validator,
-    model_validator,
-)
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
 from archsearch.genome.mutate import DEFAULT_MAX_ATTEMPTS, Mutator
 from archsearch.genome.operators import DEFAULT_ACTIVATIONS, DEFAULT_ELEMENTWISE, Activation
 from archsearch.space.cells import CellRef, PathError, Strict
+from archsearch.space.limits import (
+    MAX_BATCH_SIZE,
+    MAX_CELLS,
+    MAX_CHOICES,
+    MAX_CPUS,
+    MAX_LAYERS,
+    MAX_PARAM_BUDGET,
+    MAX_POPULATION,
+    MAX_SAMPLES,
+    MAX_SECONDS,
+    MAX_SEEDS,
+    MAX_SEQ_LEN,
+    MAX_STEPS,
+    MAX_UNITS,
+    MAX_VALUE,
+    Size,
+)
+from archsearch.space.task_options import check_options
 
 __all__ = ["Budget", "Evolution", "Fixed", "Hyperparameters", "MutationSpec", "RandomSearch",
            "RegularizedEvolution", "Resources", "STRATEGIES", "TaskSpec", "task_names"]
@@ -34,6 +46,9 @@ __all__ = ["Budget", "Evolution", "Fixed", "Hyperparameters", "MutationSpec", "R
 FALLBACK_TASKS = ("memorization", "arithmetic", "xml", "word_lm", "char_lm", "sentiment", "trec",
                   "ptb", "music")
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+PositiveFloat = Annotated[float, Field(gt=0.0, le=MAX_VALUE)]
+NonNegativeFloat = Annotated[float, Field(ge=0.0, le=MAX_VALUE)]
+Samples = Size(MAX_SAMPLES)
 OperatorName = Literal["change_activation", "change_elementwise", "insert_activation",
                        "remove_node", "replace_with_ancestor", "replace_with_combination"]
 
@@ -45,7 +60,8 @@ def _as_list(value):
 
 def Choices(item):  # noqa: N802 - reads like a type in the models below
     """A non-empty list of values to sample from; a single value is a one-item list."""
-    return Annotated[list[item], BeforeValidator(_as_list), Field(min_length=1)]
+    return Annotated[list[item], BeforeValidator(_as_list),
+                     Field(min_length=1, max_length=MAX_CHOICES)]
 
 
 def _check_activation(value: str) -> str:
@@ -59,14 +75,6 @@ def task_names() -> tuple[str, ...]:
         return tuple(tasks.names())
     except Exception:  # noqa: BLE001 - tasks is optional here; any failure means the fallback
         return FALLBACK_TASKS
-
-
-def _task_options(name: str) -> tuple[str, ...] | None:
-    try:
-        from archsearch import tasks
-        return tuple(tasks.get(name).options)
-    except Exception:  # noqa: BLE001 - unknown options are then not checked
-        return None
 
 
 class MutationSpec(Strict):
@@ -88,9 +96,9 @@ class MutationSpec(Strict):
                            Field(min_length=1)] = list(DEFAULT_ACTIVATIONS)
     elementwise: Annotated[list[Literal["mul", "add", "sub"]], Field(min_length=1)] = \
         list(DEFAULT_ELEMENTWISE)
-    max_attempts: PositiveInt = DEFAULT_MAX_ATTEMPTS
+    max_attempts: Samples = DEFAULT_MAX_ATTEMPTS
     allow_square_input: bool = True
-    max_nodes: PositiveInt | None = None
+    max_nodes: Size(MAX_POPULATION) | None = None
 
     @field_validator("operators")
     @classmethod
@@ -135,10 +143,10 @@ class Hyperparameters(Strict):
     init_scale: Choices(PositiveFloat) = [0.3, 0.7, 1.0, 1.4, 2.0, 2.8]
     learning_rate: Choices(PositiveFloat) = [0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0]
     clip_norm: Choices(PositiveFloat) = [1.0, 2.5, 5.0, 10.0, 20.0]
-    layers: Choices(PositiveInt) = [1, 2, 3, 4]
-    param_budget: Choices(PositiveInt) | None = [250_000, 1_000_000]
-    units: Choices(PositiveInt) | None = None
-    forget_bias: Choices(float) | None = None
+    layers: Choices(Size(MAX_LAYERS)) = [1, 2, 3, 4]
+    param_budget: Choices(Size(MAX_PARAM_BUDGET)) | None = [250_000, 1_000_000]
+    units: Choices(Size(MAX_UNITS)) | None = None
+    forget_bias: Choices(Annotated[float, Field(ge=-MAX_VALUE, le=MAX_VALUE)]) | None = None
     dropout: Choices(Annotated[float, Field(ge=0.0, lt=1.0)]) = [0.0]
     optimizer: Choices(Literal["sgd", "adam"]) = ["sgd"]
 
@@ -164,9 +172,9 @@ class Budget(Strict):
         data_fraction: Fraction (0, 1] of every split to use.
     """
 
-    steps: PositiveInt | None = None
-    seconds: PositiveFloat | None = None
-    batch_size: PositiveInt | None = None
+    steps: Size(MAX_STEPS) | None = None
+    seconds: Annotated[float, Field(gt=0.0, le=MAX_SECONDS)] | None = None
+    batch_size: Size(MAX_BATCH_SIZE) | None = None
     data_fraction: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
 
     @model_validator(mode="after")
@@ -192,7 +200,10 @@ class TaskSpec(Strict):
         hyperparameter_samples: Settings per cell on this task (default: the
             strategy's).
         seq_len: Time steps per example (default: the task's).
-        options: Task-specific options (see the task's `options`).
+        seeds: Seeds each hyperparameter sample is trained with (1 to
+            `MAX_SEEDS`); a cell's score on the task then averages over them.
+        options: Task-specific options (see the task's `options` and
+            `archsearch.space.task_options`).
     """
 
     name: str
@@ -200,8 +211,9 @@ class TaskSpec(Strict):
     budget: Budget
     min_score: Fraction | None = None
     min_ratio: NonNegativeFloat | None = None
-    hyperparameter_samples: PositiveInt | None = None
-    seq_len: PositiveInt | None = None
+    hyperparameter_samples: Samples | None = None
+    seq_len: Size(MAX_SEQ_LEN) | None = None
+    seeds: Size(MAX_SEEDS) = 1
     options: dict[str, Any] = {}
 
     @field_validator("name")
@@ -215,13 +227,10 @@ class TaskSpec(Strict):
 
     @model_validator(mode="after")
     def _defaults(self):
-        accepted = _task_options(self.name)
-        if accepted is not None:
-            for key in self.options:
-                if key not in accepted:
-                    raise PathError(("options", key), f"unknown option for task {self.name!r}; "
-                                                      f"expected one of: "
-                                                      f"{', '.join(accepted) or 'none'}")
+        try:
+            check_options(self.name, self.options)
+        except PathError as err:
+            raise PathError(("options", *err.path), str(err)) from None
         if self.role == "prefilter" and self.min_score is None:
             object.__setattr__(self, "min_score", 0.95)
         return self
@@ -238,8 +247,8 @@ class Evolution(Strict):
     """
 
     name: Literal["evolution"]
-    top_n: PositiveInt = 100
-    hyperparameter_samples: PositiveInt = 20
+    top_n: Samples = 100
+    hyperparameter_samples: Samples = 20
     reevaluate_probability: Fraction = 0.5
 
 
@@ -253,9 +262,9 @@ class RegularizedEvolution(Strict):
     """
 
     name: Literal["regularized_evolution"]
-    population: PositiveInt = 100
-    sample_size: PositiveInt = 25
-    hyperparameter_samples: PositiveInt = 1
+    population: Size(MAX_POPULATION) = 100
+    sample_size: Size(MAX_POPULATION) = 25
+    hyperparameter_samples: Samples = 1
 
     @model_validator(mode="after")
     def _sample_fits(self):
@@ -274,8 +283,8 @@ class RandomSearch(Strict):
     """
 
     name: Literal["random"]
-    mutations: PositiveInt = 3
-    hyperparameter_samples: PositiveInt = 1
+    mutations: Samples = 3
+    hyperparameter_samples: Samples = 1
 
 
 class Fixed(Strict):
@@ -287,8 +296,8 @@ class Fixed(Strict):
     """
 
     name: Literal["fixed"]
-    cells: Annotated[list[CellRef], Field(min_length=1)]
-    hyperparameter_samples: PositiveInt = 20
+    cells: Annotated[list[CellRef], Field(min_length=1, max_length=MAX_CELLS)]
+    hyperparameter_samples: Samples = 20
 
 
 STRATEGIES = {cls.model_fields["name"].annotation.__args__[0]: cls
@@ -303,5 +312,5 @@ class Resources(Strict):
         gpu: Fraction of one GPU per trial, in [0, 1].
     """
 
-    cpus: PositiveFloat = 1.0
+    cpus: Annotated[float, Field(gt=0.0, le=MAX_CPUS)] = 1.0
     gpu: Fraction = 0.0

@@ -5,18 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import (
-    BeforeValidator,
-    Field,
-    NonNegativeInt,
-    PositiveInt,
-    PrivateAttr,
-    model_validator,
-)
+from pydantic import BeforeValidator, Field, PrivateAttr, model_validator
 
 from archsearch.genome import Genome
 from archsearch.genome.mutate import Mutator
 from archsearch.space.cells import CellRef, PathError, Strict
+from archsearch.space.limits import MAX_CELLS, MAX_SEED, MAX_TRIALS, Size
 from archsearch.space.schema import (
     Evolution,
     Fixed,
@@ -72,13 +66,13 @@ class SearchSpace(Strict):
 
     name: str | None = None
     description: str | None = None
-    seed: NonNegativeInt = 0
-    max_trials: PositiveInt
+    seed: Size(MAX_SEED, minimum=0) = 0
+    max_trials: Size(MAX_TRIALS)
     baseline: CellRef = CellRef.model_validate("gru")
-    seed_cells: list[CellRef] = []
+    seed_cells: Annotated[list[CellRef], Field(max_length=MAX_CELLS)] = []
     mutation: MutationSpec = MutationSpec()
     hyperparameters: Hyperparameters = Hyperparameters()
-    tasks: Annotated[list[TaskSpec], Field(min_length=1)]
+    tasks: Annotated[list[TaskSpec], Field(min_length=1, max_length=100)]
     strategy: Strategy
     resources: Resources = Resources()
     _path: Path | None = PrivateAttr(default=None)
