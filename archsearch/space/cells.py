@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationInfo, model_validator
 
 from archsearch.genome import OPS, Genome, GenomeError, Node, zoo
+from archsearch.space.files import FileRefused, read_text
 
 __all__ = ["CellRef", "PathError", "Strict"]
 
@@ -40,13 +42,13 @@ def _read_genome(ref: str, base_dir: Path) -> Genome:
     if not path.is_absolute():
         path = base_dir / path
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PathError(("cell",), f"no such genome JSON file {str(path)!r} (expected a zoo "
-                                   f"cell name or a genome JSON file). Received: {ref!r}") \
-            from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise PathError(("cell",), f"cannot read genome file {str(path)!r}: {err}") from None
+        text = read_text(path, what="genome JSON file")
+    except FileRefused as err:
+        if not os.path.lexists(path):
+            raise PathError(("cell",), f"no such genome JSON file {str(path)!r} (expected a "
+                                       f"zoo cell name or a genome JSON file). Received: "
+                                       f"{ref!r}") from None
+        raise PathError(("cell",), f"genome file {err}") from None
     try:
         return Genome.from_json(text)
     except GenomeError as err:
