@@ -1,24 +1,120 @@
 """The `archsearch` command line.
 
-Bad input (a malformed genome file, an unknown cell, bad arguments) prints one
-line naming the file or field and what was expected, and exits with code 2.
+Bad input (a malformed genome or space file, an unknown cell, a path that is
+a special file, an unknown URI scheme or an unwritable directory, bad
+arguments) prints one line naming the file, key or argument and what was
+expected, exits with code 2, and writes nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import inspect
 import os
+import shlex
+import stat
 import sys
 from pathlib import Path
 
 from archsearch.genome import Genome, GenomeError, zoo
+from archsearch.space.files import FileRefused, read_text
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+#: URI schemes pyarrow's filesystems open (fsspec's are added when it is installed).
+PYARROW_SCHEMES = ("file", "s3", "gs", "gcs", "hdfs", "viewfs", "abfs", "abfss")
+#: Where no run directory, report or input file may be.
+PSEUDO_ROOTS = ("/proc", "/sys", "/dev")
 
 
 class CliError(Exception):
     """A user error: printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (`archsearch search: error: ...`), exit code 2."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {_one_line(message)} (see "
+                              f"{self.prog} --help)\n")
+
+
+def _one_line(text: str) -> str:
+    """`text` with line breaks and control characters escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
+def _known_schemes() -> set[str]:
+    schemes = set(PYARROW_SCHEMES)
+    with contextlib.suppress(ImportError):
+        from fsspec.registry import known_implementations
+
+        schemes.update(known_implementations)
+    return schemes
+
+
+def check_location(location: str, what: str, *, writable: bool, must_exist: bool = False) -> None:
+    """Checks a directory argument before anything reads or writes it.
+
+    Args:
+        location: A local path, `file://` path or storage URI.
+        what: The argument, for messages (e.g. `--run-dir`).
+        writable: Whether it will be written (then it must be a directory
+            or creatable, and writable).
+        must_exist: Whether it must already exist.
+
+    Raises:
+        CliError: an unknown URI scheme, a path under /proc, /sys or /dev, a
+            file or special file, a missing or unwritable directory.
+    """
+    if not location or "\0" in location:
+        raise CliError(f"{what}: expected a directory path or URI. Received: {location!r}")
+    if "://" in location and not location.startswith("file://"):
+        scheme = location.split("://", 1)[0].lower()
+        if scheme not in _known_schemes():
+            raise CliError(f"{what} {location!r}: unknown URI scheme {scheme!r}; expected a "
+                           f"local path, file:// or a scheme fsspec/pyarrow open "
+                           f"(s3://, gs://, hdfs://, ...)")
+        return
+    path = Path(location.removeprefix("file://")).expanduser()
+    real = Path(os.path.realpath(path))
+    if any(real == Path(root) or Path(root) in real.parents for root in PSEUDO_ROOTS):
+        raise CliError(f"{what} {location!r}: is under {real.parts[0]}{real.parts[1]} "
+                       f"(kernel or device files); expected a directory of your own")
+    try:
+        info = os.stat(real)
+    except FileNotFoundError:
+        info = None
+    except OSError as err:
+        raise CliError(f"{what} {location!r}: cannot access: {err.strerror or err}") from None
+    if info is None:
+        if must_exist:
+            raise CliError(f"{what} {location!r}: no such directory")
+        parent = next((p for p in real.parents if os.path.lexists(p)), Path("/"))
+        if not parent.is_dir():
+            raise CliError(f"{what} {location!r}: {str(parent)!r} is not a directory; "
+                           f"expected a directory path")
+        if writable and not os.access(parent, os.W_OK | os.X_OK):
+            raise CliError(f"{what} {location!r}: cannot create it: {str(parent)!r} is not "
+                           f"writable")
+        return
+    if not stat.S_ISDIR(info.st_mode):
+        raise CliError(f"{what} {location!r}: is {_file_kind(info.st_mode)}; expected a "
+                       f"directory")
+    if writable and not os.access(real, os.W_OK | os.X_OK):
+        raise CliError(f"{what} {location!r}: directory is not writable (read-only or "
+                       f"immutable)")
+    if not os.access(real, os.R_OK | os.X_OK):
+        raise CliError(f"{what} {location!r}: directory is not readable")
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISREG(mode):
+        return "a file"
+    return {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device",
+            stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}.get(
+                stat.S_IFMT(mode), "not a directory")
 
 
 def load_cell(ref: str) -> Genome:
@@ -26,14 +122,13 @@ def load_cell(ref: str) -> Genome:
     if ref in zoo.names():
         return zoo.get(ref)
     path = Path(ref)
-    if path.suffix.lower() == ".json" or path.exists():
+    if path.suffix.lower() == ".json" or os.path.lexists(path):
         try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise CliError(f"{ref}: no such file (expected a zoo cell name or a genome "
-                           f"JSON file)") from None
-        except (OSError, UnicodeDecodeError) as err:
-            raise CliError(f"{ref}: cannot read: {err}") from None
+            text = read_text(path, what="genome JSON file")
+        except FileRefused as err:
+            raise CliError(str(err).replace("(expected a genome JSON file)",
+                                            "(expected a zoo cell name or a genome JSON "
+                                            "file)")) from None
         try:
             return Genome.from_json(text)
         except GenomeError as err:
@@ -155,36 +250,81 @@ def _native_stderr_silenced():
         os.close(devnull)
 
 
+def _resume_command(args) -> str:
+    """The `archsearch search ...` command line that resumes this search."""
+    words = ["archsearch", "search", args.space, "--run-dir", args.run_dir]
+    for flag, value in (("--address", args.address), ("--max-trials", args.max_trials),
+                        ("--workers", args.workers), ("--seed", args.seed)):
+        if value is not None:
+            words += [flag, str(value)]
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def _already_finished(space, storage, workers) -> int | None:
+    """Trials recorded if the run in `storage` has nothing left to run, else `None`."""
+    from archsearch.search.executor import make_oracle
+
+    oracle = make_oracle(space, workers=workers)
+    oracle.storage = storage
+    if not oracle.reload() or not oracle.trials or oracle.ongoing_trials:
+        return None
+    done = (oracle.remaining_trials() or 0) <= 0 or (
+        space.strategy.name == "fixed" and not oracle.queue and not oracle.in_flight())
+    return len(oracle.trials) if done else None
+
+
 def _search(args) -> int:
     space = _load_space(args.space)
+    check_location(args.run_dir, "--run-dir", writable=True)
     with _native_stderr_silenced():
         import tensorflow  # noqa: F401 - imported here only to start it quietly
     from archsearch.search import RunDirError
     from archsearch.search.executor import run_search
     from archsearch.search.rundir import open_run
 
+    checked = space if args.seed is None else space.model_copy(update={"seed": args.seed})
+    if args.max_trials is not None:
+        checked = checked.model_copy(update={"max_trials": args.max_trials})
     try:
-        checked = space if args.seed is None else space.model_copy(update={"seed": args.seed})
-        if args.max_trials is not None:
-            checked = checked.model_copy(update={"max_trials": args.max_trials})
-        open_run(checked, args.run_dir, checked.strategy.name, create=False)
+        storage, resumed = open_run(checked, args.run_dir, checked.strategy.name,
+                                    create=False)
+        finished = _already_finished(checked, storage, args.workers) if resumed else None
     except RunDirError as err:
         raise CliError(str(err)) from None
-    print(space.summary(), file=sys.stderr)
+    except (OSError, ValueError, ImportError) as err:  # storage that cannot be opened
+        raise CliError(f"--run-dir {args.run_dir!r}: cannot open: "
+                       f"{_one_line(err).splitlines()[0] if str(err) else type(err).__name__}"
+                       ) from None
+    if finished is not None:
+        print(f"search already finished: {finished} trials recorded in {storage.uri}; "
+              f"nothing to run (raise --max-trials to run more)")
+        print(f"next: archsearch report {storage.uri} --out reports/{space.name or 'run'}")
+        return 0
+    print(checked.summary(), file=sys.stderr)
+    resume = _resume_command(args)
+    extra = {}
+    if args.force:
+        if "force" not in inspect.signature(run_search).parameters:
+            raise CliError("--force: this archsearch has no run-directory lease to take over")
+        extra["force"] = True
     try:
         summary = run_search(space, args.run_dir, address=args.address,
                              max_trials=args.max_trials, workers=args.workers, seed=args.seed,
-                             progress=not args.no_progress)
+                             progress=not args.no_progress, **extra)
     except RunDirError as err:
         raise CliError(str(err)) from None
-    state = "finished" if summary.finished else "stopped (rerun the same command to resume)"
+    except KeyboardInterrupt:
+        print(f"archsearch: interrupted; finished trials are kept. Resume with: {resume}",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    state = "finished" if summary.finished else f"stopped; resume with: {resume}"
     print(f"search {state}: {summary.trials} trials recorded ({summary.failed} failed) in "
           f"{summary.run_dir}; this call ran {summary.seconds:.0f} s"
           f"{' (resumed)' if summary.resumed else ''}")
     for k, cell in enumerate(summary.best, 1):
         print(f"  {k}. {cell['cell']:<20} score {cell['score']:.3f} (min ratio to baseline)")
     print(f"next: archsearch report {summary.run_dir} --out reports/{space.name or 'run'}")
-    return 0 if summary.finished else 130
+    return 0 if summary.finished else EXIT_INTERRUPTED
 
 
 def _report(args) -> int:
@@ -192,6 +332,9 @@ def _report(args) -> int:
 
     from archsearch.report import ReportOutputError, RunDirError, load_runs, summarize, write_report
 
+    for run_dir in args.run_dirs:
+        check_location(run_dir, "run directory", writable=False, must_exist=True)
+    check_location(args.out, "--out", writable=True)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")  # printed below, once each
         try:
@@ -220,7 +363,7 @@ def _report(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Returns the argument parser of the `archsearch` command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="archsearch",
         description="Architecture search for gated recurrent cells on Keras 3.")
     parser.add_argument("--version", action="version", version="%(prog)s 0.1.0")
@@ -282,6 +425,8 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--seed", type=_non_negative, default=None, metavar="S",
                         help="override the space's seed")
     search.add_argument("--no-progress", action="store_true", help="no live progress view")
+    search.add_argument("--force", action="store_true",
+                        help="take over a run directory's lease held by another driver")
     search.set_defaults(handler=_search)
 
     report = commands.add_parser(
@@ -341,14 +486,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args)
     except CliError as err:
-        print(f"archsearch: error: {err}", file=sys.stderr)
+        print(f"archsearch: error: {_one_line(err)}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # e.g. `archsearch cells show lstm | head`
         sys.stderr.close()
         return 0
     except KeyboardInterrupt:
         print("archsearch: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 
 from ray import tune
 
-__all__ = ["SearchProgress"]
+__all__ = ["SearchProgress", "TuneHintFilter"]
+
+#: The logger Ray Tune's end-of-run and Ctrl-C messages come from (ray/tune/tune.py).
+TUNE_LOGGER = "ray.tune.tune"
+
+
+class TuneHintFilter(logging.Filter):
+    """Replaces Ray Tune's Ctrl-C messages, which point at `Tuner.restore(...)`.
+
+    An archsearch search resumes by rerunning the same `archsearch search`
+    command (the run directory holds the state), not through Tune's
+    experiment checkpoint, so Tune's resume hint is dropped and its
+    stop-signal warning reworded.
+
+    Example:
+        >>> record = logging.makeLogRecord({"msg": "Resume experiment with: "
+        ...                                        'Tuner.restore(path="/tmp/x", ...)'})
+        >>> TuneHintFilter().filter(record)
+        False
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "Tuner.restore" in message or "resume=True" in message:
+            return False
+        if message.startswith("Stop signal received"):
+            record.msg, record.args = ("archsearch: stopping: ending the running trials; "
+                                       "finished trials are kept (Ctrl-C again to stop at "
+                                       "once)"), ()
+        return True
 
 
 def _duration(seconds: float) -> str:
@@ -30,8 +60,10 @@ class SearchProgress(tune.Callback):
         self.done_before = len(oracle.end_order)
         self.running = 0
         self._live = None
+        self._filter = TuneHintFilter()
 
     def __enter__(self):
+        logging.getLogger(TUNE_LOGGER).addFilter(self._filter)
         if self.enabled:
             from rich.console import Console
             from rich.live import Live
@@ -42,6 +74,7 @@ class SearchProgress(tune.Callback):
         return self
 
     def __exit__(self, *exc):
+        logging.getLogger(TUNE_LOGGER).removeFilter(self._filter)
         if self._live is not None:
             self._live.update(self.render())
             self._live.__exit__(*exc)
