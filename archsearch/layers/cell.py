@@ -15,6 +15,9 @@ from archsearch.genome.layout import CellPlan
 __all__ = ["GenomeCell", "as_genome"]
 
 _ACT = {"tanh": ops.tanh, "sigmoid": ops.sigmoid, "relu": ops.relu}
+FORGET_NODE = "f_pre"  # the zoo's forget-gate pre-activation (lstm, lstm_b, peephole_lstm)
+_REGULARIZERS = ("kernel_regularizer", "recurrent_regularizer", "bias_regularizer")
+_CONSTRAINTS = ("kernel_constraint", "recurrent_constraint", "bias_constraint")
 
 
 def as_genome(genome) -> Genome:
@@ -45,6 +48,17 @@ class _NearIdentity(keras.initializers.Initializer):
         return value * ops.convert_to_tensor(scale, dtype) + ops.convert_to_tensor(shift, dtype)
 
 
+class _GenomeBias(keras.initializers.Initializer):
+    """`base` everywhere except where `mask` is set: there the fixed `values`."""
+
+    def __init__(self, base, mask, values):
+        self.base, self.mask, self.values = base, mask, values
+
+    def __call__(self, shape, dtype=None):
+        fixed = ops.convert_to_tensor(self.values, dtype)
+        return ops.where(ops.convert_to_tensor(self.mask), fixed, self.base(shape, dtype=dtype))
+
+
 @keras.saving.register_keras_serializable(package="archsearch")
 class GenomeCell(keras.layers.Layer, DropoutRNNCell):
     """A recurrent cell computed from a genome, for `keras.layers.RNN`.
@@ -63,6 +77,21 @@ class GenomeCell(keras.layers.Layer, DropoutRNNCell):
         recurrent_initializer: Initializer of the projections of states and of
             values computed inside the step.
         peephole_initializer: Initializer of `scale` (peephole) vectors.
+        use_bias: Whether linear nodes have biases. Without them the genome's
+            own bias values (e.g. LSTM-b's forget bias) are unused.
+        bias_initializer: Initializer of the biases of linear nodes whose
+            genome sets no bias (a node's own non-zero bias, such as LSTM-b's
+            forget bias 1, is kept).
+        unit_forget_bias: `None` keeps the genome's forget bias; `True` starts
+            the forget-gate node `f_pre` at 1 (as Keras' `LSTM`); `False`
+            draws it from `bias_initializer` like the other biases. Needs a
+            genome with an `f_pre` node when not `None`.
+        kernel_regularizer: Regularizer of the projections of `x`.
+        recurrent_regularizer: Regularizer of the other projections.
+        bias_regularizer: Regularizer of the biases.
+        kernel_constraint: Constraint on the projections of `x`.
+        recurrent_constraint: Constraint on the other projections.
+        bias_constraint: Constraint on the biases.
         dropout: Fraction of the input units to drop (same mask at every step).
         recurrent_dropout: Fraction of the state units to drop before the
             recurrent projections.
@@ -82,17 +111,35 @@ class GenomeCell(keras.layers.Layer, DropoutRNNCell):
     """
 
     def __init__(self, genome, units, kernel_initializer="glorot_uniform",
-                 recurrent_initializer="orthogonal", peephole_initializer=None,
-                 dropout=0.0, recurrent_dropout=0.0, seed=None, **kwargs):
+                 recurrent_initializer="orthogonal", peephole_initializer=None, use_bias=True,
+                 bias_initializer="zeros", unit_forget_bias=None, kernel_regularizer=None,
+                 recurrent_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 recurrent_constraint=None, bias_constraint=None, dropout=0.0,
+                 recurrent_dropout=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(units, int | np.integer) or isinstance(units, bool) or units <= 0:
             raise ValueError(f"units must be a positive integer. Received: units={units!r}")
         self.genome = as_genome(genome)
         self.units = int(units)
+        if unit_forget_bias is not None and not any(
+                n.id == FORGET_NODE for n in self.genome.nodes):
+            raise ValueError(
+                f"unit_forget_bias needs a genome with a forget-gate node {FORGET_NODE!r}; "
+                f"use None for other cells. Received: unit_forget_bias={unit_forget_bias!r} "
+                f"for genome {self.genome.name!r}")
+        self.use_bias = bool(use_bias)
+        self.unit_forget_bias = None if unit_forget_bias is None else bool(unit_forget_bias)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
         self.peephole_initializer = keras.initializers.get(
             peephole_initializer or keras.initializers.RandomUniform(-0.1, 0.1, seed=seed))
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = keras.regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
+        self.kernel_constraint = keras.constraints.get(kernel_constraint)
+        self.recurrent_constraint = keras.constraints.get(recurrent_constraint)
+        self.bias_constraint = keras.constraints.get(bias_constraint)
         self.dropout = min(1.0, max(0.0, float(dropout)))
         self.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
         self.seed = seed
@@ -106,17 +153,21 @@ class GenomeCell(keras.layers.Layer, DropoutRNNCell):
         self.plan = plan = CellPlan(self.genome, input_dim, self.units)
         self.kernels = {}
         for source in plan.sources:
-            base = self.kernel_initializer if source.kind == "input" \
-                else self.recurrent_initializer
+            is_x = source.kind == "input"
+            base = self.kernel_initializer if is_x else self.recurrent_initializer
             blocks = plan.identity_blocks(source)
             init = _NearIdentity(base, blocks, self.units) if blocks else base
             self.kernels[source.name] = self.add_weight(
                 shape=(source.width, len(source.targets) * self.units),
-                initializer=init, name=source.weight_name)
-        bias = plan.bias_init()
-        self.bias = self.add_weight(shape=bias.shape, name="bias",
-                                    initializer=lambda shape, dtype=None: ops.convert_to_tensor(
-                                        bias, dtype=dtype)) if len(bias) else None
+                initializer=init, name=source.weight_name,
+                regularizer=self.kernel_regularizer if is_x else self.recurrent_regularizer,
+                constraint=self.kernel_constraint if is_x else self.recurrent_constraint)
+        self.bias = None
+        if self.use_bias and plan.linears:
+            self.bias = self.add_weight(
+                shape=(len(plan.linears) * self.units,), name="bias",
+                initializer=_GenomeBias(self.bias_initializer, *self._fixed_biases()),
+                regularizer=self.bias_regularizer, constraint=self.bias_constraint)
         self.scales = {
             node_id: self.add_weight(
                 shape=(plan.width[self.genome.node(node_id).inputs[0]],),
@@ -124,12 +175,23 @@ class GenomeCell(keras.layers.Layer, DropoutRNNCell):
             for node_id in plan.scales}
         self.n_x = len(plan.input_source.targets) if plan.input_source else 0
 
+    def _fixed_biases(self):
+        """(mask, values): bias entries set by the genome or `unit_forget_bias`."""
+        values = self.plan.bias_init()
+        mask = values != 0
+        if self.unit_forget_bias is not None:
+            where = self.plan.bias_slice(FORGET_NODE)
+            mask[where] = self.unit_forget_bias
+            values[where] = 1.0
+        return mask, values
+
     # -- the math of one step, shared with GenomeRNN ---------------------------
     def project_input(self, x):
         """X @ kernel + the biases of x-reading nodes; works on (..., input_dim)."""
         if not self.n_x:
             return None
-        return ops.matmul(x, self.kernels[INPUT]) + self.bias[: self.n_x * self.units]
+        y = ops.matmul(x, self.kernels[INPUT])
+        return y if self.bias is None else y + self.bias[: self.n_x * self.units]
 
     def step(self, x_projection, x, states, recurrent_mask=None):
         """Runs one step from the already projected input; returns (output, states)."""
@@ -167,7 +229,7 @@ class GenomeCell(keras.layers.Layer, DropoutRNNCell):
                 total = parts[node.id][0]
                 for extra in parts[node.id][1:]:
                     total = total + extra
-                if node.id not in plan.reads_x:
+                if self.bias is not None and node.id not in plan.reads_x:
                     total = total + self.bias[plan.bias_slice(node.id)]
                 env[node.id] = total
             elif op in _ACT:
@@ -225,6 +287,9 @@ class GenomeCell(keras.layers.Layer, DropoutRNNCell):
 
     def set_bias(self, node_id: str, value) -> None:
         """Sets linear node `node_id`'s bias vector."""
+        if self.bias is None:
+            raise ValueError(f"the cell was built with use_bias=False, so node {node_id!r} "
+                             "has no bias to set. Received: use_bias=False")
         full = ops.convert_to_numpy(self.bias).copy()
         full[self.plan.bias_slice(node_id)] = np.asarray(value)
         self.bias.assign(full)
@@ -236,6 +301,11 @@ class GenomeCell(keras.layers.Layer, DropoutRNNCell):
             "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
             "recurrent_initializer": keras.initializers.serialize(self.recurrent_initializer),
             "peephole_initializer": keras.initializers.serialize(self.peephole_initializer),
+            "use_bias": self.use_bias,
+            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+            "unit_forget_bias": self.unit_forget_bias,
+            **{name: keras.regularizers.serialize(getattr(self, name)) for name in _REGULARIZERS},
+            **{name: keras.constraints.serialize(getattr(self, name)) for name in _CONSTRAINTS},
             "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
             "seed": self.seed,

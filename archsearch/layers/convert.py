@@ -10,7 +10,11 @@ from archsearch.genome import zoo
 
 __all__ = ["from_keras"]
 
-_SEQUENCE_OPTIONS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll")
+_SEQUENCE_OPTIONS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll",
+                     "zero_output_for_mask")
+_CELL_OPTIONS = ("kernel_initializer", "recurrent_initializer", "bias_initializer",
+                 "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
+                 "kernel_constraint", "recurrent_constraint", "bias_constraint")
 
 
 def _check_activations(cell) -> None:
@@ -21,6 +25,24 @@ def _check_activations(cell) -> None:
             "from_keras converts layers with activation='tanh' and "
             f"recurrent_activation='sigmoid'. Received: activation={act!r}, "
             f"recurrent_activation={rec!r}")
+
+
+def _options(layer) -> dict:
+    """Every constructor option of `layer` that GenomeRNN takes, as fresh copies."""
+    cell, config = layer.cell, layer.cell.get_config()
+    options = {k: getattr(layer, k) for k in _SEQUENCE_OPTIONS}
+    options.update({k: config[k] for k in _CELL_OPTIONS})  # serialized: no shared objects
+    options.update(use_bias=cell.use_bias, dropout=cell.dropout, seed=cell.seed,
+                   recurrent_dropout=cell.recurrent_dropout, trainable=layer.trainable,
+                   activity_regularizer=layer.get_config().get("activity_regularizer"))
+    return options
+
+
+def _batch_size(layer):
+    """The static batch size a stateful layer was built with, else None."""
+    if not layer.stateful:
+        return None
+    return int(layer.states[0].shape[0])
 
 
 def _split(weight, n):
@@ -62,13 +84,16 @@ def from_keras(cls, layer):
             bz, br, bh = np.split(bias, 3) if bias is not None else (None, None, None)
             assignments = [("z_pre", {"x": kz, "h": rz}, bz), ("r_pre", {"x": kr, "h": rr}, br),
                            ("g_pre", {"x": kh, "rh": rh}, bh)]
-    options = {k: getattr(layer, k) for k in _SEQUENCE_OPTIONS}
-    converted = cls(genome, units, dropout=cell.dropout, recurrent_dropout=cell.recurrent_dropout,
-                    dtype=layer.dtype_policy, name=f"genome_{layer.name}", **options)
-    converted.build((None, None, input_dim))
+    converted = cls(genome, units, dtype=layer.dtype_policy, name=f"genome_{layer.name}",
+                    **_options(layer))
+    converted.build((_batch_size(layer), None, input_dim))
     target = converted.cell
     for node_id, projections, node_bias in assignments:
         for source, value in projections.items():
             target.set_projection(node_id, source, value)
-        target.set_bias(node_id, np.zeros(units) if node_bias is None else node_bias)
+        if cell.use_bias:
+            target.set_bias(node_id, node_bias)
+    if layer.stateful:  # carry the running state too; Keras orders LSTM states (h, c)
+        for mine, theirs in zip(converted.states, layer.states, strict=True):
+            mine.assign(ops.convert_to_numpy(theirs))
     return converted

@@ -11,8 +11,10 @@ from archsearch.layers.cell import GenomeCell
 
 __all__ = ["GenomeRNN"]
 
-_CELL_ARGS = ("kernel_initializer", "recurrent_initializer", "peephole_initializer", "dropout",
-              "recurrent_dropout", "seed")
+_CELL_ARGS = ("kernel_initializer", "recurrent_initializer", "peephole_initializer", "use_bias",
+              "bias_initializer", "unit_forget_bias", "kernel_regularizer",
+              "recurrent_regularizer", "bias_regularizer", "kernel_constraint",
+              "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout", "seed")
 
 
 @keras.saving.register_keras_serializable(package="archsearch")
@@ -32,6 +34,14 @@ class GenomeRNN(keras.layers.RNN):
         kernel_initializer: Initializer of the projections of the input.
         recurrent_initializer: Initializer of the other projections.
         peephole_initializer: Initializer of peephole (`scale`) vectors.
+        use_bias: Whether linear nodes have biases.
+        bias_initializer: Initializer of the biases the genome does not set.
+        unit_forget_bias: `None` keeps the genome's forget bias; `True` / `False`
+            as in Keras' `LSTM` (needs the forget-gate node `f_pre`).
+        kernel_regularizer, recurrent_regularizer, bias_regularizer,
+            activity_regularizer: Regularizers, as in Keras' `LSTM`.
+        kernel_constraint, recurrent_constraint, bias_constraint: Constraints,
+            as in Keras' `LSTM`.
         dropout: Input dropout rate (one mask per sequence).
         recurrent_dropout: Dropout rate on states before their projections.
         seed: Seed of the dropout masks.
@@ -40,6 +50,8 @@ class GenomeRNN(keras.layers.RNN):
         go_backwards: Process the sequence backwards.
         stateful: Carry the final states of a batch into the next batch.
         unroll: Unroll the time loop (short sequences only).
+        zero_output_for_mask: Output zeros (not the last output) at masked
+            steps when `return_sequences=True`.
         **kwargs: Other `keras.layers.Layer` arguments (`name`, `dtype`, ...).
 
     Call arguments:
@@ -56,17 +68,29 @@ class GenomeRNN(keras.layers.RNN):
     """
 
     def __init__(self, genome, units, kernel_initializer="glorot_uniform",
-                 recurrent_initializer="orthogonal", peephole_initializer=None, dropout=0.0,
-                 recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False,
-                 go_backwards=False, stateful=False, unroll=False, **kwargs):
+                 recurrent_initializer="orthogonal", peephole_initializer=None, use_bias=True,
+                 bias_initializer="zeros", unit_forget_bias=None, kernel_regularizer=None,
+                 recurrent_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None,
+                 dropout=0.0, recurrent_dropout=0.0, seed=None, return_sequences=False,
+                 return_state=False, go_backwards=False, stateful=False, unroll=False,
+                 zero_output_for_mask=False, **kwargs):
         cell = GenomeCell(genome, units, kernel_initializer=kernel_initializer,
                           recurrent_initializer=recurrent_initializer,
-                          peephole_initializer=peephole_initializer, dropout=dropout,
+                          peephole_initializer=peephole_initializer, use_bias=use_bias,
+                          bias_initializer=bias_initializer, unit_forget_bias=unit_forget_bias,
+                          kernel_regularizer=kernel_regularizer,
+                          recurrent_regularizer=recurrent_regularizer,
+                          bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+                          recurrent_constraint=recurrent_constraint,
+                          bias_constraint=bias_constraint, dropout=dropout,
                           recurrent_dropout=recurrent_dropout, seed=seed,
                           dtype=kwargs.get("dtype"), trainable=kwargs.get("trainable", True),
                           name="genome_cell")
         super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, stateful=stateful, unroll=unroll, **kwargs)
+                         go_backwards=go_backwards, stateful=stateful, unroll=unroll,
+                         zero_output_for_mask=zero_output_for_mask,
+                         activity_regularizer=activity_regularizer, **kwargs)
         self.input_spec = InputSpec(ndim=3)
 
     @property
