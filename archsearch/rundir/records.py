@@ -89,6 +89,8 @@ class TrialRecord(_Record):
     worker: dict[str, Any] = Field(default_factory=dict)
     started_at: str | None = None
     finished_at: str | None = None
+    #: Scored by `archsearch.search.simulate` (no training): for sizing and scale tests.
+    simulated: bool = False
 
     @property
     def path(self) -> str:
