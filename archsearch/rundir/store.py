@@ -130,7 +130,7 @@ class RunStore:
                 with open(self.path(rel), encoding="utf-8") as f:
                     return f.read()
             return self._fs.cat_file(self.path(rel)).decode("utf-8")
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return None
 
     def read_json(self, rel: str):

@@ -20,10 +20,11 @@ import time
 from ray import tune
 from ray.tune.search import ConcurrencyLimiter, Searcher
 
+from archsearch.rundir import Lease, TrialRecord, read_trial, write_trial
 from archsearch.search.oracles import ORACLES, ArchitectureOracle
 from archsearch.search.oracles.base import COMPLETED, FAILED, HPARAM_KEYS, RUNNING, STOPPED
 from archsearch.search.progress import SearchProgress
-from archsearch.search.records import failed_record, trial_path
+from archsearch.search.records import failed_record
 from archsearch.search.rundir import open_run
 from archsearch.search.worker import execute, task_plan
 
@@ -55,13 +56,14 @@ class OracleSearcher(Searcher):
 
     `suggest` returns the next trial's config, `None` while the oracle waits
     for results, or `FINISHED`; `on_trial_complete` reads the record the
-    worker wrote (or writes a failed one), numbers it, and ends the trial in
-    the oracle, which then saves its state.
+    worker wrote (or, if there is none, creates a failed one) and ends the
+    trial in the oracle, which then saves its state. The driver never
+    rewrites a record; the finishing order is the oracle's `end_order`.
 
     Args:
         oracle: An `ArchitectureOracle` (or a KerasTuner oracle whose
             hyperparameters hold `cell`, `task`, `stage` and `seed` values).
-        storage: The run's `RunStorage`.
+        storage: The run's `archsearch.rundir.RunStore`.
         genomes: Fingerprint -> genome dict, for oracles that do not hold them.
         strategy: Name written in the records.
     """
@@ -81,7 +83,8 @@ class OracleSearcher(Searcher):
         genome = self.genomes[fp]
         return {"trial_id": trial.trial_id, "task": values.pop("task"),
                 "stage": values.pop("stage", "search"), "seed": values.pop("seed", 0),
-                "fingerprint": fp, "genome": genome, "name": genome.get("name"),
+                "sample": values.pop("sample", None), "fingerprint": fp, "genome": genome,
+                "name": genome.get("name"),
                 "parent": cell.get("parent"), "origin": cell.get("origin", "fixed"),
                 "strategy": self.strategy,
                 "hparams": {HPARAM_KEYS.get(k, k): v for k, v in values.items()}}
@@ -106,35 +109,34 @@ class OracleSearcher(Searcher):
         if trial_id not in self.running:
             return
         kt_id, config = self.running.pop(trial_id)
-        record = self.storage.read_json(trial_path(kt_id))
+        record = read_trial(self.storage, kt_id)
         if record is None:
             reason = "the worker running this trial died or raised" if error else \
                 "the trial reported no result"
-            record = failed_record(config, self.strategy, reason)
+            # Exclusive: if the worker's own record lands first, that one is kept.
+            record = write_trial(self.storage, failed_record(config, self.strategy, reason))
         self.finish(kt_id, record)
 
-    def finish(self, kt_id: str, record: dict) -> None:
-        """Numbers the record, saves it, and ends the trial in the oracle."""
+    def finish(self, kt_id: str, record: TrialRecord) -> None:
+        """Ends the trial in the oracle with the result its record holds."""
         oracle = self.oracle
-        record["sequence"] = len(oracle.end_order) + 1
-        self.storage.write_json(trial_path(kt_id), record)
         trial = oracle.trials[kt_id]
-        score = record.get("score")
-        if record.get("status") == "completed" and score is not None and math.isfinite(score):
-            objective = score if record.get("score_mode", "max") == "max" else -score
+        score = record.score
+        if record.status == "completed" and score is not None and math.isfinite(score):
+            objective = score if (record.score_mode or "max") == "max" else -score
             oracle.update_trial(kt_id, {"score": objective})
             trial.status = COMPLETED
         else:
             trial.status = FAILED
-            trial.message = record.get("failure")
+            trial.message = record.failure
         oracle.end_trial(trial)
 
     def reconcile(self) -> int:
         """After a driver restart: end trials whose workers finished, retry the rest."""
         oracle, resumed = self.oracle, 0
         for tuner_id, trial in list(oracle.ongoing_trials.items()):
-            record = self.storage.read_json(trial_path(trial.trial_id))
-            if record is not None and record.get("status") in ("completed", "failed"):
+            record = read_trial(self.storage, trial.trial_id)
+            if record is not None:  # written once, when the trial finished
                 self.finish(trial.trial_id, record)
                 resumed += 1
             else:
@@ -145,7 +147,7 @@ class OracleSearcher(Searcher):
 
 
 def _trainable(config, plan, run_dir, data_seed, cpus):
-    record = execute(config, plan, run_dir, data_seed, cpus)
+    record = execute(config, plan, run_dir, data_seed, cpus)  # JSON data of the stored record
     score = record.get("score")
     tune.report({"score": float("nan") if score is None else float(score),
                  "failed": record["status"] != "completed"})
@@ -167,7 +169,7 @@ def _start_ray(address, workers, cpus_per_trial) -> bool:
 
 
 def run_search(space, run_dir, *, address=None, max_trials=None, workers=None, seed=None,
-               progress=True, oracle=None, max_failures=2) -> SearchSummary:
+               progress=True, oracle=None, max_failures=2, force=False) -> SearchSummary:
     """Runs (or resumes) a search; returns when it is done or interrupted.
 
     Args:
@@ -181,12 +183,15 @@ def run_search(space, run_dir, *, address=None, max_trials=None, workers=None, s
         oracle: A KerasTuner oracle to use instead of the space's strategy
             (tunes the hyperparameters of `space.cells()[0]` on the first task).
         max_failures: Times Ray retries a trial whose worker died.
+        force: Take the run directory's lease even if another live driver
+            holds it (see `archsearch.rundir.Lease`).
 
     Returns:
         A `SearchSummary`.
 
     Raises:
-        RunDirError: the run directory cannot be used (nothing written).
+        RunDirError: the run directory cannot be used, or another driver is
+            running on it (nothing written, nothing trained).
     """
     if seed is not None:
         space = space.model_copy(update={"seed": seed})
@@ -205,6 +210,18 @@ def run_search(space, run_dir, *, address=None, max_trials=None, workers=None, s
         hp.Fixed("task", space.tasks[0].name)
         hp.Fixed("stage", "search")
         hp.Fixed("seed", space.seed)
+    storage, _ = open_run(space, run_dir, strategy, create=False)  # checks; writes nothing
+    lease = Lease(storage, force=force).acquire()  # one driver per run directory
+    try:
+        return _search(space, run_dir, oracle, strategy, genomes, address=address,
+                       workers=workers, progress=progress, max_failures=max_failures)
+    finally:
+        lease.release()
+
+
+def _search(space, run_dir, oracle, strategy, genomes, *, address, workers, progress,
+            max_failures) -> SearchSummary:
+    """`run_search` once the run directory's lease is held."""
     storage, resumed = open_run(space, run_dir, strategy)
     if isinstance(oracle, ArchitectureOracle):
         oracle.storage = storage

@@ -1,4 +1,8 @@
-"""The run directory's file formats: `run.json` and one record per trial."""
+"""A trial's record, built from what the search knows: its config and the trainer's result.
+
+The schema itself (`TrialRecord`) lives in `archsearch.rundir`; this module
+only fills it in for the search's worker and driver.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,9 @@ import datetime as _dt
 import os
 import socket
 
-__all__ = ["RUN_FORMAT", "TRIAL_FORMAT", "VERSION", "now", "worker_info", "trial_path",
-           "trial_record", "failed_record"]
+from archsearch.rundir import CellRef, TrialRecord
 
-RUN_FORMAT = "archsearch.run"
-TRIAL_FORMAT = "archsearch.trial"
-VERSION = 1
-TRIALS_DIR = "trials"
+__all__ = ["now", "worker_info", "trial_record", "failed_record"]
 
 
 def now() -> str:
@@ -39,32 +39,30 @@ def worker_info() -> dict:
             "pid": os.getpid()}
 
 
-def trial_path(trial_id: str) -> str:
-    """Relative path of a trial's record."""
-    return f"{TRIALS_DIR}/{trial_id}.json"
-
-
 def trial_record(config: dict, result: dict, strategy: str, started_at: str,
-                 worker: dict | None = None) -> dict:
-    """The JSON record of a finished trial, from its config and `TrialResult.to_dict()`."""
-    cell = {k: config.get(k) for k in ("name", "fingerprint", "genome", "parent", "origin")}
-    return {
-        "format": TRIAL_FORMAT, "version": VERSION,
-        "trial_id": config["trial_id"], "sequence": None, "strategy": strategy,
-        "status": result.get("status", "failed"), "failure": result.get("failure"),
-        "cell": cell, "task": config["task"], "stage": config.get("stage"),
-        "hparams": result.get("hparams") or config.get("hparams", {}),
-        "seed": config.get("seed"),
-        "score": result.get("score"), "score_metric": result.get("score_metric"),
-        "score_mode": result.get("score_mode"), "metrics": result.get("metrics", {}),
-        "curve": result.get("curve", []), "params": result.get("params"),
-        "units": result.get("units"), "steps": result.get("steps", 0),
-        "timings": result.get("timings", {}), "worker": worker or worker_info(),
-        "started_at": started_at, "finished_at": now(),
-    }
+                 worker: dict | None = None) -> TrialRecord:
+    """The record of a finished trial, from its config and `TrialResult.to_dict()`.
+
+    Raises:
+        pydantic.ValidationError: a field has the wrong type (e.g. a fingerprint
+            that is not 32 lowercase hex digits).
+    """
+    return TrialRecord(
+        trial_id=str(config["trial_id"]), strategy=strategy,
+        status=result.get("status", "failed"), failure=result.get("failure"),
+        cell=CellRef(name=config.get("name"), fingerprint=config["fingerprint"],
+                     genome=config.get("genome"), parent=config.get("parent"),
+                     origin=config.get("origin")),
+        task=config["task"], stage=config.get("stage"),
+        hparams=result.get("hparams") or config.get("hparams", {}), seed=config.get("seed"),
+        score=result.get("score"), score_metric=result.get("score_metric"),
+        score_mode=result.get("score_mode"), metrics=result.get("metrics", {}),
+        curve=result.get("curve", []), params=result.get("params"), units=result.get("units"),
+        steps=result.get("steps", 0), timings=result.get("timings", {}),
+        worker=worker or worker_info(), started_at=started_at, finished_at=now())
 
 
-def failed_record(config: dict, strategy: str, reason: str) -> dict:
+def failed_record(config: dict, strategy: str, reason: str) -> TrialRecord:
     """A record for a trial that produced no result (its worker died, say)."""
     return trial_record(config, {"status": "failed", "failure": reason}, strategy,
                         started_at=now(),

@@ -1,12 +1,12 @@
-"""What runs on a Ray worker: one trial, its record written atomically."""
+"""What runs on a Ray worker: one trial, its record created once (the trial's one writer)."""
 
 from __future__ import annotations
 
 import json
 import time
 
-from archsearch.search.records import now, trial_path, trial_record
-from archsearch.search.storage import RunStorage
+from archsearch.rundir import RunStore, write_trial
+from archsearch.search.records import now, trial_record
 
 __all__ = ["execute", "task_plan"]
 
@@ -60,7 +60,15 @@ def limit_threads(cpus: float) -> None:
 
 def execute(config: dict, plan: dict, run_dir: str, data_seed: int,
             cpus: float | None = None) -> dict:
-    """Trains the trial described by `config`; writes and returns its record."""
+    """Trains the trial described by `config`; records it and returns the stored record (JSON data).
+
+    The record is created exclusively: if the trial was recorded already (Ray
+    retried it after its record was written), the stored record is kept and
+    returned.
+
+    Raises:
+        RunDirError: the trial id already records a different trial.
+    """
     from archsearch.training import run_trial
 
     if cpus:
@@ -84,5 +92,4 @@ def execute(config: dict, plan: dict, run_dir: str, data_seed: int,
         result["timings"]["data"] = round(load_seconds, 4)
         result["timings"]["total"] = round(result["timings"]["total"] + load_seconds, 4)
     record = trial_record(config, result, config["strategy"], started)
-    RunStorage(run_dir).write_json(trial_path(config["trial_id"]), record)
-    return record
+    return write_trial(RunStore(run_dir), record).model_dump(mode="json")
