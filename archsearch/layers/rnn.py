@@ -8,6 +8,7 @@ from keras.src import backend
 from keras.src.layers.input_spec import InputSpec
 
 from archsearch.layers.cell import GenomeCell
+from archsearch.layers.fused import check_fused_option, fused_inner_loop, uses_fused
 
 __all__ = ["GenomeRNN"]
 
@@ -52,6 +53,10 @@ class GenomeRNN(keras.layers.RNN):
         unroll: Unroll the time loop (short sequences only).
         zero_output_for_mask: Output zeros (not the last output) at masked
             steps when `return_sequences=True`.
+        fused: `"auto"` trains through the hand-written backward pass of
+            `archsearch.layers.fused` on TensorFlow (autodiff elsewhere or
+            with `unroll`); `True` insists on it, `"xla"` also XLA-compiles
+            its loops, `False` always runs the autodiff loop.
         **kwargs: Other `keras.layers.Layer` arguments (`name`, `dtype`, ...).
 
     Call arguments:
@@ -74,7 +79,7 @@ class GenomeRNN(keras.layers.RNN):
                  kernel_constraint=None, recurrent_constraint=None, bias_constraint=None,
                  dropout=0.0, recurrent_dropout=0.0, seed=None, return_sequences=False,
                  return_state=False, go_backwards=False, stateful=False, unroll=False,
-                 zero_output_for_mask=False, **kwargs):
+                 zero_output_for_mask=False, fused="auto", **kwargs):
         cell = GenomeCell(genome, units, kernel_initializer=kernel_initializer,
                           recurrent_initializer=recurrent_initializer,
                           peephole_initializer=peephole_initializer, use_bias=use_bias,
@@ -92,6 +97,7 @@ class GenomeRNN(keras.layers.RNN):
                          zero_output_for_mask=zero_output_for_mask,
                          activity_regularizer=activity_regularizer, **kwargs)
         self.input_spec = InputSpec(ndim=3)
+        self.fused = check_fused_option(fused)
 
     @property
     def genome(self):
@@ -104,6 +110,8 @@ class GenomeRNN(keras.layers.RNN):
         return self.cell.units
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
+        if uses_fused(self):
+            return fused_inner_loop(self, sequences, initial_state, mask, training)
         cell = self.cell
         if isinstance(mask, list | tuple):
             mask = mask[0]
@@ -146,7 +154,7 @@ class GenomeRNN(keras.layers.RNN):
 
     def get_config(self):
         cell_config = self.cell.get_config()
-        config = {"genome": cell_config["genome"], "units": self.units,
+        config = {"genome": cell_config["genome"], "units": self.units, "fused": self.fused,
                   **{k: cell_config[k] for k in _CELL_ARGS}}
         base = super().get_config()
         del base["cell"]

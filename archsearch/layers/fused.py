@@ -1,0 +1,413 @@
+"""The fused training path of `GenomeRNN`: a hand-written backward pass for any genome.
+
+`fused_inner_loop` replaces the autodiff loop of `GenomeRNN.inner_loop` on the
+TensorFlow backend with one `tf.custom_gradient` over the whole sequence. The
+forward loop keeps what the backward needs (the values of activations, of
+`mul`/`scale` operands and of projected values at every step); the backward
+loop runs each op's elementwise derivative rule in reverse node order, and
+its only matmul per step is `dZ @ U^T` from the projected values back to the
+state. Every weight gradient (recurrent and inner kernels, biases, peepholes)
+is one matmul or reduction over all steps after the loop, and the input
+kernel's gradient comes from the hoisted input projection, also outside the
+loop. Optionally both loops are XLA-compiled (`fused="xla"`).
+
+The autodiff loop (`GenomeCell.step` under `keras.src.backend.rnn`) stays the
+reference: `tests/layers/test_fused.py` checks every gradient against it.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import keras
+from keras import ops
+
+from archsearch.genome import INPUT
+from archsearch.genome.layout import CellPlan
+
+__all__ = ["FUSED_OPTIONS", "check_fused_option", "fused_inner_loop", "uses_fused"]
+
+FUSED_OPTIONS = ("auto", True, False, "xla")
+_ACTIVATIONS = ("tanh", "sigmoid", "relu")
+
+
+def check_fused_option(value):
+    """Returns `value` if it is a valid `GenomeRNN(fused=...)` option.
+
+    Example:
+        >>> check_fused_option("auto")
+        'auto'
+    """
+    if not any(value is option or (isinstance(value, str) and value == option)
+               for option in FUSED_OPTIONS):
+        raise ValueError(f"fused must be one of {list(FUSED_OPTIONS)}. Received: fused={value!r}")
+    return value
+
+
+def uses_fused(layer) -> bool:
+    """Whether `layer` (a `GenomeRNN`) trains through the fused path.
+
+    `"auto"` means yes on the TensorFlow backend unless `unroll=True`; `True`
+    and `"xla"` insist, and raise where the path cannot run.
+    """
+    option = getattr(layer, "fused", False)
+    if option is False:
+        return False
+    supported = keras.backend.backend() == "tensorflow" and not layer.unroll
+    if option == "auto" or supported:
+        return supported
+    raise ValueError("fused=True needs the TensorFlow backend and unroll=False. Received: "
+                     f"backend={keras.backend.backend()!r}, unroll={layer.unroll!r}")
+
+
+class _Program:
+    """A genome's step as a forward interpreter plus its reverse-mode rules."""
+
+    def __init__(self, plan: CellPlan):
+        genome = self.genome = plan.genome
+        self.plan, self.units = plan, plan.units
+        self.n_x = len(plan.input_source.targets) if plan.input_source else 0
+        self.lin = {node_id: k for k, node_id in enumerate(plan.linears)}
+        self.sources = tuple(s for s in plan.sources if s.kind != "input")
+        self.out = genome.states.index(genome.output)
+        keep = {s.name for s in self.sources}  # projected values: weight gradients
+        for node in genome.nodes:
+            if node.op in _ACTIVATIONS:
+                keep.add(node.id)
+            elif node.op in ("mul", "scale"):
+                keep.update(node.inputs)
+        self.keep = tuple(n for n in (*genome.states, *(n.id for n in genome.nodes))
+                          if n in keep)
+
+    def columns(self, dz_all, targets, tf):
+        """The dZ blocks of `targets` (linear node ids) out of all of them."""
+        u, idx = self.units, [self.lin[t] for t in targets]
+        if idx == list(range(idx[0], idx[0] + len(idx))):
+            return dz_all[..., idx[0] * u:(idx[-1] + 1) * u]
+        return tf.concat([dz_all[..., k * u:(k + 1) * u] for k in idx], axis=-1)
+
+    def step(self, xp_t, x_t, states, w, tf):
+        """One forward step; returns (new states, every named value)."""
+        plan, genome, u = self.plan, self.genome, self.units
+        env = {INPUT: x_t, **dict(zip(genome.states, states, strict=True))}
+        parts: dict[str, list] = {}
+
+        def project(name):
+            value = env[name]
+            if w["rec_mask"] is not None and name in genome.states:
+                value = value * w["rec_mask"]
+            y = tf.matmul(value, w["kernels"][name])
+            for k, target in enumerate(plan.source(name).targets):
+                parts.setdefault(target, []).append(y[:, k * u:(k + 1) * u])
+
+        if xp_t is not None:
+            for k, target in enumerate(plan.input_source.targets):
+                parts[target] = [xp_t[:, k * u:(k + 1) * u]]
+        done = {INPUT, *genome.states}
+        for name in genome.states:
+            if plan.source(name) is not None:
+                project(name)
+        for node in genome.nodes:
+            op, args = node.op, [env.get(r) for r in node.inputs]
+            if op in ("linear", "linear_a"):
+                for ref in node.inputs:
+                    if ref not in done:
+                        project(ref)
+                        done.add(ref)
+                value = functools.reduce(lambda a, b: a + b, parts[node.id])
+                if node.id not in plan.reads_x and w["bias"] is not None:
+                    value = value + w["bias"][node.id]
+            elif op in _ACTIVATIONS:
+                value = getattr(tf.nn, op)(args[0])
+            elif op == "identity":
+                value = args[0]
+            elif op == "add":
+                value = args[0] + args[1]
+            elif op == "sub":
+                value = args[0] - args[1]
+            elif op == "mul":
+                value = args[0] * args[1]
+            elif op == "one_minus":
+                value = 1.0 - args[0]
+            else:  # scale
+                value = args[0] * w["scales"][node.id]
+            env[node.id] = value
+        return [env[r] for r in genome.next_state], env
+
+    def backward_step(self, d_new, values, w, tf):
+        """Reverse of `step`: (grads of step inputs by name, dZ by linear node, d scale nodes)."""
+        plan, genome = self.plan, self.genome
+        grads: dict = {}
+
+        def add(name, value):
+            grads[name] = value if name not in grads else grads[name] + value
+
+        for ref, d in zip(genome.next_state, d_new, strict=True):
+            add(ref, d)
+        dz, dscale = {}, {}
+        for node in reversed(genome.nodes):
+            dy = grads.pop(node.id, None)
+            source = plan.source(node.id)
+            if source is not None:  # an inner value projected by later linear nodes
+                back = tf.matmul(tf.concat([dz[t] for t in source.targets], -1)
+                                 if len(source.targets) > 1 else dz[source.targets[0]],
+                                 w["kernels_t"][node.id])
+                dy = back if dy is None else dy + back
+            op, refs = node.op, node.inputs
+            if op in ("linear", "linear_a"):
+                dz[node.id] = dy
+            elif op == "tanh":
+                add(refs[0], dy * (1.0 - tf.square(values[node.id])))
+            elif op == "sigmoid":
+                y = values[node.id]
+                add(refs[0], dy * y * (1.0 - y))
+            elif op == "relu":
+                add(refs[0], tf.where(values[node.id] > 0, dy, tf.zeros((), dy.dtype)))
+            elif op in ("identity", "add"):
+                for ref in refs:
+                    add(ref, dy)
+            elif op == "sub":
+                add(refs[0], dy)
+                add(refs[1], -dy)
+            elif op == "one_minus":
+                add(refs[0], -dy)
+            elif op == "mul":
+                add(refs[0], dy * values[refs[1]])
+                add(refs[1], dy * values[refs[0]])
+            else:  # scale
+                add(refs[0], dy * w["scales"][node.id])
+                dscale[node.id] = dy
+        dz_all = tf.concat([dz[n] for n in plan.linears], -1) if len(plan.linears) > 1 \
+            else dz.get(plan.linears[0]) if plan.linears else None
+        for source in self.sources:
+            if source.kind == "state":
+                back = tf.matmul(self.columns(dz_all, source.targets, tf),
+                                 w["kernels_t"][source.name])
+                add(source.name, back if w["rec_mask"] is None else back * w["rec_mask"])
+        return grads, dz_all, dscale
+
+
+def _tf():
+    import tensorflow as tf
+
+    return tf
+
+
+def _unstacked(seq, tf):
+    return tf.TensorArray(seq.dtype, size=tf.shape(seq)[0]).unstack(seq)
+
+
+def _forward(prog, xp, x, mask, states, w, return_sequences, zero_output):
+    """The time loop: (outputs or last output, final states, kept values stacked)."""
+    tf = _tf()
+    steps = tf.shape(xp if xp is not None else x)[0]
+    xp_ta, x_ta = (None if s is None else _unstacked(s, tf) for s in (xp, x))
+    mask_ta = None if mask is None else _unstacked(mask, tf)
+    dtype = states[0].dtype
+    carry = {"states": tuple(states),
+             "keep": tuple(tf.TensorArray(dtype, size=steps) for _ in prog.keep)}
+    if mask is not None:
+        carry["out"] = tf.zeros_like(states[prog.out])
+    if return_sequences:
+        carry["seq"] = tf.TensorArray(dtype, size=steps)
+
+    def body(t, c):
+        new, env = prog.step(None if xp_ta is None else xp_ta.read(t),
+                             None if x_ta is None else x_ta.read(t), list(c["states"]), w, tf)
+        c = dict(c, keep=tuple(ta.write(t, env[n]) for ta, n in zip(c["keep"], prog.keep,
+                                                                      strict=True)))
+        out = new[prog.out]
+        if mask_ta is not None:
+            m = mask_ta.read(t)
+            new = [tf.where(m, a, b) for a, b in zip(new, c["states"], strict=True)]
+            out = c["out"] = tf.where(m, out, tf.zeros((), dtype) if zero_output else c["out"])
+        if return_sequences:
+            c["seq"] = c["seq"].write(t, out)
+        return t + 1, dict(c, states=tuple(new))
+
+    _, c = tf.while_loop(lambda t, c: t < steps, body, (tf.constant(0), carry),
+                         maximum_iterations=steps)
+    outputs = c["seq"].stack() if return_sequences \
+        else c["out"] if mask is not None else c["states"][prog.out]
+    kept = {n: ta.stack() for n, ta in zip(prog.keep, c["keep"], strict=True)}
+    return outputs, list(c["states"]), kept
+
+
+def _backward(prog, x, mask, kept, w, d_out, d_final, return_sequences, zero_output):
+    """The reverse time loop, then every weight gradient as one matmul or sum."""
+    tf = _tf()
+    plan, u, n_x = prog.plan, prog.units, prog.n_x
+    dtype, steps = d_final[0].dtype, tf.shape(next(iter(kept.values())) if kept else x)[0]
+    zero = tf.zeros((), dtype)
+    tas = {n: _unstacked(v, tf) for n, v in kept.items()}
+    if x is not None:
+        tas[INPUT] = _unstacked(x, tf)
+    mask_ta = None if mask is None else _unstacked(mask, tf)
+    seq_ta = _unstacked(d_out, tf) if return_sequences else None
+    carry = {"d": tuple(d_final)}
+    if mask is not None:
+        carry["out"] = tf.zeros_like(d_final[0]) if return_sequences else d_out
+    writes = (["dz"] if plan.linears else []) + list(plan.scales) + ([INPUT] if x is not None
+                                                                        else [])
+    carry["w"] = tuple(tf.TensorArray(dtype, size=steps) for _ in writes)
+
+    def body(i, c):
+        t = steps - 1 - i
+        values = {n: ta.read(t) for n, ta in tas.items()}
+        d_new, passed = list(c["d"]), [None] * len(c["d"])
+        d_o = seq_ta.read(t) if seq_ta is not None else None
+        if mask_ta is not None:
+            m = mask_ta.read(t)
+            d_o = c["out"] if d_o is None else d_o + c["out"]
+            passed = [tf.where(m, zero, d) for d in d_new]
+            d_new = [tf.where(m, d, zero) for d in d_new]
+            d_new[prog.out] += tf.where(m, d_o, zero)
+            c = dict(c, out=tf.zeros_like(d_o) if zero_output else tf.where(m, zero, d_o))
+        elif d_o is not None:
+            d_new[prog.out] += d_o
+        grads, dz_all, dscale = prog.backward_step(d_new, values, w, tf)
+        d_prev = []
+        for slot, p, d in zip(prog.genome.states, passed, c["d"], strict=True):
+            g = grads.get(slot)
+            d_prev.append(tf.zeros_like(d) if g is None and p is None
+                          else g if p is None else p if g is None else g + p)
+        got = {"dz": dz_all, **dscale, INPUT: grads.get(INPUT)}
+        out = tuple(ta.write(t, got[k] if got[k] is not None else tf.zeros_like(values[INPUT]))
+                    for ta, k in zip(c["w"], writes, strict=True))
+        return i + 1, dict(c, d=tuple(d_prev), w=out)
+
+    _, c = tf.while_loop(lambda i, c: i < steps, body, (tf.constant(0), carry),
+                         maximum_iterations=steps)
+    stacked = {k: ta.stack() for k, ta in zip(writes, c["w"], strict=True)}
+    dz = stacked.get("dz")
+    d_kernels = {}
+    for source in prog.sources:
+        v = kept[source.name]
+        if source.kind == "state" and w["rec_mask"] is not None:
+            v = v * w["rec_mask"]
+        cols = prog.columns(dz, source.targets, tf)
+        d_kernels[source.name] = tf.matmul(tf.reshape(v, (-1, source.width)),
+                                           tf.reshape(cols, (-1, len(source.targets) * u)),
+                                           transpose_a=True)
+    all_values = {INPUT: x, **kept}
+    d_scales = {s: tf.reduce_sum(stacked[s] * all_values[prog.genome.node(s).inputs[0]], (0, 1))
+                for s in plan.scales}
+    return {"xp": dz[..., :n_x * u] if n_x else None, "x": stacked.get(INPUT),
+            "states": list(c["d"]), "kernels": d_kernels, "scales": d_scales,
+            "bias": tf.reduce_sum(dz[..., n_x * u:], (0, 1)) if len(plan.linears) > n_x
+            else None}
+
+
+@functools.lru_cache(maxsize=256)
+def _program(plan: CellPlan) -> _Program:
+    return _Program(plan)
+
+
+@functools.lru_cache(maxsize=1)
+def _loops(jit_compile: bool):
+    if not jit_compile:
+        return _forward, _backward
+    tf = _tf()
+    return (tf.function(_forward, jit_compile=True, reduce_retracing=True),
+            tf.function(_backward, jit_compile=True, reduce_retracing=True))
+
+
+def _fused_sequence(prog, xp, x, mask, rec_mask, states, kernels, bias, scales,
+                    return_sequences, zero_output, jit_compile):
+    """Runs the loop under one `tf.custom_gradient`; returns (outputs, final states)."""
+    tf = _tf()
+    forward, backward = _loops(jit_compile)
+    names, scale_ids, n = [s.name for s in prog.sources], list(prog.plan.scales), len(states)
+    optional = {"xp": xp is not None, "x": x is not None, "bias": bias is not None}
+    args = [*([xp] if optional["xp"] else []), *([x] if optional["x"] else []), *states,
+            *(kernels[k] for k in names), *([bias] if optional["bias"] else []),
+            *(scales[s] for s in scale_ids)]
+    u, n_x = prog.units, prog.n_x
+    sg = tf.stop_gradient
+
+    @tf.custom_gradient
+    def run(*args):
+        it = iter(args)
+        xp_, x_ = (next(it) if optional[k] else None for k in ("xp", "x"))
+        states_ = [next(it) for _ in range(n)]
+        kernels_ = {k: next(it) for k in names}
+        bias_ = next(it) if optional["bias"] else None
+        w = {"kernels": {k: sg(v) for k, v in kernels_.items()},
+             "scales": {s: sg(next(it)) for s in scale_ids},
+             "rec_mask": None if rec_mask is None else sg(rec_mask),
+             "bias": None if bias_ is None else {
+                 node: sg(bias_[(prog.lin[node] - n_x) * u:(prog.lin[node] - n_x + 1) * u])
+                 for node in prog.plan.linears[n_x:]}}
+        x_in = None if x_ is None else sg(x_)
+        outputs, finals, kept = forward(prog, None if xp_ is None else sg(xp_), x_in, mask,
+                                        [sg(s) for s in states_], w, return_sequences,
+                                        zero_output)
+
+        def grad(*dys, variables=None):
+            d_out, d_final = dys[0], list(dys[1:])
+            d_out = tf.zeros_like(outputs) if d_out is None else d_out
+            d_final = [tf.zeros_like(f) if d is None else d
+                       for d, f in zip(d_final, finals, strict=True)]
+            if mask is None and not return_sequences:
+                d_final[prog.out] = d_final[prog.out] + d_out
+            w_back = dict(w, kernels_t={k: tf.transpose(v) for k, v in w["kernels"].items()})
+            g = backward(prog, x_in, mask, kept, w_back, d_out, d_final, return_sequences,
+                         zero_output)
+            grads = [*([g["xp"]] if optional["xp"] else []), *([g["x"]] if optional["x"] else []),
+                     *g["states"], *(g["kernels"][k] for k in names),
+                     *([g["bias"]] if optional["bias"] else []),
+                     *(g["scales"][s] for s in scale_ids)]
+            if variables:
+                raise ValueError("the fused GenomeRNN loop expects weights as tensors. Received: "
+                                 f"variables={[v.name for v in variables]}")
+            return grads
+
+        return (outputs, *finals), grad
+
+    result = run(*args)
+    return result[0], list(result[1:])
+
+
+def fused_inner_loop(layer, sequences, initial_state, mask, training=False):
+    """`GenomeRNN.inner_loop` through the fused path; same inputs and results.
+
+    Args:
+        layer: A built `GenomeRNN`.
+        sequences: `(batch, timesteps, input_dim)` tensor.
+        initial_state: List of `(batch, units)` tensors, one per state slot.
+        mask: `(batch, timesteps)` boolean mask or None.
+        training: Whether dropout is active.
+
+    Returns:
+        `(last_output, outputs, states)` as `keras.src.backend.rnn` returns them.
+    """
+    tf = _tf()
+    cell = layer.cell
+    dtype = cell.compute_dtype
+    if isinstance(mask, list | tuple):
+        mask = mask[0]
+    if training and cell.dropout > 0:
+        sequences = sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0, :]), 1)
+    rec_mask = None
+    if training and cell.recurrent_dropout > 0:
+        rec_mask = cell.get_recurrent_dropout_mask(initial_state[0])
+    x = tf.transpose(sequences, (1, 0, 2))
+    xp = cell.project_input(x)
+    if mask is not None:
+        mask = tf.expand_dims(tf.transpose(tf.cast(mask, "bool")), -1)
+    seqs = [xp, x if cell.plan.x_raw else None, mask]
+    if layer.go_backwards:
+        seqs = [None if s is None else tf.reverse(s, [0]) for s in seqs]
+    prog = _program(cell.plan)
+    kernels = {s.name: ops.cast(cell.kernels[s.name].value, dtype) for s in prog.sources}
+    bias = getattr(cell, "bias", None)
+    bias = None if bias is None or len(prog.plan.linears) == prog.n_x \
+        else ops.cast(bias.value, dtype)[prog.n_x * prog.units:]
+    scales = {s: ops.cast(cell.scales[s].value, dtype) for s in prog.plan.scales}
+    states = [ops.cast(s, dtype) for s in initial_state]
+    outputs, states = _fused_sequence(
+        prog, seqs[0], seqs[1], seqs[2], rec_mask, states, kernels, bias, scales,
+        layer.return_sequences, layer.zero_output_for_mask, layer.fused == "xla")
+    if layer.return_sequences:
+        return outputs[-1], tf.transpose(outputs, (1, 0, 2)), states
+    return outputs, tf.expand_dims(outputs, 1), states
