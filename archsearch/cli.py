@@ -307,6 +307,8 @@ def _search(args) -> int:
         if "force" not in inspect.signature(run_search).parameters:
             raise CliError("--force: this archsearch has no run-directory lease to take over")
         extra["force"] = True
+    if args.simulate:
+        extra["simulate"] = True  # deterministic instant scores instead of training
     try:
         summary = run_search(space, args.run_dir, address=args.address,
                              max_trials=args.max_trials, workers=args.workers, seed=args.seed,
@@ -427,6 +429,10 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--no-progress", action="store_true", help="no live progress view")
     search.add_argument("--force", action="store_true",
                         help="take over a run directory's lease held by another driver")
+    search.add_argument("--simulate", action="store_true",
+                        help="score trials with a deterministic instant simulator instead of "
+                             "training (to size a search or test at scale); records are "
+                             "marked simulated")
     search.set_defaults(handler=_search)
 
     report = commands.add_parser(
