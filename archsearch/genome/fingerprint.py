@@ -9,21 +9,28 @@ using two.
 
 The algorithm is NAS-Bench-101's iterated neighbour hashing (colour refinement
 over in- and out-edges, with edge roles: argument position for non-commutative
-ops, none for commutative ones), made exact by individualisation-refinement:
-when refinement leaves several nodes indistinguishable, each is singled out in
-turn and the smallest canonical serialisation wins. Nodes that are structural
-twins (same inputs and same readers) are tried once. The result is therefore a
-complete invariant: there is no known counterexample by construction, and the
-tests pin the classic one for plain colour refinement (a 6-cycle vs two
+ops, none for commutative ones), made exact by individualisation-refinement
+(`archsearch.genome.canonical`): when refinement leaves several nodes
+indistinguishable, each is singled out in turn and the smallest canonical
+serialisation wins, with automorphism pruning so that k interchangeable
+branches cost O(k^2) refinements instead of k!. The pruning never changes the
+result: fingerprints equal those of the first, unpruned algorithm (the tests
+pin the zoo, mutants and small symmetric shapes). The tests also pin the
+classic counterexample for plain colour refinement (a 6-cycle vs two
 3-cycles) to prove it is told apart.
 """
 
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
-from archsearch.genome.ops import OPS
-from archsearch.genome.spec import INPUT, Genome
+from archsearch.genome.canonical import CanonicalSearch
+from archsearch.genome.canonical import ranks as _ranks
+from archsearch.genome.ops import INPUT, OPS
+
+if TYPE_CHECKING:
+    from archsearch.genome.spec import Genome
 
 __all__ = ["fingerprint", "canonical_form"]
 
@@ -68,57 +75,16 @@ def _simplified(genome: Genome):
     return labels, in_edges, out_slot
 
 
-def _ranks(keys: dict) -> dict:
-    order = {k: r for r, k in enumerate(sorted(set(keys.values())))}
-    return {v: order[k] for v, k in keys.items()}
-
-
 def canonical_form(genome: Genome) -> str:
     """Returns the canonical serialisation whose hash is the fingerprint."""
     labels, in_edges, out_slot = _simplified(genome)
+    # Start from bottom-up and top-down Merkle hashes (both isomorphism
+    # invariants), so refinement converges in a few passes even on long chains.
+    order = list(labels)  # inputs, then nodes in topological order
     out_edges: dict[str, list[tuple[str, str]]] = {v: [] for v in labels}
     for v, edges in in_edges.items():
         for role, src in edges:
             out_edges[src].append((role, v))
-
-    def refine(colors: dict) -> dict:
-        while True:
-            new = _ranks({v: (colors[v],
-                              tuple(sorted((r, colors[u]) for r, u in in_edges[v])),
-                              tuple(sorted((r, colors[w]) for r, w in out_edges[v])))
-                          for v in colors})
-            if len(set(new.values())) == len(set(colors.values())):
-                return new
-            colors = new
-
-    def serialise(colors: dict) -> str:
-        rows = []
-        for v in sorted(colors, key=colors.get):
-            args = sorted((r, colors[u]) for r, u in in_edges[v])
-            rows.append(labels[v] + "[" + ",".join(f"{r}:{c}" for r, c in args) + "]")
-        return f"out=next{out_slot};" + ";".join(rows)
-
-    def search(colors: dict) -> str:
-        colors = refine(colors)
-        cells: dict[int, list[str]] = {}
-        for v, c in colors.items():
-            cells.setdefault(c, []).append(v)
-        ties = [members for _, members in sorted(cells.items()) if len(members) > 1]
-        if not ties:
-            return serialise(colors)
-        tried, best = set(), None
-        for v in sorted(ties[0]):
-            twin_key = (tuple(sorted(in_edges[v])), tuple(sorted(out_edges[v])))
-            if twin_key in tried:
-                continue
-            tried.add(twin_key)
-            form = search(_ranks({u: (c, u != v) for u, c in colors.items()}))
-            best = form if best is None else min(best, form)
-        return best
-
-    # Start from bottom-up and top-down Merkle hashes (both isomorphism
-    # invariants), so refinement converges in a few passes even on long chains.
-    order = list(labels)  # inputs, then nodes in topological order
     down: dict[str, str] = {}
     for v in order:
         args = [(r, down[u]) for r, u in in_edges[v]]
@@ -126,7 +92,8 @@ def canonical_form(genome: Genome) -> str:
     up: dict[str, str] = {}
     for v in reversed(order):
         up[v] = _digest(labels[v], sorted((r, up[w]) for r, w in out_edges[v]))
-    return search(_ranks({v: (labels[v], down[v], up[v]) for v in order}))
+    search = CanonicalSearch(labels, in_edges, out_edges, f"out=next{out_slot};")
+    return search.run(_ranks({v: (labels[v], down[v], up[v]) for v in order}))
 
 
 def _digest(label: str, parts) -> str:

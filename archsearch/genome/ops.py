@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["OPS", "OpSpec", "ACTIVATIONS", "ELEMENTWISE_BINARY", "PARAMETRIC"]
+__all__ = ["INPUT", "OPS", "OpSpec", "ACTIVATIONS", "ELEMENTWISE_BINARY", "PARAMETRIC"]
+
+#: The name of the cell's input value in every genome.
+INPUT = "x"
 
 
 @dataclass(frozen=True)
