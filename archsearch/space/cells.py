@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationInfo, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
 
 from archsearch.genome import OPS, Genome, GenomeError, Node, zoo
 from archsearch.space.files import FileRefused, read_text
+from archsearch.space.limits import MAX_VALUE
 
 __all__ = ["CellRef", "PathError", "Strict"]
 
@@ -72,7 +74,7 @@ class CellRef(Strict):
 
     cell: str
     name: str | None = None
-    params: dict[str, dict[str, float]] = {}
+    params: dict[str, dict[str, Annotated[float, Field(ge=-MAX_VALUE, le=MAX_VALUE)]]] = {}
     _genome: Genome | None = PrivateAttr(default=None)
 
     @model_validator(mode="before")

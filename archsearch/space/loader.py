@@ -65,7 +65,7 @@ def parse_search_space(text: str, source: str = "<string>", base_dir=".") -> Sea
         mark = getattr(err, "problem_mark", None)
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        kind = "not allowed" if isinstance(err, strict_yaml.YamlRefused) else "malformed YAML"
+        kind = "refused YAML" if isinstance(err, strict_yaml.YamlRefused) else "malformed YAML"
         raise SearchSpaceError(f"{where}: {kind}: {problem}") from None
     if not isinstance(data, dict):
         raise SearchSpaceError(f"{source}: expected a mapping of keys (strategy, tasks, "

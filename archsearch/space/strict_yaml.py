@@ -29,7 +29,7 @@ __all__ = ["MAX_DEPTH", "MAX_INT_DIGITS", "YamlRefused", "load"]
 #: Deepest nesting of lists and mappings a file may use.
 MAX_DEPTH = 32
 #: Longest integer literal (sign and underscores included) accepted.
-MAX_INT_DIGITS = 30
+MAX_INT_DIGITS = 100
 
 try:  # libyaml's parser is ~5x faster than PyYAML's pure-Python one
     from yaml._yaml import CParser as _Parser
