@@ -154,17 +154,42 @@ def _trainable(config, plan, run_dir, data_seed, cpus):
 
 
 def _start_ray(address, workers, cpus_per_trial) -> bool:
+    """Joins the Ray at `address` / `RAY_ADDRESS`, or starts a local one on loopback only.
+
+    A local Ray is started with its node IP set to 127.0.0.1, so the GCS,
+    the raylet, the object manager, the runtime-env agent, every worker and
+    the driver's own gRPC server listen on 127.0.0.1 only (Ray binds every
+    server to the node IP when that IP is loopback, else to 0.0.0.0), and
+    without the dashboard. `ray.init(_node_ip_address="127.0.0.1")` alone is
+    not enough: Ray replaces a loopback address by the machine's reachable IP
+    unless `RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0` ("no cluster") was set before
+    Ray was imported, so that switch is set for the duration of `ray.init`
+    (and inherited by the processes it starts). Returns whether Ray was
+    started (or joined) here.
+    """
     import ray
+    from ray._private import ray_constants  # private: where Ray reads the no-cluster switch
 
     if ray.is_initialized():
         return False
     quiet = {"log_to_driver": False, "logging_level": logging.ERROR}
     if address or os.environ.get("RAY_ADDRESS"):
         ray.init(address=address, **quiet)
-    else:
+        return True
+    switch, saved = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", os.environ.get(
+        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER")
+    cluster = ray_constants.ENABLE_RAY_CLUSTER
+    os.environ[switch], ray_constants.ENABLE_RAY_CLUSTER = "0", False
+    try:
         ray.init(num_cpus=None if workers is None else max(1, math.ceil(workers * cpus_per_trial)),
-                 include_dashboard=False, runtime_env={"env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}},
-                 **quiet)
+                 include_dashboard=False, _node_ip_address="127.0.0.1",
+                 runtime_env={"env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}}, **quiet)
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = cluster
+        if saved is None:
+            os.environ.pop(switch, None)
+        else:
+            os.environ[switch] = saved
     return True
 
 
