@@ -1,9 +1,12 @@
 """`load_runs`: run directories -> `RunSet` (typed trial records + warnings).
 
-Reading never stops at a bad file. A corrupt trial record (bad JSON, a missing
-key, a value of the wrong type) or a record from another format version is
-reported as a warning naming the file and what is wrong, and the rest is read.
-Only a source that is not a run directory at all raises `RunDirError`.
+Trial files are validated by the schema the search writes them with
+(`archsearch.rundir.TrialRecord`). Reading never stops at a bad file. A
+corrupt trial record (bad JSON, a missing key, a value of the wrong type) or a
+record from another format version is reported as a warning naming the file
+and what is wrong, and the rest is read. A run given twice (the same
+directory, or a copy of it) is read once, with a warning. Only a source that
+is not a run directory at all raises `RunDirError`.
 """
 
 from __future__ import annotations
@@ -18,15 +21,14 @@ from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
 
+from pydantic import ValidationError
+
 from archsearch.report.records import RunInfo, RunSet, TrialRecord
 from archsearch.report.store import RunDirError, RunStore, open_store
+from archsearch.rundir import RUN_FORMAT, RUN_VERSION, TRIAL_FORMAT, TRIAL_VERSION, explain
+from archsearch.rundir import TrialRecord as StoredTrial
 
-__all__ = ["RUN_FORMAT", "TRIAL_FORMAT", "VERSION", "ReportWarning", "load_runs"]
-
-RUN_FORMAT = "archsearch.run"
-TRIAL_FORMAT = "archsearch.trial"
-VERSION = 1
-STATUSES = ("completed", "failed")
+__all__ = ["RUN_FORMAT", "TRIAL_FORMAT", "ReportWarning", "load_runs"]
 # Stages: "prefilter" (a gate), "search" (scored), "report" (shown, not scored).
 STAGE_ALIASES = {None: "search", "task": "search"}
 _MAX_FILE_WARNINGS = 12  # per run; the rest are counted in one line
@@ -64,14 +66,38 @@ def load_runs(sources: Iterable[str | os.PathLike]) -> RunSet:
     runs, trials, problems = [], [], []
     genomes: dict[str, Mapping[str, Any]] = {}
     labels: Counter = Counter()
+    seen_dirs: dict[str, str] = {}  # store location -> the source it was first read from
+    seen_trials: dict[tuple, str] = {}  # a trial's identity -> label of the run that had it
     for store in stores:
+        if store.uri in seen_dirs:
+            problems.append(f"{store.source}: the same run directory as "
+                            f"{seen_dirs[store.uri]}, given again; read once")
+            continue
+        seen_dirs[store.uri] = store.source
         info, run_trials, run_problems = _read_run(store, labels, genomes)
+        kept = [t for t in run_trials if _identity(t) not in seen_trials]
+        if len(kept) < len(run_trials):
+            first = next(seen_trials[key] for t in run_trials
+                         if (key := _identity(t)) in seen_trials)
+            run_problems.append(f"{store.source}: {len(run_trials) - len(kept)} trial record(s) "
+                                f"are the same trials as in run {first!r} (a copy of the same "
+                                f"run?); counted once")
+            from dataclasses import replace
+
+            info = replace(info, trials=len(kept))
+        seen_trials.update((_identity(t), info.label) for t in kept)
         runs.append(info)
-        trials.extend(run_trials)
+        trials.extend(kept)
         problems.extend(run_problems)
     for line in problems:
         warnings.warn(line, ReportWarning, stacklevel=2)
     return RunSet(tuple(runs), tuple(trials), genomes, tuple(problems))
+
+
+def _identity(trial: TrialRecord) -> tuple:
+    """What makes two trial records the same trial, wherever they were read from."""
+    return (trial.trial_id, trial.fingerprint, trial.task, trial.stage, trial.seed,
+            trial.started_at, trial.finished_at, trial.status)
 
 
 def _read_run(store: RunStore, labels: Counter, genomes: dict):
@@ -96,10 +122,10 @@ def _read_run(store: RunStore, labels: Counter, genomes: dict):
         if fmt != RUN_FORMAT:
             problems.append(f"{_join(source, 'run.json')}: format {fmt!r}, expected "
                             f"{RUN_FORMAT!r}; read with best effort")
-        elif version != VERSION:
+        elif version != RUN_VERSION:
             problems.append(f"{_join(source, 'run.json')}: run format version "
-                            f"{meta.get('version')!r}, this archsearch reads version {VERSION}; "
-                            f"read with best effort")
+                            f"{meta.get('version')!r}, this archsearch reads version "
+                            f"{RUN_VERSION}; read with best effort")
     dir_name = PurePosixPath(source.rstrip("/").replace("\\", "/")).name or source
     name = meta.get("name") if isinstance(meta.get("name"), str) else dir_name
     labels[name] += 1
@@ -118,9 +144,9 @@ def _read_run(store: RunStore, labels: Counter, genomes: dict):
                 raise _Bad(f"expected a JSON object, got {type(data).__name__}")
             if data.get("format", TRIAL_FORMAT) != TRIAL_FORMAT:
                 raise _Bad(f"format {data.get('format')!r}, expected {TRIAL_FORMAT!r}")
-            if data.get("version", VERSION) != VERSION:
-                other_versions[repr(data.get("version"))] += 1
             record, genome = _parse_trial(data, label, fname, run_defaults)
+            if data.get("version") != TRIAL_VERSION:
+                other_versions[repr(data.get("version"))] += 1
         except (ValueError, UnicodeDecodeError, OSError, _Bad) as err:
             what = "not valid JSON" if isinstance(err, json.JSONDecodeError) else "skipped"
             file_problems.append(f"{_join(source, rel)}: {what}: {_short(err)}")
@@ -137,14 +163,14 @@ def _read_run(store: RunStore, labels: Counter, genomes: dict):
         genomes.setdefault(renamed.get(fp, fp), genome)
     for ver, count in other_versions.items():
         problems.append(f"{_join(source, 'trials/')}: {count} trial record(s) have format version "
-                        f"{ver}, this archsearch reads version {VERSION}; read with best effort")
+                        f"{ver}, this archsearch writes version {TRIAL_VERSION}; read with "
+                        f"best effort")
     if len(file_problems) > _MAX_FILE_WARNINGS:
         more = len(file_problems) - _MAX_FILE_WARNINGS
         file_problems = file_problems[:_MAX_FILE_WARNINGS] + [
             f"{_join(source, 'trials/')}: ... and {more} more unreadable trial record(s)"]
     problems.extend(file_problems)
-    trials.sort(key=lambda t: (t.sequence is None, t.sequence if t.sequence is not None else 0,
-                               t.finished_at or datetime.max, t.trial_id))
+    trials = _numbered(trials)
     tasks = meta.get("tasks")
     tasks = tuple(t for t in tasks if isinstance(t, str)) if isinstance(tasks, list) else ()
     seed = meta.get("seed") if isinstance(meta.get("seed"), int) else None
@@ -159,69 +185,67 @@ def _read_run(store: RunStore, labels: Counter, genomes: dict):
 
 
 def _parse_trial(data: dict, run: str, fname: str, defaults: dict):
-    cell = _field(data, "cell", dict)
-    genome = cell.get("genome")
-    if genome is not None and not isinstance(genome, dict):
-        raise _Bad(f"field 'cell.genome' should be an object, got {_type(genome)}")
-    fingerprint = cell.get("fingerprint")
-    if fingerprint is None and genome is not None:
-        fingerprint = _fingerprint_of(genome)
-    if not isinstance(fingerprint, str) or not fingerprint:
-        raise _Bad("field 'cell.fingerprint' missing (and no valid 'cell.genome' to compute it)")
-    status = _field(data, "status", str)
-    if status not in STATUSES:
-        raise _Bad(f"field 'status' should be one of {list(STATUSES)}, got {status!r}")
-    score = _opt(data, "score", (int, float))
-    if score is not None and not math.isfinite(score):
-        score = None
-    metric = _opt(data, "score_metric", str)
-    mode = _opt(data, "score_mode", str)
-    if mode not in ("max", "min", None):
-        raise _Bad(f"field 'score_mode' should be 'max' or 'min', got {mode!r}")
-    metrics = _opt(data, "metrics", dict) or {}
-    if score is None and status == "completed" and metric:  # older records: no 'score'
-        valid = metrics.get("valid")
-        value = valid.get(metric) if isinstance(valid, dict) else None
+    """A report `TrialRecord` (and the genome) from a trial file's JSON data."""
+    sequence = data.get("sequence")  # version 1 only: the driver's numbering
+    if sequence is not None and (not isinstance(sequence, int) or isinstance(sequence, bool)):
+        raise _Bad(f"field 'sequence' should be an integer or null, got {_type(sequence)}")
+    data = dict(data)
+    if data.get("strategy") is None:
+        data["strategy"] = defaults["strategy"]
+    if data.get("trial_id") is None:
+        data["trial_id"] = fname.removesuffix(".json")
+    cell = data.get("cell")
+    if isinstance(cell, dict) and cell.get("fingerprint") is None:  # older records
+        fingerprint = _fingerprint_of(cell["genome"]) if isinstance(cell.get("genome"), dict) \
+            else None
+        if fingerprint is None:
+            raise _Bad("field 'cell.fingerprint' missing (and no valid 'cell.genome' to "
+                       "compute it)")
+        data["cell"] = {**cell, "fingerprint": fingerprint}
+    try:
+        rec = StoredTrial.model_validate(data)
+    except ValidationError as err:
+        raise _Bad(explain(err)) from None
+    score = rec.score if rec.score is not None and math.isfinite(rec.score) else None
+    if score is None and rec.status == "completed" and rec.score_metric:  # version 0: no score
+        valid = rec.metrics.get("valid")
+        value = valid.get(rec.score_metric) if isinstance(valid, dict) else None
         if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
             score = float(value)
-    hparams = _opt(data, "hparams", dict) or {}
-    curve = _opt(data, "curve", list) or []
-    timings = _opt(data, "timings", dict) or {}
-    worker = _opt(data, "worker", dict) or {}
-    seconds = timings.get("total")
+    seconds = rec.timings.get("total")
     seconds = float(seconds) if isinstance(seconds, int | float) and \
         not isinstance(seconds, bool) else None
-    node = worker.get("node") or worker.get("hostname")
+    node = rec.worker.get("node") or rec.worker.get("hostname")
     record = TrialRecord(
-        run=run,
-        trial_id=str(_opt(data, "trial_id", (str, int)) or fname.removesuffix(".json")),
-        sequence=_opt(data, "sequence", int),
-        strategy=_opt(data, "strategy", str) or defaults["strategy"],
-        status=status,
-        failure=_opt(data, "failure", str),
-        fingerprint=fingerprint,
-        cell_name=_opt(cell, "name", str, "cell.name"),
-        parent=_opt(cell, "parent", str, "cell.parent"),
-        origin=_opt(cell, "origin", str, "cell.origin"),
-        task=_field(data, "task", str),
-        stage=STAGE_ALIASES.get(_opt(data, "stage", str), _opt(data, "stage", str)),
-        hparams=hparams,
-        seed=_opt(data, "seed", int),
-        score=None if score is None else float(score),
-        score_metric=metric,
-        score_mode=mode,
-        metrics=metrics,
-        curve=tuple(p for p in curve if isinstance(p, dict)),
-        params=_opt(data, "params", int),
-        units=_opt(data, "units", int),
-        steps=_opt(data, "steps", int),
-        seconds=seconds,
-        started_at=_time(data.get("started_at")),
-        finished_at=_time(data.get("finished_at")),
-        node=str(node) if node is not None else None,
-        file=fname,
-    )
-    return record, genome
+        run=run, trial_id=rec.trial_id, sequence=sequence, strategy=rec.strategy,
+        status=rec.status, failure=rec.failure, fingerprint=rec.cell.fingerprint,
+        cell_name=rec.cell.name, parent=rec.cell.parent, origin=rec.cell.origin,
+        task=rec.task, stage=STAGE_ALIASES.get(rec.stage, rec.stage), hparams=rec.hparams,
+        seed=rec.seed, score=score, score_metric=rec.score_metric, score_mode=rec.score_mode,
+        metrics=rec.metrics, curve=tuple(rec.curve), params=rec.params, units=rec.units,
+        steps=rec.steps, seconds=seconds, started_at=_time(rec.started_at),
+        finished_at=_time(rec.finished_at), node=str(node) if node is not None else None,
+        file=fname)
+    return record, rec.cell.genome
+
+
+def _numbered(trials: list[TrialRecord]) -> list[TrialRecord]:
+    """Trials in finishing order, each with a sequence number.
+
+    Version-1 records carry the driver's number; the others (version 2, or a
+    version-1 record its driver never numbered) are numbered after the highest
+    recorded one, in the order they finished.
+    """
+    from dataclasses import replace
+
+    def order(t):
+        return (t.finished_at or datetime.max, t.trial_id)
+
+    numbered = [t for t in trials if t.sequence is not None]
+    top = max((t.sequence for t in numbered), default=0)
+    rest = sorted((t for t in trials if t.sequence is None), key=order)
+    numbered += [replace(t, sequence=top + k) for k, t in enumerate(rest, 1)]
+    return sorted(numbered, key=lambda t: (t.sequence, *order(t)))
 
 
 def _refingerprint(trials: list[TrialRecord], genomes: dict[str, dict],
@@ -250,33 +274,6 @@ def _fingerprint_of(genome: dict) -> str | None:
         return Genome.from_dict(genome).fingerprint()
     except GenomeError:
         return None
-
-
-def _field(data: dict, key: str, kind, path: str | None = None):
-    if key not in data:
-        raise _Bad(f"missing field {path or key!r}")
-    value = data[key]
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise _Bad(f"field {path or key!r} should be {_kind(kind)}, got {_type(value)}")
-    return value
-
-
-def _opt(data: dict, key: str, kind, path: str | None = None):
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise _Bad(f"field {path or key!r} should be {_kind(kind)} or null, got {_type(value)}")
-    return value
-
-
-def _kind(kind) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    names = {str: "a string", int: "an integer", float: "a number", dict: "an object",
-             list: "a list"}
-    if set(kinds) == {int, float}:
-        return "a number"
-    return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
 def _type(value) -> str:

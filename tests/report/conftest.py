@@ -1,8 +1,10 @@
 """Fixture run directories with realistic trial records, written without training.
 
-`write_run(path, ...)` (fixture `make_run`) writes a run directory in the search's format (run.json,
-oracle.json, trials/<id>.json): named cells and mutants (real genomes from the
-zoo and `Mutator`, with parents), several tasks, seeds and hyperparameter
+`write_run(path, ...)` (fixture `make_run`) writes a run directory in the
+search's format (run.json, oracle.json, trials/<id>.json) through the search's
+own schema and store (`archsearch.rundir`: `RunRecord`, `TrialRecord`,
+`write_trial`): named cells and mutants (real genomes from the zoo and
+`Mutator`, with parents), several tasks, seeds and hyperparameter
 samples from the paper's grid, pre-filter trials for mutants, curves, timings
 and some failed trials. Scores are synthetic: a per-cell quality shaped like
 the paper's table, a learning-rate effect (so it is the most important
@@ -21,6 +23,15 @@ import pytest
 
 from archsearch.genome import zoo
 from archsearch.genome.mutate import Mutator
+from archsearch.rundir import (
+    RUN_VERSION,
+    TRIAL_VERSION,
+    CellRef,
+    RunRecord,
+    RunStore,
+    TrialRecord,
+    write_trial,
+)
 
 # Best accuracies from the paper (Jozefowicz et al. 2015, arithmetic and XML).
 QUALITY = {
@@ -55,10 +66,11 @@ def _score(quality: float, hp: dict, rng: random.Random) -> float:
 class _Writer:
     def __init__(self, root: Path, name: str, strategy: str, version: int, rng: random.Random):
         self.root, self.name, self.strategy, self.version = root, name, strategy, version
+        self.store = RunStore(root)
         self.rng = rng
         self.sequence = 0
         self.clock = T0
-        (root / "trials").mkdir(parents=True, exist_ok=True)
+        self.store.makedirs("trials")
 
     def trial(self, genome, *, name, parent, origin, task, stage, quality, seed,
               fail: str | None = None) -> dict:
@@ -82,36 +94,41 @@ class _Writer:
                              valid_accuracy=round(score * (0.6 + 0.4 * frac), 6))
             curve.append(point)
         trial_id = f"{self.sequence:05d}"
-        record = {
-            "format": "archsearch.trial", "version": self.version,
-            "trial_id": trial_id, "sequence": self.sequence, "strategy": self.strategy,
-            "status": "failed" if fail else "completed", "failure": fail,
-            "cell": {"name": name, "fingerprint": genome.fingerprint(),
-                     "genome": genome.to_dict(), "parent": parent, "origin": origin},
-            "task": task, "stage": stage, "hparams": hp, "seed": seed,
-            "score": score, "score_metric": "accuracy", "score_mode": "max",
-            "metrics": {} if fail else {
+        record = TrialRecord(
+            trial_id=trial_id, strategy=self.strategy,
+            status="failed" if fail else "completed", failure=fail,
+            cell=CellRef(name=name, fingerprint=genome.fingerprint(), genome=genome.to_dict(),
+                         parent=parent, origin=origin),
+            task=task, stage=stage, hparams=hp, seed=seed,
+            score=score, score_metric="accuracy", score_mode="max",
+            metrics={} if fail else {
                 "valid": {"loss": round(2.0 - score, 4), "accuracy": score},
                 "test": {"loss": round(2.05 - score, 4), "accuracy": round(score - 0.01, 6)}},
-            "curve": curve, "params": 10000 + 2000 * len(genome.nodes) * hp["num_layers"],
-            "units": 32, "steps": steps,
-            "timings": {"data": 0.2, "build": 0.05, "train": seconds - 0.5, "eval": 0.25,
-                        "total": seconds},
-            "worker": {"node": "10.0.0.1", "hostname": "fixture", "pid": 100 + self.sequence},
-            "started_at": started.isoformat(), "finished_at": self.clock.isoformat(),
-        }
+            curve=curve, params=10000 + 2000 * len(genome.nodes) * hp["num_layers"],
+            units=32, steps=steps,
+            timings={"data": 0.2, "build": 0.05, "train": seconds - 0.5, "eval": 0.25,
+                     "total": seconds},
+            worker={"node": "10.0.0.1", "hostname": "fixture", "pid": 100 + self.sequence},
+            started_at=started.isoformat(), finished_at=self.clock.isoformat())
+        if self.version == TRIAL_VERSION:
+            write_trial(self.store, record)
+            return record.model_dump(mode="json")
+        data = record.model_dump(mode="json")
+        data["version"] = self.version
+        if self.version == 1:  # the driver numbered records by rewriting them
+            data["sequence"] = self.sequence
         if self.version == 0:  # the older format: no score fields, no format tag
-            for key in ("format", "score", "score_metric", "score_mode", "stage", "sequence"):
-                record.pop(key)
-            record["score_metric"] = "accuracy"
-        (self.root / "trials" / f"{trial_id}.json").write_text(json.dumps(record, indent=1))
-        return record
+            for key in ("format", "score", "score_metric", "score_mode", "stage"):
+                data.pop(key)
+            data["score_metric"] = "accuracy"
+        self.store.write_json(record.path, data)
+        return data
 
 
 def write_run(root, *, name="fixture", strategy="fixed",
              cells=("gru", "lstm", "lstm_b", "lstm_f", "lstm_i", "lstm_o"),
              tasks=("arithmetic", "xml"), samples=3, seeds=2, mutants=0,
-             mutant_parents=("gru", "lstm_b"), extra_failures=1, version=1, seed=0,
+             mutant_parents=("gru", "lstm_b"), extra_failures=1, version=TRIAL_VERSION, seed=0,
              baseline="gru") -> Path:
     """Writes a run directory at `root` and returns its path.
 
@@ -127,7 +144,8 @@ def write_run(root, *, name="fixture", strategy="fixed",
             then `samples` trials per task with seed 0).
         mutant_parents: Zoo cells the mutants are made from (cycled).
         extra_failures: Trials that fail with an exception (besides NaN losses).
-        version: Format version written (0 = an older format without score fields).
+        version: Trial format version written: 2 (current), 1 (numbered by
+            `sequence`) or 0 (an older format without score fields).
         seed: Random seed of the generator.
         baseline: Baseline recorded in run.json.
     """
@@ -159,11 +177,11 @@ def write_run(root, *, name="fixture", strategy="fixed",
         writer.trial(zoo.get(cell), name=cell, parent=None, origin=origin, task=tasks[0],
                      stage="search", quality=0.5, seed=0,
                      fail=f"ZeroDivisionError: division by zero in trial {1000 + k}")
-    run = {"format": "archsearch.run", "version": version, "name": name, "strategy": strategy,
-           "seed": seed, "baseline": baseline, "tasks": list(tasks),
-           "created_at": T0.isoformat(), "space": {"name": name, "cells": list(cells)}}
-    (root / "run.json").write_text(json.dumps(run, indent=1))
-    (root / "oracle.json").write_text(json.dumps({"state": "ignored"}))
+    run = RunRecord(version=0 if version == 0 else RUN_VERSION, name=name, strategy=strategy,
+                    seed=seed, baseline=baseline, tasks=list(tasks), created_at=T0.isoformat(),
+                    space={"name": name, "cells": list(cells)})
+    writer.store.write_json("run.json", run.model_dump(mode="json"))
+    writer.store.write_json("oracle.json", {"state": "ignored"})
     return root
 
 
