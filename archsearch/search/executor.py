@@ -26,6 +26,7 @@ from archsearch.search.oracles.base import COMPLETED, FAILED, HPARAM_KEYS, RUNNI
 from archsearch.search.progress import SearchProgress
 from archsearch.search.records import failed_record
 from archsearch.search.rundir import open_run
+from archsearch.search.simulate import trainable as simulated_trainable
 from archsearch.search.worker import execute, task_plan
 
 __all__ = ["OracleSearcher", "SearchSummary", "run_search", "make_oracle"]
@@ -194,7 +195,8 @@ def _start_ray(address, workers, cpus_per_trial) -> bool:
 
 
 def run_search(space, run_dir, *, address=None, max_trials=None, workers=None, seed=None,
-               progress=True, oracle=None, max_failures=2, force=False) -> SearchSummary:
+               progress=True, oracle=None, max_failures=2, force=False,
+               simulate=False) -> SearchSummary:
     """Runs (or resumes) a search; returns when it is done or interrupted.
 
     Args:
@@ -210,6 +212,8 @@ def run_search(space, run_dir, *, address=None, max_trials=None, workers=None, s
         max_failures: Times Ray retries a trial whose worker died.
         force: Take the run directory's lease even if another live driver
             holds it (see `archsearch.rundir.Lease`).
+        simulate: Score trials with `archsearch.search.simulate` (deterministic,
+            instant, records marked `simulated`) instead of training them.
 
     Returns:
         A `SearchSummary`.
@@ -239,13 +243,14 @@ def run_search(space, run_dir, *, address=None, max_trials=None, workers=None, s
     lease = Lease(storage, force=force).acquire()  # one driver per run directory
     try:
         return _search(space, run_dir, oracle, strategy, genomes, address=address,
-                       workers=workers, progress=progress, max_failures=max_failures)
+                       workers=workers, progress=progress, max_failures=max_failures,
+                       simulate=simulate)
     finally:
         lease.release()
 
 
 def _search(space, run_dir, oracle, strategy, genomes, *, address, workers, progress,
-            max_failures) -> SearchSummary:
+            max_failures, simulate=False) -> SearchSummary:
     """`run_search` once the run directory's lease is held."""
     storage, resumed = open_run(space, run_dir, strategy)
     if isinstance(oracle, ArchitectureOracle):
@@ -263,7 +268,8 @@ def _search(space, run_dir, oracle, strategy, genomes, *, address, workers, prog
     start = time.monotonic()
     search_alg = ConcurrencyLimiter(searcher, workers) if workers else searcher
     trainable = tune.with_resources(
-        tune.with_parameters(_trainable, plan=task_plan(space), run_dir=storage.uri,
+        tune.with_parameters(simulated_trainable if simulate else _trainable,
+                             plan=task_plan(space), run_dir=storage.uri,
                              data_seed=space.seed, cpus=space.resources.cpus),
         {"cpu": space.resources.cpus, "gpu": space.resources.gpu})
     view = SearchProgress(oracle if isinstance(oracle, ArchitectureOracle) else _KTView(oracle),

@@ -1,7 +1,5 @@
 """Strategies as KerasTuner oracles, driven by a fake trainer (no Ray, no training)."""
 
-import json
-
 import pytest
 
 import archsearch
@@ -10,7 +8,6 @@ from archsearch.search import (
     FixedListOracle,
     RandomArchitectureOracle,
     RegularizedEvolutionOracle,
-    RunStorage,
 )
 
 SPACE = """
@@ -139,28 +136,3 @@ def test_random_search_chains_mutations_from_seeds(tmp_path):
     seeds = {g.fingerprint() for g in space.seed_genomes()}
     mutants = [c for c in oracle.cells.values() if c["origin"] == "mutation"]
     assert mutants and all(c["parent"] in seeds for c in mutants)
-
-
-def test_state_round_trips_through_the_run_directory(tmp_path):
-    space = _space(tmp_path, "{name: evolution, top_n: 4, hyperparameter_samples: 1}",
-                   max_trials=40)
-    storage = RunStorage(tmp_path / "run")
-    oracle = EvolutionOracle(space)
-    oracle.storage = storage
-    # Run 15 trials, then reload into a fresh oracle and continue: same as uninterrupted.
-    order = []
-    for k in range(15):
-        trial = oracle.create_trial(f"w{k}")
-        values = dict(trial.hyperparameters.values)
-        order.append(values)
-        oracle.update_trial(trial.trial_id, {"score": fake_score(
-            oracle.genomes[values["cell"]], values["task"], values["learning_rate"])})
-        trial.status = "COMPLETED"
-        oracle.end_trial(trial)
-    resumed = EvolutionOracle(space)
-    resumed.storage = storage
-    assert resumed.reload()
-    json.dumps(resumed.get_state())
-    rest = drive(resumed)
-    reference = EvolutionOracle(space)
-    assert order + rest == drive(reference)

@@ -1,39 +1,49 @@
 """`ArchitectureOracle`: KerasTuner's `Oracle`, taught to evaluate cells.
 
-KerasTuner's base `Oracle` owns trial bookkeeping, retries and ids; a strategy
-only decides which cells to evaluate next (`propose`) and what to do with a
-scored cell (`on_cell_scored`). This base turns "evaluate this cell" into
-trials: one per (task stage x hyperparameter sample), the paper's
-memorization pre-filter, staged tasks with the cut at `min_ratio` of the
-baseline's best, and the score = min over search tasks of best / baseline best.
+KerasTuner's base `Oracle` defines the trial protocol (`create_trial`,
+`update_trial`, `end_trial`); `LeanTrials` implements it at a constant cost
+per trial. A strategy only decides which cells to evaluate next (`propose`)
+and what to do with a scored cell (`on_cell_scored`). This base turns
+"evaluate this cell" into trials: one per (task stage x hyperparameter sample
+x seed), the paper's memorization pre-filter, staged tasks with the cut at
+`min_ratio` of the baseline's best, and the score = min over search tasks of
+best / baseline's best (`archsearch.scoring`).
 
-State is JSON (`get_state`/`set_state`) and saved atomically to the run
-directory after every change, *after* a finished trial has left "ongoing", so
-that a restarted driver neither reruns a finished trial nor loses one
-(KerasTuner's own restart reruns the last finished trial: it saves before it
-pops the trial).
+Per-cell bests and scores are kept incrementally; a change of the baseline's
+best rescoring the scored cells is the only step that visits many cells. The
+saved state (`OracleState`) is a small snapshot; ended trials are read back
+from their records.
 """
 
 from __future__ import annotations
 
-import math
 import random
 
 import keras_tuner
-from keras_tuner.src.engine import trial as trial_module
 
+from archsearch import scoring
 from archsearch.genome import Genome
+from archsearch.search.oracles.persist import OracleState
+from archsearch.search.oracles.trials import (
+    COMPLETED,
+    FAILED,
+    IDLE,
+    RUNNING,
+    STOPPED,
+    LeanTrials,
+)
 
-__all__ = ["ArchitectureOracle", "space_hyperparameters", "HPARAM_KEYS"]
+__all__ = ["ArchitectureOracle", "space_hyperparameters", "HPARAM_KEYS", "COMPLETED", "FAILED",
+           "IDLE", "RUNNING", "STOPPED"]
 
-RUNNING, IDLE, STOPPED = (trial_module.TrialStatus.RUNNING, trial_module.TrialStatus.IDLE,
-                          trial_module.TrialStatus.STOPPED)
-COMPLETED, FAILED = trial_module.TrialStatus.COMPLETED, trial_module.TrialStatus.FAILED
 # Search-space hyperparameter name -> trainer name.
 HPARAM_KEYS = {"init_scale": "init_scale", "learning_rate": "learning_rate",
                "clip_norm": "clip_norm", "layers": "num_layers", "param_budget": "param_budget",
                "units": "units", "forget_bias": "forget_bias", "dropout": "dropout",
                "optimizer": "optimizer"}
+#: Trial values that are not hyperparameters.
+TRIAL_KEYS = ("cell", "task", "stage", "seed", "sample")
+_ACTIVE = ("running", "waiting")
 
 
 def space_hyperparameters(space) -> keras_tuner.HyperParameters:
@@ -47,11 +57,11 @@ def space_hyperparameters(space) -> keras_tuner.HyperParameters:
     return hp
 
 
-class ArchitectureOracle(keras_tuner.Oracle):
+class ArchitectureOracle(OracleState, LeanTrials, keras_tuner.Oracle):
     """Base of archsearch's strategies: evaluates proposed cells task by task.
 
     Subclasses implement `propose()` (cells to evaluate next) and may override
-    `on_cell_scored(cell)`; the rest is shared.
+    `on_cell_scored(cell)` and `kept()`; the rest is shared.
 
     Args:
         space: The loaded `SearchSpace`.
@@ -70,13 +80,14 @@ class ArchitectureOracle(keras_tuner.Oracle):
                          max_trials=max_trials or space.max_trials,
                          hyperparameters=space_hyperparameters(space), seed=seed + 1,
                          max_consecutive_failed_trials=10**9)
+        self._init_trials()
         self.verbose = 0
         self.space = space
         self.search_seed = seed
         self.max_in_flight = max_in_flight
-        self.queue: list[dict] = []       # trial values waiting for a worker
-        self.cells: dict[str, dict] = {}  # fingerprint -> cell bookkeeping
-        self.genomes: dict[str, dict] = {}  # fingerprint -> genome dict
+        self.queue: list[dict] = []         # trial values waiting for a worker
+        self.cells: dict[str, dict] = {}    # fingerprint -> cell bookkeeping
+        self.genomes: dict[str, dict] = {}  # fingerprint -> genome dict (cells still needed)
         self.steps = 0
         self.search_stages = [t.name for t in space.tasks if t.role == "search"]
         self.prefilter_stages = [t.name for t in space.tasks if t.role == "prefilter"]
@@ -84,6 +95,9 @@ class ArchitectureOracle(keras_tuner.Oracle):
         self.tasks = {t.name: t for t in space.tasks}
         self.baseline_fp = space.baseline_genome().fingerprint()
         self.storage = None
+        self._active: set[str] = set()       # cells running or waiting
+        self._finished: set[str] = set()     # cells done and not cut (scorable)
+        self._scores: dict[str, float] = {}  # those with a score
 
     # -- the strategy's part ----------------------------------------------------
     def propose(self) -> list[tuple[Genome, str, str | None]]:
@@ -93,6 +107,10 @@ class ArchitectureOracle(keras_tuner.Oracle):
     def on_cell_scored(self, cell: dict) -> None:
         """Called once a cell has finished all its stages (or was cut)."""
 
+    def kept(self) -> set[str]:
+        """Fingerprints of finished cells whose genomes the strategy still needs."""
+        return set()
+
     # -- helpers for strategies -------------------------------------------------
     def rng(self) -> random.Random:
         """A fresh RNG, deterministic in the order strategy decisions are made."""
@@ -101,24 +119,41 @@ class ArchitectureOracle(keras_tuner.Oracle):
 
     def in_flight(self) -> int:
         """Cells still being evaluated."""
-        return sum(1 for c in self.cells.values() if c["status"] in ("running", "waiting"))
+        return len(self._active)
 
     def scored(self) -> list[dict]:
-        """Cells that finished every stage, with their current score."""
-        for cell in self.cells.values():
-            cell["score"] = self.score(cell["fingerprint"])
-        return [c for c in self.cells.values() if c["score"] is not None]
+        """Cells that finished every stage and have a score (`cell["score"]`)."""
+        return [self.cells[fp] for fp in self._scores]
+
+    def leader(self) -> dict | None:
+        """The best scored cell so far, or None."""
+        if not self._scores:
+            return None
+        return self.cells[max(self._scores, key=self._scores.__getitem__)]
+
+    def best(self, fp: str, task: str) -> float | None:
+        """Best objective value of cell `fp` on `task` (None if no success)."""
+        return self.cells[fp]["bests"].get(task)
+
+    def ratio(self, fp: str, task: str) -> float | None:
+        """`scoring.ratio` of `fp`'s best on `task` to the baseline's best.
+
+        The oracle holds objectives (-metric for "min" metrics, which are
+        positive), so a negative baseline objective means a "min" metric.
+        """
+        mine, base = self.best(fp, task), self.best(self.baseline_fp, task)
+        if mine is None or base is None:
+            return None
+        if base < 0:
+            return scoring.ratio(-mine, -base, "min")
+        return scoring.ratio(mine, base, "max")
 
     def score(self, fp: str) -> float | None:
-        """Min over search tasks of best / baseline's best, from the results so far.
-
-        Derived, not stored: re-evaluations of a cell or of the baseline move it.
-        """
+        """Min over search tasks of best / baseline's best, from the results so far."""
         cell = self.cells[fp]
         if cell["status"] != "done" or cell.get("cut"):
             return None
-        ratios = [self.ratio(fp, t) for t in self.search_stages]
-        return None if not ratios or any(r is None for r in ratios) else min(ratios)
+        return scoring.min_ratio(self.ratio(fp, t) for t in self.search_stages)
 
     def evaluate(self, genome: Genome, origin: str, parent: str | None = None,
                  stages: list[str] | None = None, cuts: bool | None = None) -> bool:
@@ -130,13 +165,29 @@ class ArchitectureOracle(keras_tuner.Oracle):
             stages = self.prefilter_stages + self.search_stages + self.report_stages
         cell = self.cells.get(fp)
         if cell is None:
-            self.genomes[fp] = genome.to_dict()
-            cell = self.cells[fp] = {"fingerprint": fp, "name": genome.name, "parent": parent,
-                                     "origin": origin, "results": {}, "score": None}
-        cell.update(status="running", stages=list(stages), stage=0, pending=0,
+            cell = self.cells[fp] = self._new_cell(fp, genome.name, parent, origin)
+        self.genomes[fp] = genome.to_dict()
+        cell.update(stages=list(stages), stage=0, pending=0, cut=None,
                     cuts=self.apply_cuts if cuts is None else cuts, origin=origin)
+        self._set_status(cell, "running")
         self._enqueue_stage(cell)
         return True
+
+    @staticmethod
+    def _new_cell(fp, name, parent, origin) -> dict:
+        return {"fingerprint": fp, "name": name, "parent": parent, "origin": origin,
+                "results": {}, "bests": {}, "score": None, "status": "done", "cut": None}
+
+    def _set_status(self, cell: dict, status: str) -> None:
+        cell["status"] = status
+        fp = cell["fingerprint"]
+        if status in _ACTIVE:
+            self._active.add(fp)
+            self._finished.discard(fp)
+            self._scores.pop(fp, None)
+            cell["score"] = None
+        else:
+            self._active.discard(fp)
 
     def _samples(self, task: str) -> int:
         spec = self.tasks[task]
@@ -146,15 +197,21 @@ class ArchitectureOracle(keras_tuner.Oracle):
             return 1  # the paper: one random setting for the pre-filter
         return getattr(self.space.strategy, "hyperparameter_samples", 1)
 
+    def _seeds(self, task: str) -> int:
+        return int(getattr(self.tasks[task], "seeds", 1) or 1)
+
     def _enqueue_stage(self, cell: dict) -> None:
         task = cell["stages"][cell["stage"]]
         for _ in range(self._samples(task)):
-            values = self._random_values() or {}
-            self._seed_state += 1
-            values.update(cell=cell["fingerprint"], task=task, stage=self.tasks[task].role,
-                          seed=self.search_seed * 10_007 + self._seed_state)
-            self.queue.append(values)
-            cell["pending"] += 1
+            hparams = self._random_values() or {}
+            sample = None
+            for _ in range(self._seeds(task)):
+                self._seed_state += 1
+                sample = self._seed_state if sample is None else sample
+                self.queue.append({**hparams, "cell": cell["fingerprint"], "task": task,
+                                   "stage": self.tasks[task].role, "sample": sample,
+                                   "seed": self.search_seed * 10_007 + self._seed_state})
+                cell["pending"] += 1
 
     # -- KerasTuner hooks ---------------------------------------------------------
     def populate_space(self, trial_id):
@@ -173,63 +230,65 @@ class ArchitectureOracle(keras_tuner.Oracle):
             for genome, origin, parent in self.propose():
                 self.evaluate(genome, origin, parent)
 
-    def end_trial(self, trial):
-        super().end_trial(trial)  # pops the trial from "ongoing", then saves
-        trial = self.trials[trial.trial_id]
-        if trial.status in (COMPLETED, FAILED):
-            self._record(trial)
-        self.save()
-
-    def _record(self, trial) -> None:
-        values = trial.hyperparameters.values
+    def on_trial_end(self, trial_id, values, objective):
         cell = self.cells.get(values.get("cell"))
-        if cell is None or trial.trial_id in cell.setdefault("trials", []):
+        if cell is None:
             return
-        cell["trials"].append(trial.trial_id)
-        score = None
-        if trial.status == COMPLETED and trial.score is not None and math.isfinite(trial.score):
-            score = float(trial.score)
-        cell["results"].setdefault(values["task"], []).append(score)
-        cell["pending"] -= 1
+        self._add_result(cell, values["task"], objective)
+        cell["pending"] = cell.get("pending", 0) - 1
         if cell["pending"] <= 0 and cell["status"] == "running":
             self._advance(cell)
         if cell["fingerprint"] == self.baseline_fp and cell["status"] == "done":
-            for waiting in [c for c in self.cells.values() if c["status"] == "waiting"]:
-                waiting["status"] = "running"
-                self._advance(waiting)
+            for fp in [f for f in self._active if self.cells[f]["status"] == "waiting"]:
+                self._set_status(self.cells[fp], "running")
+                self._advance(self.cells[fp])
+        self._prune_genomes()
 
-    def best(self, fp: str, task: str) -> float | None:
-        """Best objective value of cell `fp` on `task` (None if no success)."""
-        values = [v for v in self.cells[fp]["results"].get(task, []) if v is not None]
-        return max(values) if values else None
+    def _add_result(self, cell: dict, task: str, objective: float | None) -> None:
+        cell["results"].setdefault(task, []).append(objective)
+        old = cell["bests"].get(task)
+        if objective is None or (old is not None and objective <= old):
+            return
+        cell["bests"][task] = objective
+        if cell["fingerprint"] == self.baseline_fp and task in self.search_stages:
+            for fp in self._finished:  # every ratio moved
+                self._rescore(self.cells[fp])
 
-    def ratio(self, fp: str, task: str) -> float | None:
-        """Best of `fp` on `task` over the baseline's best (inverted for min metrics)."""
-        mine, base = self.best(fp, task), self.best(self.baseline_fp, task)
-        if mine is None or base is None:
-            return None
-        if base < 0 or mine < 0:  # objective = -metric for "min" metrics
-            return (-base) / (-mine) if mine != 0 else None
-        return mine / base if base else None
+    def _rescore(self, cell: dict) -> None:
+        fp = cell["fingerprint"]
+        cell["score"] = self.score(fp)
+        if cell["status"] == "done" and not cell.get("cut"):
+            self._finished.add(fp)
+        if cell["score"] is None:
+            self._scores.pop(fp, None)
+        else:
+            self._scores[fp] = cell["score"]
+
+    def _cut_reason(self, cell: dict, task: str) -> str | None:
+        """Why `cell` stops after `task` ("wait": the cut needs the baseline), else None."""
+        spec = self.tasks[task]
+        best = self.best(cell["fingerprint"], task)
+        if spec.min_score is not None and (best is None or best < spec.min_score):
+            return f"below {spec.min_score:g} on {task}"
+        if spec.role == "search" and spec.min_ratio is not None:
+            if self.best(self.baseline_fp, task) is None and \
+                    self.cells[self.baseline_fp]["status"] != "done":
+                return "wait"
+            ratio = self.ratio(cell["fingerprint"], task)
+            if ratio is None or ratio < spec.min_ratio:
+                return f"below {spec.min_ratio:g} of the baseline on {task}"
+        return None
 
     def _advance(self, cell: dict) -> None:
         task = cell["stages"][cell["stage"]]
-        role = self.tasks[task].role
         if cell["cuts"]:
-            best = self.best(cell["fingerprint"], task)
-            threshold = self.tasks[task].min_score
-            if threshold is not None and (best is None or best < threshold):
-                return self._finish(cell, f"below {threshold:g} on {task}")
-            if role == "search" and self.tasks[task].min_ratio is not None:
-                if self.best(self.baseline_fp, task) is None and \
-                        self.cells[self.baseline_fp]["status"] != "done":
-                    cell["status"] = "waiting"  # the cut needs the baseline's best
-                    return None
-                ratio = self.ratio(cell["fingerprint"], task)
-                if ratio is None or ratio < self.tasks[task].min_ratio:
-                    return self._finish(cell, f"below {self.tasks[task].min_ratio:g} of the "
-                                              f"baseline on {task}")
-        cell["status"] = "running"
+            reason = self._cut_reason(cell, task)
+            if reason == "wait":
+                self._set_status(cell, "waiting")
+                return None
+            if reason is not None:
+                return self._finish(cell, reason)
+        self._set_status(cell, "running")
         cell["stage"] += 1
         if cell["stage"] < len(cell["stages"]):
             self._enqueue_stage(cell)
@@ -237,36 +296,14 @@ class ArchitectureOracle(keras_tuner.Oracle):
         return self._finish(cell, None)
 
     def _finish(self, cell: dict, cut: str | None) -> None:
-        cell["status"] = "done"
+        self._set_status(cell, "done")
         cell["cut"] = cut
-        cell["score"] = self.score(cell["fingerprint"])
+        self._rescore(cell)
         self.on_cell_scored(cell)
 
-    # -- persistence: one atomic JSON file in the run directory -----------------
-    def get_state(self):
-        state = super().get_state()
-        state.update(queue=self.queue, cells=self.cells, genomes=self.genomes, steps=self.steps,
-                     trials={tid: t.get_state() for tid, t in self.trials.items()},
-                     strategy=self.strategy)
-        return state
-
-    def set_state(self, state):
-        self.trials = {tid: trial_module.Trial.from_state(s)
-                       for tid, s in state["trials"].items()}
-        super().set_state(state)
-        self.queue, self.cells = state["queue"], state["cells"]
-        self.genomes, self.steps = state["genomes"], state["steps"]
-
-    def _save_trial(self, trial):
-        """Trials live inside oracle.json (one atomic file), not in trial folders."""
-
-    def save(self):
-        if self.storage is not None:
-            self.storage.write_json("oracle.json", self.get_state())
-
-    def reload(self):
-        state = self.storage.read_json("oracle.json") if self.storage else None
-        if state is None:
-            return False
-        self.set_state(state)
-        return True
+    def _prune_genomes(self) -> None:
+        if len(self.genomes) <= len(self._active) + 1:
+            return
+        keep = self._active | self.kept() | {self.baseline_fp}
+        for fp in [f for f in self.genomes if f not in keep]:
+            del self.genomes[fp]

@@ -26,9 +26,9 @@ class FixedListOracle(ArchitectureOracle):
     apply_cuts = False
 
     def propose(self):
-        if any(c["origin"] == "fixed" for c in self.cells.values()):
-            return []
-        return [(g, "fixed", None) for g in self.space.cells()]
+        if not hasattr(self, "_listed"):
+            self._listed = self.space.cells()
+        return [(g, "fixed", None) for g in self._listed if g.fingerprint() not in self.cells]
 
     def _refill(self):
         # All cells at once, in the listed order: deterministic trial order.
@@ -47,14 +47,19 @@ class _Mutating(ArchitectureOracle):
                                     + self.report_stages, cuts=False)
         return super().evaluate(genome, origin, parent, stages, cuts)
 
+    def __init__(self, space, **kwargs):
+        super().__init__(space, **kwargs)
+        self.seed_cells = {g.fingerprint(): g for g in space.seed_genomes()}
+        self._mutator = space.mutator()
+
     def _seeds_pending(self) -> list:
-        return [g for g in self.space.seed_genomes() if g.fingerprint() not in self.cells]
+        return [g for fp, g in self.seed_cells.items() if fp not in self.cells]
 
     def mutant(self, parent_fp: str, rng, chain: int = 1):
         """A child of `parent_fp` never evaluated before in this run, or None."""
         from archsearch.genome import Genome
 
-        mutator = self.space.mutator()
+        mutator = self._mutator
         for _ in range(20):
             genome = Genome.from_dict(self.genomes[parent_fp])
             try:
@@ -114,12 +119,18 @@ class EvolutionOracle(_Mutating):
         self.top.sort(key=lambda f: -(self.score(f) or 0.0))
         del self.top[self.space.strategy.top_n:]
 
-    def get_state(self):
-        return {**super().get_state(), "top": self.top}
+    def kept(self):
+        return set(self.top)
 
-    def set_state(self, state):
-        super().set_state(state)
-        self.top = state["top"]
+    def strategy_state(self):
+        return {"top": list(self.top)}
+
+    def set_strategy_state(self, state):
+        self.top = list(state.get("top", []))
+
+    def rebuild_strategy(self, finished):
+        ranked = sorted(self._scores, key=lambda fp: -self._scores[fp])
+        self.top = ranked[:self.space.strategy.top_n]
 
 
 class RegularizedEvolutionOracle(_Mutating):
@@ -160,12 +171,20 @@ class RegularizedEvolutionOracle(_Mutating):
         if len(self.population) > self.space.strategy.population:
             self.population.pop(0)  # the oldest dies, however good
 
-    def get_state(self):
-        return {**super().get_state(), "population": self.population}
+    def kept(self):
+        return set(self.population)
 
-    def set_state(self, state):
-        super().set_state(state)
-        self.population = state["population"]
+    def strategy_state(self):
+        return {"population": list(self.population)}
+
+    def set_strategy_state(self, state):
+        self.population = list(state.get("population", []))
+
+    def rebuild_strategy(self, finished):
+        alive = [fp for fp in finished if self.cells[fp]["origin"] != "baseline"
+                 and fp != self.baseline_fp]
+        self.population = alive[len(alive) - self.space.strategy.population:] \
+            if len(alive) > self.space.strategy.population else alive
 
 
 class RandomArchitectureOracle(_Mutating):
@@ -182,10 +201,12 @@ class RandomArchitectureOracle(_Mutating):
         if seeds:
             return [(g, "seed", None) for g in seeds]
         rng = self.rng()
-        root = rng.choice(self.space.seed_genomes()).fingerprint()
+        root = rng.choice(list(self.seed_cells))
         child = self.mutant(root, rng, chain=self.space.strategy.mutations)
         return [] if child is None else [(child, "mutation", root)]
 
+    def kept(self):
+        return set(self.seed_cells)
 
 
 ORACLES = {cls.strategy: cls for cls in (FixedListOracle, EvolutionOracle,
