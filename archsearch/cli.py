@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import inspect
 import os
 import shlex
 import stat
@@ -257,6 +256,8 @@ def _resume_command(args) -> str:
                         ("--workers", args.workers), ("--seed", args.seed)):
         if value is not None:
             words += [flag, str(value)]
+    words += [flag for flag, on in (("--no-progress", args.no_progress),
+                                    ("--simulate", args.simulate)) if on]
     return " ".join(shlex.quote(w) for w in words)
 
 
@@ -302,17 +303,11 @@ def _search(args) -> int:
         return 0
     print(checked.summary(), file=sys.stderr)
     resume = _resume_command(args)
-    extra = {}
-    if args.force:
-        if "force" not in inspect.signature(run_search).parameters:
-            raise CliError("--force: this archsearch has no run-directory lease to take over")
-        extra["force"] = True
-    if args.simulate:
-        extra["simulate"] = True  # deterministic instant scores instead of training
     try:
         summary = run_search(space, args.run_dir, address=args.address,
                              max_trials=args.max_trials, workers=args.workers, seed=args.seed,
-                             progress=not args.no_progress, **extra)
+                             progress=not args.no_progress, force=args.force,
+                             simulate=args.simulate)
     except RunDirError as err:
         raise CliError(str(err)) from None
     except KeyboardInterrupt:
