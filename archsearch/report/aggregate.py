@@ -8,20 +8,27 @@ Definitions (the paper's, Jozefowicz et al. 2015):
 * its ratio on a task is that best divided by the baseline's (the GRU's) best,
   inverted for metrics where lower is better, so > 1 always means better;
 * its score is the min over tasks of the ratio, over the `search`-stage tasks
-  (pre-filter gates and `report`-only tasks are shown but not scored).
+  (pre-filter gates and `report`-only tasks are shown but not scored);
+* each ratio and score comes with a bootstrap interval, a test against the
+  baseline and a verdict (`evidence`, `stats`), the leaderboard with rank
+  ranges and tied groups (`ranking`), and the findings in words (`findings`).
+
+Ratios and scores are `archsearch.scoring`'s, the same the oracles decide by.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-from archsearch.report import analysis, cards
+from archsearch import scoring
+from archsearch.report import analysis, cards, evidence, findings, importance
 from archsearch.report.records import CellSummary, Report, RunSet, TaskStats, TaskSummary
 
 __all__ = ["summarize", "trials_frame"]
@@ -63,15 +70,24 @@ def summarize(runs: RunSet, *, baseline: str | None = None, top: int = 5,
     stats = {key: _with_ratio(s, base_best.get(key[1])) for key, s in stats.items()}
     cells = _cells(df, names, stats, prefilter,
                    {t: b for t, b in base_best.items() if t in scored}, task_best)
+    task_order = _task_order(runs, df)
+    labels = {c.fingerprint: c.label for c in cells}
+    ev = evidence.gather(df, {t: m[1] for t, m in modes.items()}, cells,
+                         base_fp if base_best else None,
+                         [t for t in task_order if t in scored and t in base_best],
+                         pairs=findings.claim_pairs({fp: names.get(fp) for fp in labels}))
+    cells = [replace(c, tasks={t: replace(s, **ev.task_fields.get((c.fingerprint, t), {}))
+                               for t, s in c.tasks.items()},
+                     **ev.cell_fields.get(c.fingerprint, {})) for c in cells]
     df["label"] = df.fingerprint.map({c.fingerprint: c.label for c in cells})
     df["family"] = df.fingerprint.map({c.fingerprint: c.family for c in cells})
     df["rel_cell"] = _relative_to_cell(df, stats)
     df["forget_bias"] = analysis.forget_bias_column(df, runs.genomes)
-    task_order = _task_order(runs, df)
     summaries = tuple(_task_summary(t, df, modes[t], cells, base_best.get(t), t in scored)
                       for t in task_order)
     top_cards, genomes = cards.make_cards(cells[:top], runs.genomes, df, problems)
-    return Report(
+    effects, importance_note = importance.hparam_importance(df)
+    report = Report(
         title=title or "archsearch report: " + ", ".join(r.label for r in runs.runs),
         runs=runs.runs,
         baseline=baseline,
@@ -79,14 +95,20 @@ def summarize(runs: RunSet, *, baseline: str | None = None, top: int = 5,
         tasks=summaries,
         cells=tuple(cells),
         failures=analysis.failure_groups(df),
-        importance=analysis.hparam_importance(df),
+        importance=effects,
         cards=top_cards,
         genomes=genomes,
         trials=df,
         progress=analysis.progress_frame(df, runs.runs),
         warnings=tuple(dict.fromkeys(problems)),
         created_at=datetime.now().replace(microsecond=0),
+        comparisons=ev.comparisons,
+        pairs=ev.pairs,
+        expected=ev.expected,
+        noise=ev.noise,
+        importance_note=importance_note,
     )
+    return replace(report, findings=findings.findings(report))
 
 
 def trials_frame(trials) -> pd.DataFrame:
@@ -225,17 +247,8 @@ def _int(value) -> int | None:
     return None if value is None or pd.isna(value) else int(round(value))
 
 
-def _ratio(best: float | None, reference: float | None, mode: str) -> float | None:
-    if best is None or reference is None:
-        return None
-    num, den = (best, reference) if mode == "max" else (reference, best)
-    return float(num / den) if den > 0 else None
-
-
 def _with_ratio(stats: TaskStats, reference: float | None) -> TaskStats:
-    from dataclasses import replace
-
-    return replace(stats, ratio=_ratio(stats.best, reference, stats.mode))
+    return replace(stats, ratio=scoring.ratio(stats.best, reference, stats.mode))
 
 
 def _cells(df, names, stats, prefilter, base_best, task_best) -> list[CellSummary]:
@@ -258,28 +271,27 @@ def _cells(df, names, stats, prefilter, base_best, task_best) -> list[CellSummar
     for fp, n_trials in by_fp.size().items():
         tasks = by_cell.get(fp, {})
         ratios = [tasks[t].ratio for t in base_best if t in tasks and tasks[t].ratio is not None]
+        score = scoring.min_ratio(ratios) if ratios else None
         cells.append(CellSummary(
             fingerprint=fp, label=labels[fp], name=names.get(fp), zoo_name=zoo_names.get(fp),
             origin=origins.get(fp), parent=parents.get(fp),
             family=_family(fp, names, parents, labels),
             params=_int(params.get(fp)), trials=int(n_trials), completed=int(completed[fp]),
             failed=int(failed[fp]), tasks=tasks, prefilter=prefilter.get(fp),
-            score=min(ratios) if ratios else None,
+            score=score,
             complete=bool(base_best) and all(t in tasks and tasks[t].best is not None
                                              for t in base_best),
             runs=tuple(runs[fp]),
         ))
 
     def rel_mean(c: CellSummary) -> float:
-        rels = [_ratio(s.best, task_best.get(t), s.mode) for t, s in c.tasks.items()]
+        rels = [scoring.ratio(s.best, task_best.get(t), s.mode) for t, s in c.tasks.items()]
         rels = [r for r in rels if r is not None]
         return float(np.mean(rels)) if rels else -np.inf
 
     cells.sort(key=lambda c: (not c.complete, -(c.score if c.score is not None else -np.inf),
                               -sum(s.best is not None for s in c.tasks.values()),
                               -rel_mean(c), c.label))
-    from dataclasses import replace
-
     return [replace(c, rank=k + 1) for k, c in enumerate(cells)]
 
 

@@ -1,4 +1,4 @@
-"""Failure groups, hyperparameter importance and search progress, from the trial frame."""
+"""Failure groups, hyperparameter levels and search progress, from the trial frame."""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ from functools import lru_cache
 
 import pandas as pd
 
-from archsearch.report.records import FailureGroup, HparamEffect, RunInfo
+from archsearch.report.records import FailureGroup, RunInfo
 
-__all__ = ["normalize_reason", "failure_groups", "hparam_importance", "progress_frame",
-           "forget_bias_column", "ALL_CELLS"]
+__all__ = ["normalize_reason", "failure_groups", "progress_frame", "forget_bias_column",
+           "ALL_CELLS"]
 
 ALL_CELLS = "all cells"
-MIN_TRIALS = 8          # per family, for an importance estimate
 MAX_LEVELS = 10         # more distinct values than this: binned into quintiles
 _NUMBER = re.compile(r"0x[0-9a-fA-F]+|\d+(?:\.\d+){2,}"          # hex, IP-like
                      r"|[-+]?(?<![A-Za-z_])\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
@@ -78,58 +77,6 @@ def _level_name(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value)) if abs(value) >= 1000 else f"{value:g}"
     return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def hparam_importance(df: pd.DataFrame) -> tuple[HparamEffect, ...]:
-    """One-way ANOVA R^2 of each hyperparameter, per cell family and for all cells.
-
-    The response is `rel_cell`, each completed task-stage trial's score
-    relative to its own cell's best on the same task (1 = that cell's best
-    setting), which takes out the differences between cells and tasks. R^2 =
-    between-value sum of squares / total sum of squares: the share of the
-    variance that the hyperparameter's value alone explains. Families with
-    fewer than 8 trials, and hyperparameters with one value, are left out.
-
-    Args:
-        df: The report's trial frame (with `family` and `rel_cell` columns).
-
-    Returns:
-        `HparamEffect`s, ordered by family (all cells first) then by R^2.
-    """
-    if not len(df) or "rel_cell" not in df:
-        return ()
-    ok = df[df.rel_cell.notna()]
-    hp_columns = [c for c in ok.columns if c.startswith("hp.")]
-    effects: list[HparamEffect] = []
-    families = [(ALL_CELLS, ok)] + [(f, rows) for f, rows in ok.groupby("family", sort=True)]
-    if ok.family.nunique() == 1:
-        families = families[:1]
-    for family, rows in families:
-        if len(rows) < MIN_TRIALS:
-            continue
-        found = []
-        for column in hp_columns:
-            levels = _levels(rows[column])
-            if levels.nunique() < 2:
-                continue
-            effect = _anova(rows.rel_cell, levels, family, column.removeprefix("hp."))
-            if effect is not None:
-                found.append(effect)
-        effects.extend(sorted(found, key=lambda e: (-e.r2, e.hparam)))
-    return tuple(effects)
-
-
-def _anova(y: pd.Series, levels: pd.Series, family: str, name: str) -> HparamEffect | None:
-    grand = y.mean()
-    total = float(((y - grand) ** 2).sum())
-    if total <= 0:
-        return None
-    means = y.groupby(levels).agg(["mean", "count"])
-    between = float((means["count"] * (means["mean"] - grand) ** 2).sum())
-    return HparamEffect(family=family, hparam=name, r2=float(min(1.0, between / total)),
-                        n=len(y), levels=len(means),
-                        best_level=str(means["mean"].idxmax()),
-                        spread=float(means["mean"].max() - means["mean"].min()))
 
 
 def progress_frame(df: pd.DataFrame, runs: Iterable[RunInfo]) -> pd.DataFrame:

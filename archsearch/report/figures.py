@@ -24,6 +24,7 @@ ABLATION_CELLS = ("lstm", "lstm_f", "lstm_i", "lstm_o", "lstm_b", "gru")
 DPI = 110
 MAX_TASK_PANELS = 4
 MAX_FAMILIES = 6
+MAX_LINES = 8
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,34 @@ def plot_ablation(report: Report):
     return fig
 
 
+def plot_expected(report: Report):
+    """Expected best score after k hyperparameter samples, per task (Dodge et al. 2019)."""
+    import seaborn as sns
+
+    named = [c.label for c in report.cells if not c.is_mutant]
+    shown = set(named[:MAX_LINES] + [c.label for c in report.cells if c.is_mutant][:3])
+    rows = [(e.cell, e.task, k + 1, v) for e in report.expected if e.cell in shown
+            for k, v in enumerate(e.curve)]
+    data = pd.DataFrame(rows, columns=["cell", "task", "k", "expected best"])
+    if not len(data) or data.k.max() < 2:
+        return "no expected-best curves: needs a cell with at least two completed trials on a task"
+    tasks = [t for t in _tasks(report) if t.task in set(data.task)]
+    fig, axes = _figure(3.6 * len(tasks) + 1.6, 3.4, 1, len(tasks))
+    palette = {**{c: "#9e9ac8" for c in shown}, **_named_palette(report)}
+    for ax, summary in zip(axes[0], tasks, strict=True):
+        part = data[data.task == summary.task]
+        sns.lineplot(data=part, x="k", y="expected best", hue="cell", palette=palette, ax=ax,
+                     marker="o", markersize=3, legend=False)
+        ax.set_title(summary.task)
+        ax.set_xlabel("hyperparameter samples k")
+        ax.set_ylabel(f"expected best {summary.metric}")
+        for cell in part.cell.unique():
+            ax.plot([], [], color=palette.get(cell, "#7f7f7f"), label=cell)
+    fig.legend(*_dedupe(axes), loc="outside right upper", fontsize=8)
+    fig.suptitle("Expected best validation score after k samples (exact, from the n observed)")
+    return fig
+
+
 def plot_forget_bias(report: Report):
     """Score against the LSTM's effective forget-gate bias, per task."""
     import seaborn as sns
@@ -196,13 +225,13 @@ def plot_forget_bias(report: Report):
 
 
 def plot_importance(report: Report):
-    """Heatmap of the one-way ANOVA R^2 of each hyperparameter per cell family."""
+    """Heatmap of the fANOVA importance of each hyperparameter per cell family."""
     import seaborn as sns
 
     if not report.importance:
-        return ("no hyperparameter importance: needs at least 8 completed trials whose "
-                "hyperparameters vary")
-    table = pd.DataFrame([(e.family, e.hparam, e.r2) for e in report.importance],
+        return ("no hyperparameter importance: "
+                + (report.importance_note or "no completed trials whose hyperparameters vary"))
+    table = pd.DataFrame([(e.family, e.hparam, e.importance) for e in report.importance],
                          columns=["family", "hparam", "r2"])
     grid = table.pivot(index="family", columns="hparam", values="r2")
     order = [ALL_CELLS] + sorted(f for f in grid.index if f != ALL_CELLS)
@@ -210,12 +239,13 @@ def plot_importance(report: Report):
     grid = grid[grid.loc[grid.index[0]].sort_values(ascending=False).index]
     fig, axes = _figure(1.6 + 1.1 * grid.shape[1], 1.3 + 0.4 * grid.shape[0])
     sns.heatmap(grid, ax=axes[0, 0], annot=True, fmt=".2f", vmin=0, vmax=max(0.3, grid.max().max()),
-                cmap="Blues", cbar_kws={"label": "R² (share of variance)"}, linewidths=0.5)
+                cmap="Blues", cbar_kws={"label": "fANOVA main effect (share of variance)"},
+                linewidths=0.5)
     axes[0, 0].grid(False)
     axes[0, 0].set_xlabel("hyperparameter")
     axes[0, 0].set_ylabel("cell family")
     axes[0, 0].tick_params(axis="y", rotation=0)
-    axes[0, 0].set_title("Hyperparameter importance: one-way ANOVA R²")
+    axes[0, 0].set_title("Hyperparameter importance: fANOVA")
     return fig
 
 
@@ -374,6 +404,11 @@ FIGURES: tuple[FigureSpec, ...] = (
                "Each top cell's best validation score divided by the baseline's best on the "
                "same task (inverted where lower is better); the last column is the min-ratio "
                "score.", plot_ratios),
+    FigureSpec("expected", "expected_best.png", "Expected best after k samples",
+               "Dodge et al. (2019): the expected best validation score if only k of a cell's "
+               "n trials had been run (k drawn from the n observed, with replacement), per "
+               "task; a cell whose curve is still rising would gain from more samples, and "
+               "where curves cross the ranking depends on the budget.", plot_expected),
     FigureSpec("ablation", "ablation.png", "LSTM ablations",
                "The paper's ablations: LSTM without forget (lstm_f), input (lstm_i) or output "
                "(lstm_o) gate, LSTM with forget bias 1 (lstm_b), and the GRU.", plot_ablation),
@@ -381,9 +416,9 @@ FIGURES: tuple[FigureSpec, ...] = (
                "LSTM trials grouped by the forget-gate bias they started with (the cell's own "
                "or the forget_bias hyperparameter).", plot_forget_bias),
     FigureSpec("importance", "importance.png", "Hyperparameter importance",
-               "One-way ANOVA R² per hyperparameter and cell family: the share of the "
+               "fANOVA importance per hyperparameter and cell family: the share of the "
                "variance of each trial's score / its cell's best on the task that the "
-               "hyperparameter's value alone explains (a family = a named cell and the "
+               "hyperparameter's main effect explains (a family = a named cell and the "
                "mutants descending from it).",
                plot_importance),
     FigureSpec("sensitivity", "sensitivity.png", "Hyperparameter sensitivity",

@@ -16,7 +16,8 @@ from typing import Any
 import pandas as pd
 
 __all__ = ["RunInfo", "TrialRecord", "RunSet", "TaskStats", "CellSummary", "TaskSummary",
-           "FailureGroup", "HparamEffect", "CellCard", "Report"]
+           "FailureGroup", "HparamEffect", "CellCard", "Comparison", "ExpectedBest",
+           "NoiseSplit", "ClaimCheck", "Findings", "Report"]
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,12 @@ class TaskStats:
         best_trial: `run/trial_id` of the best trial.
         best_hparams: Hyperparameters of the best trial.
         best_units: Units of the best trial.
+        ratio_low: Lower end of the ratio's 95% bootstrap interval.
+        ratio_high: Upper end.
+        reliable: False when the interval rests on fewer than 5 trials a side.
+        p_value: Two-sided Mann-Whitney p of the cell's trials vs the baseline's.
+        p_holm: The same, Holm-corrected over every test in the report.
+        verdict: `better`, `worse`, `tied` (vs the baseline) or `baseline`.
     """
 
     task: str
@@ -150,6 +157,12 @@ class TaskStats:
     best_trial: str | None = None
     best_hparams: Mapping[str, Any] = field(default_factory=dict)
     best_units: int | None = None
+    ratio_low: float | None = None
+    ratio_high: float | None = None
+    reliable: bool = False
+    p_value: float | None = None
+    p_holm: float | None = None
+    verdict: str | None = None
 
     @property
     def iqr(self) -> float | None:
@@ -181,6 +194,15 @@ class CellSummary:
             has.
         rank: 1-based position on the leaderboard.
         runs: Runs it appears in.
+        score_low: Lower end of the score's 95% bootstrap interval.
+        score_high: Upper end.
+        score_reliable: False when some task has fewer than 5 trials a side.
+        verdict: Overall verdict vs the baseline: `worse` if any scored task
+            is `worse`, `better` if all are `better`, else `tied`
+            (`baseline` for the baseline itself).
+        rank_low: Best plausible rank (2.5% of its bootstrap ranks).
+        rank_high: Worst plausible rank (97.5%).
+        group: Group of statistically tied cells (1 = the top group).
     """
 
     fingerprint: str
@@ -200,6 +222,22 @@ class CellSummary:
     complete: bool
     rank: int = 0
     runs: tuple[str, ...] = ()
+    score_low: float | None = None
+    score_high: float | None = None
+    score_reliable: bool = False
+    verdict: str | None = None
+    rank_low: int | None = None
+    rank_high: int | None = None
+    group: int | None = None
+
+    @property
+    def rank_range(self) -> str:
+        """`3` or `2-5`: the plausible ranks (the strict rank when there is no range)."""
+        if self.rank_low is None or self.rank_high is None:
+            return str(self.rank)
+        if self.rank_low == self.rank_high:
+            return str(self.rank_low)
+        return f"{self.rank_low}-{self.rank_high}"
 
     @property
     def is_mutant(self) -> bool:
@@ -247,16 +285,20 @@ class FailureGroup:
 
 @dataclass(frozen=True)
 class HparamEffect:
-    """How much one hyperparameter matters for one cell family.
+    """How much one hyperparameter matters for one cell family (fANOVA).
 
-    `r2` is a one-way ANOVA R^2: the share of the variance of the trials'
-    scores relative to their own cell's best on the same task that the
-    hyperparameter's value alone explains. 0 = irrelevant, 1 = decides it.
+    `importance` is fANOVA's main-effect share of the variance (Hutter et al.
+    2014, through Optuna's `FanovaImportanceEvaluator`): the fraction of the
+    variance of the trials' scores relative to their own cell's best on the
+    same task that a random forest attributes to this hyperparameter alone.
+    0 = irrelevant, 1 = decides it.
 
     Args:
         family: Cell family (`all cells` for everything together).
         hparam: Hyperparameter name.
-        r2: Fraction of variance explained, in [0, 1].
+        importance: Main-effect fraction of variance, in [0, 1].
+        low: 2.5% of the importance over bootstrap resamples of the trials.
+        high: 97.5% of it.
         n: Completed trials used.
         levels: Distinct values (or bins) seen.
         best_level: The value with the highest mean relative score.
@@ -266,7 +308,9 @@ class HparamEffect:
 
     family: str
     hparam: str
-    r2: float
+    importance: float
+    low: float | None
+    high: float | None
     n: int
     levels: int
     best_level: str
@@ -298,6 +342,117 @@ class CellCard:
 
 
 @dataclass(frozen=True)
+class Comparison:
+    """One cell against a reference cell on one task (or on the score), with its evidence.
+
+    Args:
+        cell: The cell's label.
+        fingerprint: Its fingerprint.
+        task: Task name, or `score` for the min-over-tasks score.
+        reference: Label of the cell compared against (the baseline, or
+            another cell for the paper's claims).
+        n: The cell's completed trials on the task (min over tasks for `score`).
+        reference_n: The reference's.
+        ratio: The cell's best / the reference's best (> 1 = better).
+        ratio_low: 2.5% percentile bootstrap bound.
+        ratio_high: 97.5% bound.
+        reliable: False with fewer than 5 trials on a side.
+        p_value: Two-sided Mann-Whitney p (None for `score` rows).
+        p_holm: Holm-adjusted p over every test of the report (for `score`:
+            the adjusted p that decided the verdict, None when tied).
+        effect: P(a trial of the cell beats one of the reference); 0.5 = even.
+        verdict: `better`, `worse`, `tied` or `baseline`.
+    """
+
+    cell: str
+    fingerprint: str
+    task: str
+    reference: str
+    n: int
+    reference_n: int
+    ratio: float | None
+    ratio_low: float | None
+    ratio_high: float | None
+    reliable: bool
+    p_value: float | None
+    p_holm: float | None
+    effect: float | None
+    verdict: str
+
+
+@dataclass(frozen=True)
+class ExpectedBest:
+    """Expected best score after k = 1..n hyperparameter samples (Dodge et al. 2019).
+
+    Args:
+        cell: The cell's label.
+        task: Task name.
+        mode: `max` or `min`.
+        curve: Element k-1 is the expected best of k samples.
+    """
+
+    cell: str
+    task: str
+    mode: str
+    curve: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class NoiseSplit:
+    """Training noise (across seeds) apart from the spread across hyperparameter samples.
+
+    Args:
+        cell: The cell's label.
+        task: Task name.
+        settings: Distinct hyperparameter settings tried.
+        repeated: Settings trained with two or more seeds.
+        seed_sd: Pooled standard deviation of the score across seeds of the
+            same setting (None without repeated settings).
+        hparam_sd: Standard deviation across settings of their mean score
+            (None with fewer than two settings).
+    """
+
+    cell: str
+    task: str
+    settings: int
+    repeated: int
+    seed_sd: float | None
+    hparam_sd: float | None
+
+
+@dataclass(frozen=True)
+class ClaimCheck:
+    """One claim of Jozefowicz et al. (2015) checked against this report.
+
+    Args:
+        claim: The claim in words.
+        verdict: `reproduced`, `contradicted` or `inconclusive`.
+        evidence: The comparisons behind the verdict, in words with numbers.
+    """
+
+    claim: str
+    verdict: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What a report establishes, in words.
+
+    Args:
+        established: Significant differences from the baseline, one sentence each.
+        not_established: Differences that are ties at this budget.
+        claims: The paper's claims whose cells are present.
+        notes: Caveats (small samples, omitted lines).
+    """
+
+    established: tuple[str, ...] = ()
+    not_established: tuple[str, ...] = ()
+    claims: tuple[ClaimCheck, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Report:
     """A summarised set of runs, ready to render.
 
@@ -319,6 +474,13 @@ class Report:
         progress: Best-so-far per run and task, one row per completed trial.
         warnings: Problems met while reading or summarising.
         created_at: When the report was made.
+        comparisons: Every cell vs the baseline per task and on the score
+            (`comparisons.csv`).
+        pairs: Cell vs cell comparisons behind the paper's claims.
+        expected: Expected best after k samples, per cell and task.
+        noise: Seed noise vs hyperparameter spread, per cell and task.
+        findings: The findings in words.
+        importance_note: Why there are no importance numbers, if there are none.
     """
 
     title: str
@@ -335,6 +497,12 @@ class Report:
     progress: pd.DataFrame
     warnings: tuple[str, ...]
     created_at: datetime
+    comparisons: tuple[Comparison, ...] = ()
+    pairs: tuple[Comparison, ...] = ()
+    expected: tuple[ExpectedBest, ...] = ()
+    noise: tuple[NoiseSplit, ...] = ()
+    findings: Findings = field(default_factory=Findings)
+    importance_note: str | None = None
 
     def cell(self, key: str) -> CellSummary:
         """Returns the cell with this label, name or fingerprint (prefix)."""

@@ -1,4 +1,4 @@
-"""Renderers: a `Report` -> index.html, report.md, leaderboard.csv, figures, genomes.
+"""Renderers: a `Report` -> index.html, report.md, leaderboard.csv, comparisons.csv, figures.
 
 Everything is written into a temporary folder next to the output, then moved
 into place in one rename, so an interrupted or failed render leaves either the
@@ -14,12 +14,18 @@ from pathlib import Path
 
 from archsearch.report.figures import FIGURES, RenderedFigure, render_figures
 from archsearch.report.records import Report
-from archsearch.report.tables import fmt, leaderboard_frame, paper_rows
+from archsearch.report.tables import (
+    comparisons_frame,
+    fmt,
+    fmt_interval,
+    leaderboard_frame,
+    paper_rows,
+)
 
 __all__ = ["ReportOutputError", "write_report", "render_html", "render_markdown"]
 
 MAX_BOARD_ROWS = 200
-_REPORT_FILES = ("index.html", "report.md", "leaderboard.csv")
+_REPORT_FILES = ("index.html", "report.md", "leaderboard.csv", "comparisons.csv")
 
 
 class ReportOutputError(ValueError):
@@ -79,6 +85,7 @@ def _write_all(report: Report, folder: Path, figures: bool) -> None:
     for fp, text in report.genomes.items():
         (folder / "genomes" / f"{fp}.json").write_text(text, encoding="utf-8")
     leaderboard_frame(report).to_csv(folder / "leaderboard.csv", index=False)
+    comparisons_frame(report).to_csv(folder / "comparisons.csv", index=False)
     (folder / "index.html").write_text(render_html(report, figs), encoding="utf-8")
     (folder / "report.md").write_text(render_markdown(report, figs), encoding="utf-8")
 
@@ -102,7 +109,8 @@ def _context(report: Report, figs) -> dict:
     for e in report.importance:
         imp_rows.setdefault(e.family, (e.family, e.n, {}))[2][e.hparam] = e
     return dict(
-        report=report, figs=figs, fmt=fmt, version=__version__,
+        report=report, figs=figs, fmt=fmt, fmt_interval=fmt_interval, version=__version__,
+        noise=[n for n in report.noise if n.repeated], findings=report.findings,
         n_trials=len(df), n_completed=int(df.ok.sum()) if len(df) else 0,
         n_failed=int((df.status == "failed").sum()) if len(df) else 0,
         n_mutants=sum(c.is_mutant for c in report.cells),
@@ -158,10 +166,18 @@ def render_markdown(report: Report, figs) -> str:
             text = f"**{e.best}**" if e.is_best else e.best
             entries.append(" ".join(x for x in (text, e.ratio, f"({e.spread})" if e.spread
                                                 else "") if x))
+            if e.verdict:
+                entries[-1] += f" {e.verdict}"
         label = row.cell.label + (" (baseline)" if row.is_baseline else "")
-        paper_md.append([label, *entries, fmt(row.cell.score)])
-    board_md = [[c.rank, c.label, f"`{c.fingerprint[:12]}`", c.origin or "-", c.family,
-                 fmt(c.params), c.trials, c.failed, fmt(c.score),
+        c = row.cell
+        paper_md.append([label, *entries, " ".join(x for x in (
+            fmt(c.score), fmt_interval(c.score_low, c.score_high, c.score_reliable),
+            c.verdict if c.verdict in ("better", "worse", "tied") else "") if x)])
+    board_md = [[c.rank_range, c.group or "-", c.label, f"`{c.fingerprint[:12]}`",
+                 c.origin or "-", c.family, fmt(c.params), c.trials, c.failed,
+                 " ".join(x for x in (fmt(c.score), fmt_interval(c.score_low, c.score_high,
+                                                                 c.score_reliable)) if x),
+                 c.verdict or "-",
                  *[fmt(c.tasks[t].best) if t in c.tasks else "-" for t in tasks]]
                 for c in ctx["board"]]
     ctx.update(
@@ -172,10 +188,14 @@ def render_markdown(report: Report, figs) -> str:
                                 f"{'' if t.scored else ', not scored'})" for t in report.tasks],
                       "score"],
         paper_md=paper_md,
-        board_header=["#", "cell", "fingerprint", "origin", "family", "params", "trials",
-                      "failed", "score", *tasks],
+        board_header=["rank", "tied group", "cell", "fingerprint", "origin", "family", "params",
+                      "trials", "failed", "score [95%]", "verdict", *tasks],
+        noise_md=[[n.cell, n.task, n.settings, n.repeated, fmt(n.seed_sd), fmt(n.hparam_sd)]
+                  for n in ctx["noise"]],
         board_md=board_md,
-        importance_md=[[family, n, *[f"{fmt(fx[h].r2, 2)} (best {fx[h].best_level})"
+        importance_md=[[family, n, *[f"{fmt(fx[h].importance, 2)} "
+                                     f"{fmt_interval(fx[h].low, fx[h].high)} "
+                                     f"(best {fx[h].best_level})"
                                      if h in fx else "-" for h in ctx["imp_hparams"]]]
                        for family, n, fx in ctx["imp_rows"]],
         failures_md=[[f"`{f.reason}`", f.count, ", ".join(f.cells[:6]) + (

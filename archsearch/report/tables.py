@@ -1,4 +1,4 @@
-"""Tables of a report as plain rows: the leaderboard frame and the paper-style table."""
+"""Tables of a report as plain rows: leaderboard and comparisons frames, the paper-style table."""
 
 from __future__ import annotations
 
@@ -8,7 +8,12 @@ import pandas as pd
 
 from archsearch.report.records import CellSummary, Report, TaskStats
 
-__all__ = ["leaderboard_frame", "paper_rows", "PaperCell", "PaperRow", "fmt"]
+__all__ = ["leaderboard_frame", "comparisons_frame", "COMPARISON_COLUMNS", "paper_rows",
+           "PaperCell", "PaperRow", "fmt", "fmt_interval"]
+
+COMPARISON_COLUMNS = ("cell", "fingerprint", "task", "reference", "n", "baseline_n", "ratio",
+                      "ratio_low", "ratio_high", "reliable", "p_value", "p_holm", "effect",
+                      "verdict")
 
 MAX_PAPER_MUTANTS = 5
 
@@ -22,26 +27,58 @@ def fmt(value, digits: int = 3) -> str:
     return f"{value:.{digits}f}"
 
 
+def fmt_interval(low, high, reliable: bool = True, digits: int = 2) -> str:
+    """`[0.91, 0.99]` (with `?` when unreliable), empty when there is no interval."""
+    if low is None or high is None:
+        return ""
+    return f"[{low:.{digits}f}, {high:.{digits}f}]" + ("" if reliable else "?")
+
+
+def comparisons_frame(report: Report) -> pd.DataFrame:
+    """`comparisons.csv`: one row per (cell, task) and per cell on the score (task `score`).
+
+    Columns (`COMPARISON_COLUMNS`): the cell's label and fingerprint, the task,
+    the reference cell (the baseline), trial counts of both, the ratio of
+    bests with its 95% bootstrap interval, whether the interval rests on at
+    least 5 trials a side, the Mann-Whitney p and its Holm-adjusted value,
+    the effect (P(a cell trial beats a baseline trial)) and the verdict.
+    """
+    rows = [{"cell": c.cell, "fingerprint": c.fingerprint, "task": c.task,
+             "reference": c.reference, "n": c.n, "baseline_n": c.reference_n, "ratio": c.ratio,
+             "ratio_low": c.ratio_low, "ratio_high": c.ratio_high, "reliable": c.reliable,
+             "p_value": c.p_value, "p_holm": c.p_holm, "effect": c.effect,
+             "verdict": c.verdict} for c in report.comparisons]
+    return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
+
+
 def leaderboard_frame(report: Report) -> pd.DataFrame:
     """All cells in rank order, one row each, with raw numbers (the CSV).
 
-    Columns: `rank, cell, fingerprint, name, zoo_name, origin, parent, family,
-    params, trials, completed, failed, score, complete`, then per task
-    `TASK_best, TASK_ratio, TASK_median, TASK_iqr, TASK_n`, then
-    `prefilter_best` and `genome_file` (set for exported top cells).
+    Columns: `rank, rank_low, rank_high, group, cell, fingerprint, name,
+    zoo_name, origin, parent, family, params, trials, completed, failed, score,
+    score_low, score_high, verdict, complete`, then per task `TASK_best,
+    TASK_ratio, TASK_ratio_low, TASK_ratio_high, TASK_verdict, TASK_median,
+    TASK_iqr, TASK_n`, then `prefilter_best` and `genome_file` (set for
+    exported top cells). `rank_low`-`rank_high` is the plausible rank range
+    and `group` the group of statistically tied cells (1 = top).
     """
     exported = {c.cell.fingerprint: c.genome_file for c in report.cards if c.genome_file}
     rows = []
     for c in report.cells:
-        row = {"rank": c.rank, "cell": c.label, "fingerprint": c.fingerprint, "name": c.name,
+        row = {"rank": c.rank, "rank_low": c.rank_low, "rank_high": c.rank_high,
+               "group": c.group, "cell": c.label, "fingerprint": c.fingerprint, "name": c.name,
                "zoo_name": c.zoo_name, "origin": c.origin, "parent": c.parent,
                "family": c.family, "params": c.params, "trials": c.trials,
                "completed": c.completed, "failed": c.failed, "score": c.score,
+               "score_low": c.score_low, "score_high": c.score_high, "verdict": c.verdict,
                "complete": c.complete}
         for t in report.tasks:
             s = c.tasks.get(t.task)
             row[f"{t.task}_best"] = s.best if s else None
             row[f"{t.task}_ratio"] = s.ratio if s else None
+            row[f"{t.task}_ratio_low"] = s.ratio_low if s else None
+            row[f"{t.task}_ratio_high"] = s.ratio_high if s else None
+            row[f"{t.task}_verdict"] = s.verdict if s else None
             row[f"{t.task}_median"] = s.median if s else None
             row[f"{t.task}_iqr"] = s.iqr if s else None
             row[f"{t.task}_n"] = s.n if s else 0
@@ -65,8 +102,18 @@ class PaperCell:
 
     @property
     def ratio(self) -> str:
-        """The ratio to the baseline, formatted (`x1.018`)."""
-        return f"×{self.stats.ratio:.3f}" if self.stats and self.stats.ratio is not None else ""
+        """The ratio to the baseline with its interval, formatted (`×1.018 [0.97, 1.05]`)."""
+        s = self.stats
+        if not s or s.ratio is None:
+            return ""
+        interval = fmt_interval(s.ratio_low, s.ratio_high, s.reliable)
+        return f"×{s.ratio:.3f}" + (f" {interval}" if interval else "")
+
+    @property
+    def verdict(self) -> str:
+        """`better`, `worse` or `tied` vs the baseline (empty for the baseline itself)."""
+        s = self.stats
+        return s.verdict if s and s.verdict in ("better", "worse", "tied") else ""
 
     @property
     def spread(self) -> str:

@@ -6,6 +6,7 @@ import statistics
 from collections import Counter, defaultdict
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from archsearch.genome import Genome, zoo
@@ -129,7 +130,8 @@ def test_progress_has_both_strategies(both, fixture_runs, raw_trials):
 
 def test_hyperparameter_importance(both):
     effects = both.importance
-    assert effects and all(0.0 <= e.r2 <= 1.0 for e in effects)
+    assert effects and all(0.0 <= e.importance <= 1.0 for e in effects)
+    assert all(e.low <= e.high for e in effects)
     overall = [e for e in effects if e.family == "all cells"]
     assert {e.hparam for e in overall} >= {"learning_rate", "init_scale", "clip_norm"}
     # constant hyperparameters (param_budget, dropout, optimizer) are not "important"
@@ -139,12 +141,15 @@ def test_hyperparameter_importance(both):
     # the fixture's scores depend on the learning rate most: it has the largest spread
     spread = {e.hparam: e.spread for e in overall}
     assert max(spread, key=spread.get) == "learning_rate"
-    assert overall[0].hparam == "learning_rate"  # ordered by R^2
+    assert overall[0].hparam == "learning_rate"  # ordered by importance
+    assert overall[0].importance > 0.5 and overall[0].low > overall[1].high
     assert next(e for e in overall if e.hparam == "learning_rate").best_level in {"0.3", "0.5",
                                                                                    "1"}
 
 
-def test_importance_is_the_anova_r2(both, fixture_runs, raw_trials):
+def test_importance_is_fanova_of_the_relative_scores(both, fixture_runs, raw_trials):
+    from archsearch.report.importance import fanova
+
     records = [r for r in raw_trials(fixture_runs["ablation"], fixture_runs["evolution"])
                if r["status"] == "completed" and r.get("stage") != "prefilter"]
     best = defaultdict(float)
@@ -152,13 +157,14 @@ def test_importance_is_the_anova_r2(both, fixture_runs, raw_trials):
         key = (r["cell"]["fingerprint"], r["task"])
         best[key] = max(best[key], r["score"])
     y = np.array([r["score"] / best[(r["cell"]["fingerprint"], r["task"])] for r in records])
-    lr = np.array([r["hparams"]["learning_rate"] for r in records])
-    between = sum(len(y[lr == v]) * (y[lr == v].mean() - y.mean()) ** 2 for v in set(lr))
-    total = ((y - y.mean()) ** 2).sum()
+    frame = pd.DataFrame({f"hp.{k}": [r["hparams"][k] for r in records]
+                          for k in ("init_scale", "learning_rate", "clip_norm", "num_layers")})
+    expected = fanova(frame, y)
     effect = next(e for e in both.importance if e.family == "all cells"
                   and e.hparam == "learning_rate")
     assert effect.n == len(records)
-    assert effect.r2 == pytest.approx(between / total)
+    # same trials, same forest seed: the same number (up to the order the trials come in)
+    assert effect.importance == pytest.approx(expected["hp.learning_rate"], abs=0.05)
 
 
 def test_forget_bias_is_read_from_the_genome_and_the_hparam(both):

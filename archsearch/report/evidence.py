@@ -1,0 +1,182 @@
+"""The evidence behind a report's numbers: intervals, tests, verdicts, ranks, noise.
+
+`gather` takes the trial frame and the ranked cells and returns everything
+`stats`, `ranking` and `expected_best` say about them, as record fields and
+records (see `stats` for the definitions). All tests of the report (every
+cell vs the baseline on every task, and the cell-vs-cell pairs behind the
+paper's claims) form one family for Holm's correction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from archsearch import scoring
+from archsearch.report import stats
+from archsearch.report.expected_best import expected_best
+from archsearch.report.ranking import rank_ranges, tied_groups
+from archsearch.report.records import CellSummary, Comparison, ExpectedBest, NoiseSplit
+
+__all__ = ["Evidence", "gather", "noise_split", "SCORE"]
+
+SCORE = "score"  # the task name of the min-over-tasks rows
+
+
+@dataclass
+class Evidence:
+    """What `gather` found: new fields for `TaskStats` and `CellSummary`, and records."""
+
+    task_fields: dict = field(default_factory=dict)    # (fp, task) -> TaskStats fields
+    cell_fields: dict = field(default_factory=dict)    # fp -> CellSummary fields
+    comparisons: tuple[Comparison, ...] = ()
+    pairs: tuple[Comparison, ...] = ()
+    expected: tuple[ExpectedBest, ...] = ()
+    noise: tuple[NoiseSplit, ...] = ()
+
+
+def _test(samples, reps, modes, a, b, task, labels) -> dict:
+    mode = modes[task]
+    x, y = samples[(a, task)], samples[(b, task)]
+    estimate = scoring.ratio(scoring.best(x, mode), scoring.best(y, mode), mode)
+    reliable = min(len(x), len(y)) >= stats.MIN_RELIABLE
+    iv = stats.interval(estimate, stats.ratio_replicates(reps[(a, task)], reps[(b, task)], mode),
+                        reliable)
+    p, effect = stats.rank_test(x, y, mode, key=(a, b, task))
+    return dict(cell=labels[a], fingerprint=a, task=task, reference=labels[b], n=len(x),
+                reference_n=len(y), ratio=iv.estimate, ratio_low=iv.low, ratio_high=iv.high,
+                reliable=reliable, p_value=p, effect=effect)
+
+
+def gather(df: pd.DataFrame, modes: Mapping[str, str], cells: Sequence[CellSummary],
+           base_fp: str | None, scored: Sequence[str],
+           pairs: Sequence[tuple[str, str]] = ()) -> Evidence:
+    """Intervals, tests and verdicts for every cell, task and score; ranks; noise; curves.
+
+    Args:
+        df: The trial frame (`ok`, `stage`, `fingerprint`, `task`, `score`, `hparams`).
+        modes: Task -> `max` or `min`.
+        cells: Cells in leaderboard order.
+        base_fp: The baseline's fingerprint (None: no comparisons).
+        scored: Tasks that make up the min-ratio score.
+        pairs: `(fingerprint, reference fingerprint)` pairs to test on every shared task.
+
+    Returns:
+        An `Evidence`.
+    """
+    ok = df[df.ok & (df.stage != "prefilter")] if len(df) else df
+    labels = {c.fingerprint: c.label for c in cells}
+    samples = {key: rows.score.to_numpy(float)
+               for key, rows in ok.groupby(["fingerprint", "task"], sort=False)} if len(ok) else {}
+    reps = {key: stats.replicates(v, modes[key[1]], *key) for key, v in samples.items()}
+    ev = Evidence()
+    ev.expected = tuple(ExpectedBest(labels[fp], task, modes[task],
+                                     tuple(expected_best(v, modes[task]).round(6)))
+                        for (fp, task), v in samples.items() if fp in labels)
+    ev.noise = tuple(n for n in (noise_split(labels[fp], task, rows)
+                                 for (fp, task), rows in ok.groupby(["fingerprint", "task"],
+                                                                    sort=False)
+                                 if fp in labels) if n.settings) if len(ok) else ()
+    if base_fp is None:
+        return ev
+    base_tasks = [t for (fp, t) in samples if fp == base_fp]
+    tests = [_test(samples, reps, modes, fp, base_fp, t, labels) for (fp, t) in samples
+             if fp != base_fp and fp in labels and t in base_tasks]
+    n_base = len(tests)
+    tests += [_test(samples, reps, modes, a, b, t, labels) for a, b in dict.fromkeys(pairs)
+              if base_fp not in (a, b) and a != b for t in modes
+              if (a, t) in samples and (b, t) in samples]
+    adjusted = stats.holm([np.nan if t["p_value"] is None else t["p_value"] for t in tests])
+    records = []
+    for t, p_adj in zip(tests, adjusted, strict=True):
+        p_holm = None if np.isnan(p_adj) else float(p_adj)
+        records.append(Comparison(**t, p_holm=p_holm, verdict=stats.verdict(p_holm, t["effect"])))
+    ev.pairs = tuple(records[n_base:])
+    by_key = {(c.fingerprint, c.task): c for c in records[:n_base]}
+    for t in base_tasks:
+        n = len(samples[(base_fp, t)])
+        by_key[(base_fp, t)] = Comparison(labels[base_fp], base_fp, t, labels[base_fp], n, n, 1.0,
+                                          1.0, 1.0, n >= stats.MIN_RELIABLE, None, None, 0.5,
+                                          "baseline")
+    ev.task_fields = {key: dict(ratio_low=c.ratio_low, ratio_high=c.ratio_high,
+                                reliable=c.reliable, p_value=c.p_value, p_holm=c.p_holm,
+                                verdict=c.verdict) for key, c in by_key.items()}
+    scored = [t for t in scored if t in base_tasks]
+    score_reps, rows = {}, []
+    for cell in cells:
+        fp = cell.fingerprint
+        task_rows = [by_key[(fp, t)] for t in base_tasks if (fp, t) in by_key]
+        rows.extend(task_rows)
+        if not scored or not all((fp, t) in samples for t in scored):
+            continue
+        per_task = [stats.ratio_replicates(reps[(fp, t)], reps[(base_fp, t)], modes[t])
+                    for t in scored]
+        score_reps[fp] = np.min(np.vstack(per_task), axis=0)
+        decided = [by_key[(fp, t)] for t in scored]
+        reliable = all(c.reliable for c in decided)
+        iv = stats.interval(scoring.min_ratio(c.ratio for c in decided), score_reps[fp], reliable)
+        verdict = stats.overall_verdict(c.verdict for c in decided)
+        p_holm = _score_p(decided, verdict)
+        rows.append(Comparison(cell.label, fp, SCORE, labels[base_fp],
+                               min(c.n for c in decided), min(c.reference_n for c in decided),
+                               iv.estimate, iv.low, iv.high, reliable, None, p_holm, None,
+                               verdict))
+        ev.cell_fields[fp] = dict(score_low=iv.low, score_high=iv.high, score_reliable=reliable,
+                                  verdict=verdict)
+    ranges = rank_ranges(score_reps)
+    groups = tied_groups([c.fingerprint for c in cells], ranges)
+    for fp, (low, high) in ranges.items():
+        ev.cell_fields[fp].update(rank_low=low, rank_high=high, group=groups[fp])
+    ev.comparisons = tuple(rows)
+    return ev
+
+
+def _score_p(decided: Sequence[Comparison], verdict: str) -> float | None:
+    """The adjusted p that decided the score's verdict (intersection-union for `better`)."""
+    if verdict == "better":
+        return max(c.p_holm for c in decided)
+    if verdict == "worse":
+        return min(c.p_holm for c in decided if c.verdict == "worse")
+    return None
+
+
+def _setting(hparams) -> str:
+    if not isinstance(hparams, Mapping):
+        return "{}"
+    return json.dumps({k: v for k, v in hparams.items() if k != "seed"}, sort_keys=True,
+                      default=str)
+
+
+def noise_split(cell: str, task: str, rows: pd.DataFrame) -> NoiseSplit:
+    """Seed noise (pooled sd within a hyperparameter setting) vs spread across settings.
+
+    Args:
+        cell: The cell's label.
+        task: The task.
+        rows: Its completed trials there (`score`, `hparams`).
+
+    Returns:
+        A `NoiseSplit`.
+
+    Example:
+        >>> rows = pd.DataFrame({"score": [0.80, 0.82, 0.60, 0.62, 0.70],
+        ...                      "hparams": [{"lr": 1}, {"lr": 1}, {"lr": 2}, {"lr": 2},
+        ...                                  {"lr": 5}]})
+        >>> s = noise_split("gru", "xml", rows)
+        >>> s.settings, s.repeated, round(s.seed_sd, 4), round(s.hparam_sd, 4)
+        (3, 2, 0.0141, 0.1002)
+    """
+    scores = rows.score.to_numpy(float)
+    keys = [_setting(h) for h in rows.hparams]
+    groups = pd.Series(scores).groupby(keys, sort=False)
+    counts, variances, means = groups.size(), groups.var(ddof=1), groups.mean()
+    repeated = counts[counts >= 2]
+    dof = float((repeated - 1).sum())
+    seed_sd = (float(np.sqrt(((repeated - 1) * variances[repeated.index]).sum() / dof))
+               if dof > 0 else None)
+    hparam_sd = float(means.std(ddof=1)) if len(means) >= 2 else None
+    return NoiseSplit(cell, task, len(counts), len(repeated), seed_sd, hparam_sd)

@@ -1,0 +1,196 @@
+"""The report section at the top: what is established, what is not, and the paper's claims.
+
+Reads only the `Comparison` records (`evidence.gather`): a difference is
+established when its Holm-adjusted p is below 0.05, and said with its ratio,
+interval, p and trial counts; everything else is a tie at this budget. Each
+claim of Jozefowicz et al. (2015) whose cells are in the report is checked on
+every task: `reproduced` when every check supports it (for "at least as good":
+at least one supports and none goes against it), `contradicted` when any
+check goes significantly against it, else `inconclusive`.
+
+Example:
+    >>> sorted(claim_pairs({"f1": "gru", "f2": "lstm", "f3": "lstm_b"}).__iter__())[:2]
+    [('f1', 'f2'), ('f3', 'f2')]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from archsearch.report.records import ClaimCheck, Comparison, Findings, Report
+from archsearch.report.stats import ALPHA, MIN_RELIABLE
+
+__all__ = ["CLAIMS", "Claim", "claim_pairs", "findings", "describe", "MAX_LINES"]
+
+MAX_LINES = 10
+CLOSE = 0.9  # "close": the whole interval within [0.9, 1/0.9]
+LM_TASKS = ("ptb", "word_lm", "char_lm")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claim of the paper as checks `(cell, reference, relation)` on every task.
+
+    Relations: `worse`, `better`, `not_worse` (at least as good) and `close`.
+    `except_lm`: language-modelling tasks are not checked.
+    """
+
+    text: str
+    checks: tuple[tuple[str, str, str], ...]
+    any_support: bool = False
+    except_lm: bool = False
+
+
+_MUTS = ("gru", "mut1", "mut2", "mut3")
+_NAMED = ("lstm", "lstm_f", "lstm_i", "lstm_o", "lstm_b", "gru", "mut1", "mut2", "mut3")
+CLAIMS = (
+    Claim("Removing the forget gate hurts most, then the input gate; the output gate least "
+          "(lstm_f < lstm_i < lstm_o)",
+          (("lstm_f", "lstm_i", "worse"), ("lstm_i", "lstm_o", "worse"),
+           ("lstm_f", "lstm_o", "worse")), except_lm=True),
+    Claim("LSTM-b (forget bias 1) is at least as good as the LSTM",
+          (("lstm_b", "lstm", "not_worse"),), any_support=True),
+    Claim("GRU, MUT1, MUT2 and MUT3 are close to each other",
+          tuple((a, b, "close") for k, a in enumerate(_MUTS) for b in _MUTS[k + 1:])),
+    Claim("The GRU beats the LSTM except on language modelling",
+          (("gru", "lstm", "better"),), except_lm=True),
+    Claim("The tanh RNN is last", tuple(("tanh_rnn", b, "worse") for b in _NAMED)),
+)
+
+
+def claim_pairs(names: Mapping[str, str | None]) -> list[tuple[str, str]]:
+    """`(fingerprint, reference fingerprint)` pairs the claims need, among the cells present.
+
+    Args:
+        names: Fingerprint -> the cell's name (None for mutants).
+
+    Returns:
+        Pairs to test (each once).
+    """
+    by_name = {name: fp for fp, name in names.items() if name}
+    pairs = [(by_name[a], by_name[b]) for claim in CLAIMS for a, b, _ in claim.checks
+             if a in by_name and b in by_name]
+    return list(dict.fromkeys(pairs))
+
+
+def _p(p: float | None) -> str:
+    if p is None:
+        return "p n/a"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def _iv(c: Comparison) -> str:
+    if c.ratio is None:
+        return "ratio n/a"
+    if c.ratio_low is None:
+        return f"ratio {c.ratio:.2f}"
+    flag = "" if c.reliable else ", unreliable: < 5 trials a side"
+    return f"ratio {c.ratio:.2f} [{c.ratio_low:.2f}, {c.ratio_high:.2f}{flag}]"
+
+
+def _where(c: Comparison) -> str:
+    return "on the score (min over tasks)" if c.task == "score" else f"on {c.task}"
+
+
+def describe(c: Comparison) -> str:
+    """One comparison in words with its numbers."""
+    counts = f"{c.n} vs {c.reference_n} trials"
+    if c.verdict in ("better", "worse"):
+        win, lose = (c.cell, c.reference) if c.verdict == "better" else (c.reference, c.cell)
+        return (f"{win} beats {lose} {_where(c)}: {c.cell}/{c.reference} {_iv(c)}, "
+                f"{_p(c.p_holm)} (Holm), {counts}")
+    return (f"{c.cell} vs {c.reference}: tied {_where(c)} at this budget ({_iv(c)}, "
+            f"{_p(c.p_holm)} (Holm), {counts})")
+
+
+def _inv(x: float | None) -> float | None:
+    return None if x is None or x == 0 else 1.0 / x
+
+
+def _flip(c: Comparison) -> Comparison:
+    inv = _inv
+    verdict = {"better": "worse", "worse": "better"}.get(c.verdict, c.verdict)
+    return Comparison(c.reference, "", c.task, c.cell, c.reference_n, c.n, inv(c.ratio),
+                      inv(c.ratio_high), inv(c.ratio_low), c.reliable, c.p_value, c.p_holm,
+                      None if c.effect is None else 1.0 - c.effect, verdict)
+
+
+def _index(report: Report) -> dict[tuple[str, str, str], Comparison]:
+    names = {c.label: (c.zoo_name or c.name or c.label) for c in report.cells}
+    index = {}
+    for c in (*report.comparisons, *report.pairs):
+        if c.task == "score" or c.verdict == "baseline":
+            continue
+        a, b = names.get(c.cell, c.cell), names.get(c.reference, c.reference)
+        index[(a, b, c.task)] = c
+        index.setdefault((b, a, c.task), _flip(c))
+    return index
+
+
+def _support(c: Comparison, relation: str) -> int:
+    """+1 supports, -1 goes against, 0 neither."""
+    if relation in ("worse", "better"):
+        other = "better" if relation == "worse" else "worse"
+        return 1 if c.verdict == relation else -1 if c.verdict == other else 0
+    if relation == "not_worse":
+        return -1 if c.verdict == "worse" else 1 if c.verdict == "better" else 0
+    if c.verdict in ("better", "worse"):
+        return -1
+    inside = (c.reliable and c.ratio_low is not None and c.ratio_low >= CLOSE
+              and c.ratio_high <= 1 / CLOSE)
+    return 1 if inside else 0
+
+
+def _check(claim: Claim, index, tasks) -> ClaimCheck | None:
+    found = []
+    for a, b, relation in claim.checks:
+        for task in tasks:
+            if claim.except_lm and task in LM_TASKS:
+                continue
+            c = index.get((a, b, task))
+            if c is not None:
+                found.append((c, _support(c, relation)))
+    if not found:
+        return None
+    votes = [s for _, s in found]
+    if -1 in votes:
+        verdict = "contradicted"
+    elif (any(v == 1 for v in votes) if claim.any_support else all(v == 1 for v in votes)):
+        verdict = "reproduced"
+    else:
+        verdict = "inconclusive"
+    shown = sorted(found, key=lambda f: (f[1] != -1, -abs(f[1])))[:4]
+    evidence = "; ".join(describe(c) for c, _ in shown)
+    more = len(found) - len(shown)
+    return ClaimCheck(claim.text, verdict, evidence + (f"; and {more} more checks" if more else ""))
+
+
+def findings(report: Report) -> Findings:
+    """The findings of `report` in words (see the module docstring)."""
+    rows = [c for c in report.comparisons if c.verdict in ("better", "worse", "tied")]
+    if not rows:
+        return Findings(notes=(f"No comparisons: the baseline {report.baseline!r} has no "
+                               f"completed trials.",))
+    significant = sorted((c for c in rows if c.verdict != "tied"),
+                         key=lambda c: (c.p_holm if c.p_holm is not None else 1.0, c.cell))
+    ties = sorted((c for c in rows if c.verdict == "tied"),
+                  key=lambda c: (c.task != "score", c.cell, c.task))
+    tests = [c for c in (*report.comparisons, *report.pairs) if c.p_value is not None]
+    unreliable = sum(not c.reliable for c in rows)
+    notes = [f"Tests: two-sided Mann-Whitney U on trial scores, Holm-corrected over all "
+             f"{len(tests)} tests of this report, significant below {ALPHA}. Intervals: 95% "
+             f"percentile bootstrap of the ratio of best-of-n results (too narrow for small "
+             f"n: about 80-87% coverage at 8 trials a side)."]
+    if unreliable:
+        notes.append(f"{unreliable} of {len(rows)} comparisons rest on fewer than "
+                     f"{MIN_RELIABLE} trials a side: their intervals are unreliable.")
+    for kind, items in (("established differences", significant), ("ties", ties)):
+        if len(items) > MAX_LINES:
+            notes.append(f"{len(items) - MAX_LINES} more {kind} are in comparisons.csv.")
+    index = _index(report)
+    tasks = [t.task for t in report.tasks]
+    claims = tuple(c for c in (_check(claim, index, tasks) for claim in CLAIMS) if c)
+    return Findings(established=tuple(map(describe, significant[:MAX_LINES])),
+                    not_established=tuple(map(describe, ties[:MAX_LINES])),
+                    claims=claims, notes=tuple(notes))

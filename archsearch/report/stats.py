@@ -1,0 +1,269 @@
+"""Uncertainty for the paper's numbers: bootstrap intervals, a permutation test, Holm, verdicts.
+
+Everything a report says about "better" or "worse" comes from here. The
+statistic shown for a cell on a task is its best score over its trials
+(best-of-n, `archsearch.scoring.best`); its ratio to the baseline is
+`archsearch.scoring.ratio` of the two bests, and its score the min of the
+ratios over tasks (`archsearch.scoring.min_ratio`).
+
+* Intervals: percentile bootstrap. One replicate resamples a cell's trials on
+  a task with replacement (n of n), recomputes its best-of-n, and does the
+  same, independently, for the baseline; the ratio of the two is one
+  replicate of the ratio. The score's replicate is the min over tasks of one
+  replicate per task. Replicates come from a fixed seed and the (cell, task)
+  key, so a report is the same every time it is made. With fewer than
+  `MIN_RELIABLE` trials on either side an interval is flagged unreliable
+  (the bootstrap of a maximum of a handful of values is too narrow).
+* Test: two-sided Mann-Whitney U on the trial scores (scipy; exact, or a
+  seeded permutation distribution when there are ties). Under the null that
+  the cell's and the baseline's trials come from one distribution its 5%
+  level holds for any n. A permutation test of the best-of-n itself also
+  holds its level but uses one trial per side: with 8 vs 8 trials, sd 5% of
+  the mean and a 10% gap it found the gap 70% of the time, Mann-Whitney
+  94%. With 3 vs 3 trials the smallest possible p is 0.1, so such
+  comparisons can only come out `tied`.
+* Coverage: the percentile bootstrap of a maximum is too narrow; on normal
+  scores with 8 trials a side (sd 5% of the mean) the 95% interval of the
+  ratio covered the ratio of expected bests about 80-87% of the time.
+* Multiplicity: Holm's step-down correction over every test in a report.
+* Verdict per task: `better` / `worse` when the Holm-adjusted p < `ALPHA`,
+  in the direction of the test's effect, else `tied`; the baseline's own is
+  `baseline`. Overall (score): `worse` if any scored task is `worse` (the
+  min-ratio score is then below 1 at that level), `better` only if every
+  scored task is `better` (an intersection-union test: no further
+  correction needed), else `tied`.
+
+Example:
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> gru, tanh = rng.normal(0.9, 0.02, 8), rng.normal(0.45, 0.02, 8)
+    >>> p, effect = rank_test(tanh, gru, "max")
+    >>> p < 0.001, effect
+    (True, 0.0)
+    >>> interval = ratio_interval(tanh, gru, "max")
+    >>> interval.low < interval.estimate < 0.55 and interval.reliable
+    True
+    >>> holm([0.01, 0.04, 0.03]).round(2).tolist()
+    [0.03, 0.06, 0.06]
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from archsearch import scoring
+
+__all__ = ["ALPHA", "MIN_RELIABLE", "N_BOOT", "SEED", "VERDICTS", "Interval", "replicates",
+           "ratio_replicates", "interval", "ratio_interval", "score_interval",
+           "rank_test", "holm", "verdict", "overall_verdict"]
+
+ALPHA = 0.05
+MIN_RELIABLE = 5      # trials per side below which an interval is flagged unreliable
+N_BOOT = 2000         # bootstrap replicates
+N_PERM = 9999         # permutation resamples (exact enumeration when fewer exist)
+SEED = 20150707       # fixed: reports are deterministic
+LEVEL = 0.95
+VERDICTS = ("better", "worse", "tied", "baseline")
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A point estimate and its percentile bootstrap interval.
+
+    Args:
+        estimate: The statistic on the observed trials.
+        low: Lower end of the interval (None if it cannot be computed).
+        high: Upper end.
+        reliable: False when a side had fewer than `MIN_RELIABLE` trials.
+
+    Example:
+        >>> Interval(0.9, 0.85, 0.97, True).text()
+        '0.900 [0.850, 0.970]'
+    """
+
+    estimate: float | None
+    low: float | None
+    high: float | None
+    reliable: bool
+
+    def text(self, digits: int = 3) -> str:
+        """`estimate [low, high]`, `?` marking an unreliable interval."""
+        if self.estimate is None:
+            return "-"
+        if self.low is None or self.high is None:
+            return f"{self.estimate:.{digits}f}"
+        flag = "?" if not self.reliable else ""
+        return f"{self.estimate:.{digits}f} [{self.low:.{digits}f}, {self.high:.{digits}f}]{flag}"
+
+
+def _finite(values: Iterable) -> np.ndarray:
+    arr = np.asarray([v for v in values if v is not None], dtype=float)
+    return arr[np.isfinite(arr)]
+
+
+def _rng(*key: str | int) -> np.random.Generator:
+    """A generator seeded by `SEED` and a stable hash of `key` (order independent)."""
+    words = [SEED] + [zlib.crc32(str(k).encode()) for k in key]
+    return np.random.default_rng(words)
+
+
+def replicates(scores: Sequence[float], mode: str, *key: str | int,
+               n_boot: int = N_BOOT) -> np.ndarray:
+    """Bootstrap replicates of the best-of-n of `scores` (n resampled with replacement).
+
+    Args:
+        scores: Trial scores (non-finite values are dropped).
+        mode: `max` or `min`.
+        *key: Identifies the sample (e.g. fingerprint, task); seeds its generator.
+        n_boot: Number of replicates.
+
+    Returns:
+        An array of `n_boot` bests (empty if there are no finite scores).
+    """
+    values = _finite(scores)
+    if not len(values):
+        return np.empty(0)
+    draws = values[_rng(*key).integers(0, len(values), size=(n_boot, len(values)))]
+    return draws.max(axis=1) if mode == "max" else draws.min(axis=1)
+
+
+_ratio_ufunc = {m: np.frompyfunc(lambda a, b, m=m: scoring.ratio(a, b, m), 2, 1)
+                for m in scoring.MODES}
+
+
+def ratio_replicates(cell: np.ndarray, baseline: np.ndarray, mode: str) -> np.ndarray:
+    """`scoring.ratio` of paired replicates (NaN where it is undefined)."""
+    if not len(cell) or not len(baseline):
+        return np.empty(0)
+    out = _ratio_ufunc[mode](cell.astype(object), baseline.astype(object))
+    return np.array([np.nan if r is None else r for r in out], dtype=float)
+
+
+def interval(estimate: float | None, reps: np.ndarray, reliable: bool,
+             level: float = LEVEL) -> Interval:
+    """The percentile interval of `reps` around `estimate`."""
+    reps = reps[np.isfinite(reps)] if len(reps) else reps
+    if estimate is None or len(reps) < 2:
+        return Interval(estimate, None, None, reliable)
+    low, high = np.quantile(reps, [(1 - level) / 2, (1 + level) / 2])
+    return Interval(estimate, float(low), float(high), reliable)
+
+
+def ratio_interval(cell: Sequence[float], baseline: Sequence[float], mode: str, *,
+                   key: tuple = ("cell", "task"), n_boot: int = N_BOOT) -> Interval:
+    """Ratio of the cell's best to the baseline's best, with its bootstrap interval.
+
+    Args:
+        cell: The cell's trial scores on one task.
+        baseline: The baseline's trial scores on the same task.
+        mode: `max` or `min`.
+        key: Seeds the two samples' generators (the baseline's gets `key` + "baseline").
+        n_boot: Number of replicates.
+
+    Returns:
+        An `Interval` of `scoring.ratio(best(cell), best(baseline))`.
+    """
+    c, b = _finite(cell), _finite(baseline)
+    estimate = scoring.ratio(scoring.best(c, mode), scoring.best(b, mode), mode)
+    reps = ratio_replicates(replicates(c, mode, *key, n_boot=n_boot),
+                            replicates(b, mode, *key, "baseline", n_boot=n_boot), mode)
+    return interval(estimate, reps, min(len(c), len(b)) >= MIN_RELIABLE)
+
+
+def score_interval(cell: Mapping[str, Sequence[float]], baseline: Mapping[str, Sequence[float]],
+                   modes: Mapping[str, str], *, key: str = "cell",
+                   n_boot: int = N_BOOT) -> Interval:
+    """The min-over-tasks score with its interval (all tasks resampled in each replicate).
+
+    Args:
+        cell: Task -> the cell's trial scores (the scored tasks).
+        baseline: Task -> the baseline's trial scores.
+        modes: Task -> `max` or `min`.
+        key: Seeds the generators (with each task's name).
+        n_boot: Number of replicates.
+
+    Returns:
+        An `Interval` of `scoring.min_ratio` over the tasks of `baseline`.
+    """
+    tasks = list(baseline)
+    estimate = scoring.min_ratio(
+        scoring.ratio(scoring.best(_finite(cell.get(t, ())), modes[t]),
+                      scoring.best(_finite(baseline[t]), modes[t]), modes[t]) for t in tasks)
+    per_task = [ratio_replicates(replicates(cell.get(t, ()), modes[t], key, t, n_boot=n_boot),
+                                 replicates(baseline[t], modes[t], key, t, "baseline",
+                                            n_boot=n_boot), modes[t]) for t in tasks]
+    if not tasks or any(not len(r) for r in per_task):
+        return Interval(estimate, None, None, False)
+    reliable = all(min(len(_finite(cell.get(t, ()))), len(_finite(baseline[t]))) >= MIN_RELIABLE
+                   for t in tasks)
+    return interval(estimate, np.min(np.vstack(per_task), axis=0), reliable)
+
+
+def rank_test(cell: Sequence[float], baseline: Sequence[float], mode: str, *,
+              key: tuple = ()) -> tuple[float | None, float | None]:
+    """Two-sided Mann-Whitney U test of the cell's trial scores against the baseline's.
+
+    Exact (or permutation, with a fixed seed, when there are ties) for small
+    samples, so its level holds for any n; the normal approximation with
+    continuity correction only for large tie-free samples.
+
+    Args:
+        cell: The cell's trial scores on one task.
+        baseline: The baseline's trial scores on the task.
+        mode: `max` or `min` (for `min` a lower score is better).
+        key: Seeds the permutation generator.
+
+    Returns:
+        `(p_value, effect)`: effect is the probability that a random trial of
+        the cell beats a random trial of the baseline (ties count half; 0.5 =
+        no difference). `(None, None)` when a side has no finite score.
+    """
+    from scipy import stats
+
+    c, b = _finite(cell), _finite(baseline)
+    if not len(c) or not len(b):
+        return None, None
+    if mode == "min":
+        c, b = -c, -b
+    ties = len(np.unique(np.concatenate([c, b]))) < len(c) + len(b)
+    method = (stats.PermutationMethod(n_resamples=N_PERM, rng=_rng("perm", *key))
+              if ties and min(len(c), len(b)) < 20 else "auto")
+    result = stats.mannwhitneyu(c, b, alternative="two-sided", method=method)
+    return float(min(1.0, result.pvalue)), float(result.statistic / (len(c) * len(b)))
+
+
+def holm(pvalues: Sequence[float]) -> np.ndarray:
+    """Holm's step-down adjusted p-values (same order as given; NaN stays NaN)."""
+    p = np.asarray(pvalues, dtype=float)
+    out = np.full_like(p, np.nan)
+    ok = np.flatnonzero(np.isfinite(p))
+    if not len(ok):
+        return out
+    order = ok[np.argsort(p[ok], kind="stable")]
+    m = len(order)
+    adjusted = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    out[order] = np.minimum(1.0, adjusted)
+    return out
+
+
+def verdict(p_adjusted: float | None, effect: float | None, alpha: float = ALPHA) -> str:
+    """`better` / `worse` when significant (direction: effect above or below 0.5), else `tied`."""
+    if p_adjusted is None or effect is None or not np.isfinite(p_adjusted) or p_adjusted >= alpha:
+        return "tied"
+    return "better" if effect > 0.5 else "worse" if effect < 0.5 else "tied"
+
+
+def overall_verdict(task_verdicts: Iterable[str]) -> str:
+    """The score's verdict: `worse` if any task is, `better` if all are, else `tied`."""
+    verdicts = list(task_verdicts)
+    if not verdicts:
+        return "tied"
+    if all(v == "baseline" for v in verdicts):
+        return "baseline"
+    if "worse" in verdicts:
+        return "worse"
+    return "better" if all(v == "better" for v in verdicts) else "tied"
