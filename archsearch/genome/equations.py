@@ -9,12 +9,16 @@ named after the node that owns them (a `linear` node called `f_pre` owns
 
 from __future__ import annotations
 
-from archsearch.genome.ops import ACTIVATIONS
-from archsearch.genome.spec import INPUT, Genome
+from typing import TYPE_CHECKING
+
+from archsearch.genome.ops import ACTIVATIONS, INPUT, OPS, PRECEDENCE
+
+if TYPE_CHECKING:
+    from archsearch.genome.spec import Genome
 
 __all__ = ["equations"]
 
-_SUM, _PROD, _ATOM = 1, 2, 3
+_ATOM = PRECEDENCE["atom"]
 
 
 def _owner(node_id: str) -> str:
@@ -76,8 +80,8 @@ def _render(genome: Genome, inline: bool) -> str:
         return f"({text})" if prec < level else text
 
     def expr(node) -> tuple[str, int]:
-        op = node.op
-        if op == "linear":
+        spec = OPS[node.op]
+        if not spec.render:  # linear: one term per projection, then the bias
             owner = _owner(node.id)
             others = [r for r in node.inputs if r != INPUT]
             terms = []
@@ -90,21 +94,12 @@ def _render(genome: Genome, inline: bool) -> str:
             terms.append(f"b_{owner}")
             if node.param("bias"):
                 notes.append(f"b_{owner} = {_fmt(node.param('bias'))} at init")
-            return " + ".join(terms), _SUM
-        if op == "linear_a":
-            return f"Linear({_fmt(node.param('a'))}, {wrap(node.inputs[0], 0)})", _ATOM
-        if op in ACTIVATIONS:
-            return f"{op}({wrap(node.inputs[0], 0)})", _ATOM
-        if op == "scale":
-            sym = node.id if node.id.startswith("p_") else f"p_{node.id}"
-            return f"{sym} * {wrap(node.inputs[0], _PROD + 1)}", _PROD
-        if op == "one_minus":
-            return f"1 - {wrap(node.inputs[0], _SUM + 1)}", _SUM
-        a, b = node.inputs
-        if op == "mul":
-            return f"{wrap(a, _PROD)} * {wrap(b, _PROD)}", _PROD
-        sign = "+" if op == "add" else "-"
-        return f"{wrap(a, _SUM)} {sign} {wrap(b, _SUM + (op == 'sub'))}", _SUM
+            return " + ".join(terms), PRECEDENCE["sum"]
+        levels = spec.arg_precedence
+        args = [wrap(ref, levels[min(k, len(levels) - 1)]) for k, ref in enumerate(node.inputs)]
+        symbol = node.id if node.id.startswith("p_") else f"p_{node.id}"
+        text = spec.render.format(*args, op=node.op, a=_fmt(node.param("a")), p=symbol)
+        return text, PRECEDENCE[spec.precedence]
 
     lines = []
     for node in genome.nodes:

@@ -54,7 +54,7 @@ def _simplified(genome: Genome):
     for node in genome.nodes:
         inputs = [alias.get(r, r) for r in node.inputs]
         spec = OPS[node.op]
-        if node.op == "identity":
+        if spec.keras == "pass":  # the identity: its input under another name
             alias[node.id] = inputs[0]
             continue
         if not spec.parametric:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from archsearch.genome.ops import OPS
 from archsearch.genome.spec import INPUT, Genome, Node
 
 __all__ = ["MutableGraph", "MutableNode"]
@@ -134,7 +135,7 @@ class MutableGraph:
         nodes = []
         for node_id, node in self.nodes.items():
             inputs = node.inputs
-            if node.op == "linear":
+            if OPS[node.op].unique_inputs:
                 inputs = list(dict.fromkeys(inputs))
             nodes.append(Node(node_id, node.op, tuple(inputs), node.params))
         return Genome(nodes, self.next_state, self.states, self.output, name, description)

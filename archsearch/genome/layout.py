@@ -14,9 +14,12 @@ blocks follow the genome's node order.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from archsearch.genome.ops import OPS
-from archsearch.genome.spec import INPUT, Genome
+from archsearch.genome.ops import INPUT, OPS
+
+if TYPE_CHECKING:
+    from archsearch.genome.spec import Genome
 
 __all__ = ["CellPlan", "Source"]
 
@@ -59,12 +62,12 @@ class CellPlan:
         self.genome = genome
         self.units = units
         self.input_dim = input_dim
-        linears = [n for n in genome.nodes if n.op in ("linear", "linear_a")]
+        linears = [n for n in genome.nodes if OPS[n.op].keras == "project"]
         # x-reading linear nodes first, so their biases form one contiguous
         # block that is added to the hoisted x projection.
         self.linears = tuple([n.id for n in linears if INPUT in n.inputs]
                              + [n.id for n in linears if INPUT not in n.inputs])
-        self.scales = tuple(n.id for n in genome.nodes if n.op == "scale")
+        self.scales = tuple(n.id for n in genome.nodes if OPS[n.op].keras == "scale")
         self.width = {INPUT: input_dim, **{s: units for s in genome.states}}
         for node in genome.nodes:
             spec = OPS[node.op]
@@ -115,7 +118,7 @@ class CellPlan:
     def identity_blocks(self, source: Source) -> list[tuple[int, float]]:
         """(column offset, a) of each linear_a block of `source` (init near a*I)."""
         return [(source.block(t) * self.units, self.genome.node(t).param("a"))
-                for t in source.targets if self.genome.node(t).op == "linear_a"]
+                for t in source.targets if OPS[self.genome.node(t).op].width == "square"]
 
     def parameter_count(self) -> int:
         """Number of trainable parameters of a cell with this layout."""

@@ -25,7 +25,12 @@ from typing import ClassVar
 
 from archsearch.genome.errors import GenomeError
 from archsearch.genome.graph import MutableGraph
-from archsearch.genome.ops import ELEMENTWISE_BINARY
+from archsearch.genome.ops import (
+    ACTIVATIONS,
+    ELEMENTWISE_BINARY,
+    PAPER_LINEAR_A,
+    SWAPPABLE_ACTIVATIONS,
+)
 
 __all__ = [
     "Activation", "Operator", "ChangeActivation", "ChangeElementwise", "InsertActivation",
@@ -35,12 +40,12 @@ __all__ = [
 ]
 
 #: The paper's activation set: tanh, sigmoid, ReLU, Linear(0|1|0.9|1.1, x).
-DEFAULT_ACTIVATIONS = ("tanh", "sigmoid", "relu", "linear(0)", "linear(1)", "linear(0.9)",
-                       "linear(1.1)")
+DEFAULT_ACTIVATIONS = (*(op for op in ACTIVATIONS if op != "identity"),
+                       *(f"linear({a:g})" for a in PAPER_LINEAR_A))
 #: The paper's elementwise set: multiplication, addition, subtraction.
 DEFAULT_ELEMENTWISE = ("mul", "add", "sub")
-#: Ops that count as activation nodes for transformation 1.
-ACTIVATION_OPS = ("tanh", "sigmoid", "relu", "identity", "linear_a")
+#: Ops that count as activation nodes for transformation 1 (from the op table).
+ACTIVATION_OPS = SWAPPABLE_ACTIVATIONS
 
 _LINEAR = re.compile(r"^\s*(?:linear_a|linear)\s*\(\s*([-+0-9.eE]+)\s*(?:,\s*x\s*)?\)\s*$",
                      re.IGNORECASE)
@@ -67,7 +72,7 @@ class Activation:
             return value
         if isinstance(value, str):
             text = value.strip().lower()
-            if text in ("tanh", "sigmoid", "relu", "identity"):
+            if text in ACTIVATIONS:
                 return cls(text)
             match = _LINEAR.match(text)
             if match:

@@ -1,14 +1,24 @@
-"""Genome <-> JSON, with a format version and errors that name the field."""
+"""Genome <-> JSON, with a format version, size limits and errors that name the field.
+
+Parsing returns the keyword arguments of `Genome(...)` as plain data (nodes
+already validated), so this module never imports `archsearch.genome.spec`:
+`Genome.from_json` calls `fields_from_json` and builds itself from the result.
+"""
 
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from archsearch.genome.errors import GenomeError
-from archsearch.genome.spec import Genome, Node
+from archsearch.genome.limits import MAX_JSON_CHARS, MAX_JSON_DEPTH, MAX_NODES
+from archsearch.genome.node import Node, short_repr
 
-__all__ = ["FORMAT", "VERSION", "genome_to_dict", "genome_to_json", "genome_from_dict",
-           "genome_from_json"]
+if TYPE_CHECKING:
+    from archsearch.genome.spec import Genome
+
+__all__ = ["FORMAT", "VERSION", "genome_to_dict", "genome_to_json", "fields_from_dict",
+           "fields_from_json"]
 
 FORMAT = "archsearch.genome"
 VERSION = 1
@@ -49,15 +59,22 @@ def genome_to_json(genome: Genome, indent: int | None = 2) -> str:
 
 
 def _type_error(path: str, expected: str, value) -> GenomeError:
-    shown = repr(value)
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
     return GenomeError(f"genome field {path!r}: expected {expected}, got "
-                       f"{type(value).__name__} {shown}")
+                       f"{type(value).__name__}. Received: {short_repr(value)}")
 
 
-def genome_from_dict(data) -> Genome:
-    """Builds a genome from JSON data; raises `GenomeError` naming the bad field."""
+def fields_from_dict(data) -> dict:
+    """Checks JSON data; returns the keyword arguments of `Genome(...)`.
+
+    Raises:
+        GenomeError: naming the bad field.
+
+    Example:
+        >>> fields = fields_from_dict({"nodes": [{"id": "t", "op": "tanh", "inputs": ["x"]}],
+        ...                            "next": {"h": "t"}})
+        >>> fields["states"], fields["next_state"], fields["nodes"][0].op
+        (['h'], {'h': 't'}, 'tanh')
+    """
     if not isinstance(data, dict):
         raise _type_error("<top level>", "a JSON object", data)
     unknown = sorted(set(data) - _TOP_KEYS)
@@ -86,6 +103,9 @@ def genome_from_dict(data) -> Genome:
     raw_nodes = data["nodes"]
     if not isinstance(raw_nodes, list):
         raise _type_error("nodes", "a list of node objects", raw_nodes)
+    if len(raw_nodes) > MAX_NODES:
+        raise GenomeError(f"genome field 'nodes': expected at most {MAX_NODES} nodes (limit "
+                          f"MAX_NODES). Received: {len(raw_nodes)} nodes")
     nodes = [_node_from_dict(raw, f"nodes[{k}]") for k, raw in enumerate(raw_nodes)]
     if "next" not in data:
         raise GenomeError("genome field 'next': missing (expected an object mapping each "
@@ -94,7 +114,8 @@ def genome_from_dict(data) -> Genome:
     if not isinstance(next_state, dict) or not all(
             isinstance(v, str) for v in next_state.values()):
         raise _type_error("next", "an object of slot -> node name", next_state)
-    return Genome(nodes, next_state, states, output, data.get("name"), data.get("description"))
+    return {"nodes": nodes, "next_state": next_state, "states": states, "output": output,
+            "name": data.get("name"), "description": data.get("description")}
 
 
 def _node_from_dict(raw, path: str) -> Node:
@@ -123,8 +144,8 @@ def _node_from_dict(raw, path: str) -> Node:
         raise GenomeError(f"{path}: {err}") from None
 
 
-def genome_from_json(text) -> Genome:
-    """Parses JSON text into a genome; only `GenomeError` ever escapes."""
+def fields_from_json(text) -> dict:
+    """Parses JSON text into `Genome(...)` keyword arguments; only `GenomeError` escapes."""
     if isinstance(text, bytes | bytearray):
         try:
             text = text.decode("utf-8")
@@ -132,6 +153,9 @@ def genome_from_json(text) -> Genome:
             raise GenomeError(f"genome JSON is not UTF-8 text: {err}") from None
     if not isinstance(text, str):
         raise _type_error("<input>", "JSON text", text)
+    if len(text) > MAX_JSON_CHARS:
+        raise GenomeError(f"genome JSON must be at most {MAX_JSON_CHARS} characters (limit "
+                          f"MAX_JSON_CHARS). Received: {len(text)} characters")
     if not text.strip():
         raise GenomeError("genome JSON is empty")
     try:
@@ -140,7 +164,26 @@ def genome_from_json(text) -> Genome:
         raise GenomeError(f"genome JSON is malformed at line {err.lineno} column "
                           f"{err.colno}: {err.msg}") from None
     except RecursionError:
-        raise GenomeError("genome JSON is nested too deeply") from None
+        raise GenomeError(f"genome JSON is nested too deeply: expected at most "
+                          f"{MAX_JSON_DEPTH} levels (limit MAX_JSON_DEPTH)") from None
     except ValueError as err:  # e.g. an integer literal over Python's 4300-digit limit
         raise GenomeError(f"genome JSON is malformed: {err}") from None
-    return genome_from_dict(data)
+    depth = _depth(data)
+    if depth > MAX_JSON_DEPTH:
+        raise GenomeError(f"genome JSON is nested too deeply: expected at most "
+                          f"{MAX_JSON_DEPTH} levels (limit MAX_JSON_DEPTH). Received: "
+                          f"{depth} levels")
+    return fields_from_dict(data)
+
+
+def _depth(data) -> int:
+    """Nesting depth of arrays and objects in parsed JSON, without recursion."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            deepest = max(deepest, level)
+            stack.extend((item, level + 1) for item in value)
+    return deepest

@@ -1,112 +1,25 @@
-"""`Node` and `Genome`: a recurrent cell as a validated, pruned DAG of pure data."""
+"""`Genome`: a recurrent cell as a validated, pruned DAG of pure data.
+
+The helpers it delegates to (`serialize`, `fingerprint`, `equations`,
+`layout`) take a genome as plain data and never import this module, so the
+dependencies of `archsearch.genome` point one way.
+"""
 
 from __future__ import annotations
 
-import math
-import re
+import itertools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 
+from archsearch.genome import equations as _equations
+from archsearch.genome import fingerprint as _fingerprint
+from archsearch.genome import layout as _layout
+from archsearch.genome import serialize as _serialize
 from archsearch.genome.errors import GenomeError
-from archsearch.genome.ops import OPS
+from archsearch.genome.limits import MAX_NODES, MAX_STATES, MAX_TEXT_CHARS
+from archsearch.genome.node import Node, check_ident, short_repr
+from archsearch.genome.ops import INPUT, OPS
 
 __all__ = ["Node", "Genome", "INPUT"]
-
-INPUT = "x"
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_MAX_NODES = 10_000
-
-
-def _check_ident(value, what: str) -> str:
-    if not isinstance(value, str) or not _IDENT.match(value):
-        raise GenomeError(
-            f"{what} must be an identifier (letters, digits, '_'; not starting with a "
-            f"digit). Received: {value!r}"
-        )
-    return value
-
-
-def _short_repr(value) -> str:
-    try:
-        shown = repr(value)
-    except ValueError:  # an int too long for str(), e.g. 10**5000
-        shown = f"<{type(value).__name__}>"
-    return shown if len(shown) <= 60 else shown[:57] + "..."
-
-
-@dataclass(frozen=True)
-class Node:
-    """One operation of a cell.
-
-    Args:
-        id: Unique name of the node's value inside the cell.
-        op: An op from `archsearch.genome.ops.OPS` (`linear`, `mul`, `tanh`, ...).
-        inputs: Names of the values it reads: `x`, a state slot, or another node.
-        params: Numeric op parameters, e.g. `{"bias": 1.0}` for a linear node's
-            bias initialiser or `{"a": 0.9}` for `linear_a`.
-
-    Example:
-        >>> Node("f", "linear", ("x", "h"), {"bias": 1.0}).param("bias")
-        1.0
-    """
-
-    id: str
-    op: str
-    inputs: tuple[str, ...]
-    params: Mapping[str, float] = field(default_factory=dict)
-
-    def __post_init__(self):
-        _check_ident(self.id, "node id")
-        where = f"node {self.id!r}"
-        spec = OPS.get(self.op) if isinstance(self.op, str) else None
-        if spec is None:
-            raise GenomeError(
-                f"{where}: unknown op {self.op!r}; expected one of {sorted(OPS)}"
-            )
-        if isinstance(self.inputs, str) or not isinstance(self.inputs, Iterable):
-            raise GenomeError(f"{where}: inputs must be a list of names. Received: "
-                              f"{self.inputs!r}")
-        inputs = tuple(self.inputs)
-        for name in inputs:
-            _check_ident(name, f"{where}: input name")
-        n = len(inputs)
-        if n < spec.min_arity or (spec.max_arity is not None and n > spec.max_arity):
-            want = (str(spec.min_arity) if spec.max_arity == spec.min_arity
-                    else f"at least {spec.min_arity}" if spec.max_arity is None
-                    else f"{spec.min_arity}..{spec.max_arity}")
-            raise GenomeError(f"{where}: op {self.op!r} takes {want} input(s), got {n}")
-        if spec.name == "linear" and len(set(inputs)) != n:
-            raise GenomeError(f"{where}: a linear node lists an input twice: {list(inputs)}")
-        if not isinstance(self.params, Mapping):
-            raise GenomeError(f"{where}: params must be a mapping. Received: {self.params!r}")
-        params = {}
-        for key, value in self.params.items():
-            if key not in spec.params:
-                raise GenomeError(
-                    f"{where}: op {self.op!r} has no parameter {key!r}"
-                    f" (accepted: {list(spec.params) or 'none'})"
-                )
-            try:  # float() of a huge int raises OverflowError
-                number = None if isinstance(value, bool) else float(value)
-            except (TypeError, ValueError, OverflowError):
-                number = None
-            if not isinstance(value, int | float) or number is None or \
-                    not math.isfinite(number):
-                raise GenomeError(f"{where}: parameter {key!r} must be a finite number. "
-                                  f"Received: {_short_repr(value)}")
-            params[key] = number
-        for key in spec.required:
-            if key not in params:
-                raise GenomeError(f"{where}: op {self.op!r} needs parameter {key!r}")
-        object.__setattr__(self, "inputs", inputs)
-        object.__setattr__(self, "params", dict(sorted(params.items())))
-
-    def param(self, name: str, default: float = 0.0) -> float:
-        """Returns parameter `name`, or `default` where the node does not set it."""
-        return self.params.get(name, default)
-
-    def __hash__(self):
-        return hash((self.id, self.op, self.inputs, tuple(self.params.items())))
 
 
 class Genome:
@@ -145,22 +58,37 @@ class Genome:
     def __init__(self, nodes: Iterable[Node], next_state: Mapping[str, str],
                  states: Iterable[str] = ("h",), output: str | None = None,
                  name: str | None = None, description: str | None = None):
-        states = tuple(states) if not isinstance(states, str) else (states,)
+        if isinstance(states, str) or not isinstance(states, Iterable):
+            states = (states,)
+        states = tuple(states)
+        if len(states) > MAX_STATES:
+            raise GenomeError(f"a genome has at most {MAX_STATES} state slots (limit "
+                              f"MAX_STATES). Received: {len(states)} slots")
         if not states:
             raise GenomeError("a genome needs at least one state slot")
         for s in states:
-            _check_ident(s, "state slot name")
+            check_ident(s, "state slot name")
             if s == INPUT:
                 raise GenomeError(f"state slot may not be named {INPUT!r} (the input)")
         if len(set(states)) != len(states):
             raise GenomeError(f"state slot names must be unique. Received: {list(states)}")
-        nodes = tuple(nodes)
-        if len(nodes) > _MAX_NODES:
-            raise GenomeError(f"a genome may have at most {_MAX_NODES} nodes, got {len(nodes)}")
+        for what, text in (("name", name), ("description", description)):
+            if text is not None and (not isinstance(text, str) or len(text) > MAX_TEXT_CHARS):
+                raise GenomeError(f"the genome's {what} must be a string of at most "
+                                  f"{MAX_TEXT_CHARS} characters (limit MAX_TEXT_CHARS). "
+                                  f"Received: {what}={short_repr(text)}")
+        if isinstance(nodes, Iterable) and not isinstance(nodes, str | bytes | Mapping):
+            nodes = tuple(itertools.islice(nodes, MAX_NODES + 1))
+        else:
+            raise GenomeError(f"nodes must be a list of Node objects. Received: "
+                              f"{short_repr(nodes)}")
+        if len(nodes) > MAX_NODES:
+            raise GenomeError(f"a genome has at most {MAX_NODES} nodes (limit MAX_NODES). "
+                              f"Received: more than {MAX_NODES} nodes")
         by_id: dict[str, Node] = {}
         for node in nodes:
             if not isinstance(node, Node):
-                raise GenomeError(f"nodes must be Node objects. Received: {node!r}")
+                raise GenomeError(f"nodes must be Node objects. Received: {short_repr(node)}")
             if node.id in by_id:
                 raise GenomeError(f"node {node.id!r}: id used twice")
             if node.id == INPUT or node.id in states:
@@ -180,16 +108,17 @@ class Genome:
             raise GenomeError(f"state slot {missing[0]!r} is never produced: next_state "
                               f"needs an entry for it")
         if extra:
-            raise GenomeError(f"next_state names {extra[0]!r}, which is not a state slot "
+            raise GenomeError(f"next_state names {short_repr(extra[0])}, which is not a state slot "
                               f"(slots: {list(states)})")
         for s in states:
-            if next_state[s] not in known:
-                raise GenomeError(f"next state of slot {s!r}: {next_state[s]!r} is not x, a "
+            if not isinstance(next_state[s], str) or next_state[s] not in known:
+                raise GenomeError(f"next state of slot {s!r}: {short_repr(next_state[s])} is "
+                                  f"not x, a "
                                   f"state slot or a node")
         output = states[0] if output is None else output
         if output not in states:
             raise GenomeError(f"output must be one of the state slots {list(states)}. "
-                              f"Received: {output!r}")
+                              f"Received: {short_repr(output)}")
         order = _topological_order(nodes, by_id)
         live = _live_nodes(by_id, [next_state[s] for s in states])
         self.nodes = tuple(by_id[i] for i in order if i in live)
@@ -240,41 +169,34 @@ class Genome:
 
     def parameter_count(self, input_dim: int, units: int) -> int:
         """Trainable parameters of this cell for an input width and units."""
-        from archsearch.genome.layout import CellPlan
-        return CellPlan(self, input_dim, units).parameter_count()
+        return _layout.CellPlan(self, input_dim, units).parameter_count()
 
     # -- identity, serialisation, rendering ------------------------------------
     def to_dict(self) -> dict:
         """Returns the JSON-ready dict (see `archsearch.genome.serialize`)."""
-        from archsearch.genome.serialize import genome_to_dict
-        return genome_to_dict(self)
+        return _serialize.genome_to_dict(self)
 
     def to_json(self, indent: int | None = 2) -> str:
         """Returns the genome as JSON text with a format version."""
-        from archsearch.genome.serialize import genome_to_json
-        return genome_to_json(self, indent=indent)
+        return _serialize.genome_to_json(self, indent=indent)
 
     @classmethod
     def from_dict(cls, data) -> Genome:
         """Builds a genome from `to_dict` output; `GenomeError` names a bad field."""
-        from archsearch.genome.serialize import genome_from_dict
-        return genome_from_dict(data)
+        return cls(**_serialize.fields_from_dict(data))
 
     @classmethod
     def from_json(cls, text) -> Genome:
         """Parses JSON text; `GenomeError` names a bad field (nothing else escapes)."""
-        from archsearch.genome.serialize import genome_from_json
-        return genome_from_json(text)
+        return cls(**_serialize.fields_from_json(text))
 
     def fingerprint(self) -> str:
         """Hex hash invariant to node names and commutative input order."""
-        from archsearch.genome.fingerprint import fingerprint
-        return fingerprint(self)
+        return _fingerprint.fingerprint(self)
 
     def equations(self) -> str:
         """Renders the cell as readable math, one line per named value."""
-        from archsearch.genome.equations import equations
-        return equations(self)
+        return _equations.equations(self)
 
     def with_name(self, name: str | None, description: str | None = None) -> Genome:
         """Returns the same cell under another name (and description)."""
@@ -340,14 +262,14 @@ def _square_input_reasons(genome: Genome) -> tuple[str, ...]:
     reasons = []
     for node in genome.nodes:
         spec = OPS[node.op]
-        if node.op == "linear":
+        if spec.width == "units":
             continue
-        if node.op == "linear_a":
+        if spec.width == "square":
             if node.inputs[0] in raw:
-                reasons.append(f"node {node.id!r}: linear_a needs a square matrix but reads "
+                reasons.append(f"node {node.id!r}: {node.op} needs a square matrix but reads "
                                f"the raw input x")
             continue
-        if spec.elementwise:
+        if spec.width == "same":
             if all(r in raw for r in node.inputs):
                 raw.add(node.id)
             elif any(r in raw for r in node.inputs):
