@@ -18,11 +18,15 @@ from pathlib import Path
 
 from archsearch.genome import Genome, GenomeError, zoo
 from archsearch.space.files import FileRefused, read_text
+from archsearch.space.limits import MAX_SEED, MAX_TRIALS, MAX_UNITS
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 #: URI schemes pyarrow's filesystems open (fsspec's are added when it is installed).
 PYARROW_SCHEMES = ("file", "s3", "gs", "gcs", "hdfs", "viewfs", "abfs", "abfss")
+#: Known schemes that cannot hold a run directory or a report (read-only or archives).
+READ_ONLY_SCHEMES = ("http", "https", "github", "gist", "git", "zip", "tar", "libarchive",
+                     "data", "reference", "hf", "jupyter", "jlab", "dvc", "wandb")
 #: Where no run directory, report or input file may be.
 PSEUDO_ROOTS = ("/proc", "/sys", "/dev")
 
@@ -75,6 +79,9 @@ def check_location(location: str, what: str, *, writable: bool, must_exist: bool
             raise CliError(f"{what} {location!r}: unknown URI scheme {scheme!r}; expected a "
                            f"local path, file:// or a scheme fsspec/pyarrow open "
                            f"(s3://, gs://, hdfs://, ...)")
+        if writable and scheme in READ_ONLY_SCHEMES:
+            raise CliError(f"{what} {location!r}: {scheme}:// cannot be written; expected a "
+                           f"local path or a writable storage URI (s3://, gs://, ...)")
         return
     path = Path(location.removeprefix("file://")).expanduser()
     real = Path(os.path.realpath(path))
@@ -83,7 +90,7 @@ def check_location(location: str, what: str, *, writable: bool, must_exist: bool
                        f"(kernel or device files); expected a directory of your own")
     try:
         info = os.stat(real)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         info = None
     except OSError as err:
         raise CliError(f"{what} {location!r}: cannot access: {err.strerror or err}") from None
@@ -249,6 +256,16 @@ def _native_stderr_silenced():
         os.close(devnull)
 
 
+def _check_not_foreign(location: str) -> None:
+    """Fails fast (before Ray and TensorFlow load) on a local non-empty non-run directory."""
+    if "://" in location and not location.startswith("file://"):
+        return  # checked by open_run once the storage is open
+    path = Path(os.path.realpath(Path(location.removeprefix("file://")).expanduser()))
+    if path.is_dir() and not (path / "run.json").exists() and any(path.iterdir()):
+        raise CliError(f"{path}: exists and is not an archsearch run directory (no run.json); "
+                       f"choose an empty or new --run-dir")
+
+
 def _resume_command(args) -> str:
     """The `archsearch search ...` command line that resumes this search."""
     words = ["archsearch", "search", args.space, "--run-dir", args.run_dir]
@@ -277,6 +294,7 @@ def _already_finished(space, storage, workers) -> int | None:
 def _search(args) -> int:
     space = _load_space(args.space)
     check_location(args.run_dir, "--run-dir", writable=True)
+    _check_not_foreign(args.run_dir)
     with _native_stderr_silenced():
         import tensorflow  # noqa: F401 - imported here only to start it quietly
     from archsearch.search import RunDirError
@@ -371,17 +389,17 @@ def build_parser() -> argparse.ArgumentParser:
     cell_commands = cells.add_subparsers(dest="cells_command", required=True,
                                          metavar="SUBCOMMAND")
     listing = cell_commands.add_parser("list", help="the zoo: name, description, parameters")
-    listing.add_argument("--units", type=_positive, default=128,
+    listing.add_argument("--units", type=_units, default=128,
                          help="units for the parameter count (default: 128)")
-    listing.add_argument("--input-width", type=_positive, default=128,
+    listing.add_argument("--input-width", type=_units, default=128,
                          help="input width for the parameter count (default: 128)")
-    listing.add_argument("--width", type=_positive, default=None,
+    listing.add_argument("--width", type=_width, default=None,
                          help="terminal width for the table")
     listing.set_defaults(handler=_cells_list)
     show = cell_commands.add_parser("show", help="equations, fingerprint and JSON of a cell")
     show.add_argument("cell", metavar="NAME_OR_JSON", help="zoo cell name or genome JSON file")
-    show.add_argument("--units", type=_positive, default=128)
-    show.add_argument("--input-width", type=_positive, default=128)
+    show.add_argument("--units", type=_units, default=128)
+    show.add_argument("--input-width", type=_units, default=128)
     show.set_defaults(handler=_cells_show)
     mutate = cell_commands.add_parser(
         "mutate", help="mutate a cell: equations, fingerprint and operators of each child",
@@ -390,7 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     mutate.add_argument("cell", metavar="NAME_OR_JSON", help="zoo cell name or genome JSON file")
     mutate.add_argument("--seed", type=_non_negative, required=True, metavar="S",
                         help="seed of the first child")
-    mutate.add_argument("-n", type=_positive, default=1, metavar="N",
+    mutate.add_argument("-n", type=_count, default=1, metavar="N",
                         help="number of children (default: 1)")
     mutate.add_argument("--space", metavar="SPACE.yaml", default=None,
                         help="use this search space's mutation settings (default: the paper's)")
@@ -417,7 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="Ray cluster address (default: RAY_ADDRESS, else a local Ray)")
     search.add_argument("--max-trials", type=_positive, default=None, metavar="N",
                         help="override the space's max_trials")
-    search.add_argument("--workers", type=_positive, default=None, metavar="N",
+    search.add_argument("--workers", type=_count, default=None, metavar="N",
                         help="trials at once (default: as many as Ray's CPUs/GPUs allow)")
     search.add_argument("--seed", type=_non_negative, default=None, metavar="S",
                         help="override the space's seed")
@@ -441,7 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="output folder (an existing report there is replaced)")
     report.add_argument("--baseline", default=None, metavar="CELL",
                         help="cell the ratios refer to (default: the runs' baseline, else gru)")
-    report.add_argument("--top", type=_positive, default=5, metavar="N",
+    report.add_argument("--top", type=_count, default=5, metavar="N",
                         help="top cells that get a card and an exported genome (default: 5)")
     report.add_argument("--title", default=None, help="report title")
     report.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
@@ -452,30 +470,32 @@ def build_parser() -> argparse.ArgumentParser:
     task_commands = task_parser.add_subparsers(dest="tasks_command", required=True,
                                                metavar="SUBCOMMAND")
     task_list = task_commands.add_parser("list", help="name, kind, data source, size, metric")
-    task_list.add_argument("--width", type=_positive, default=None,
+    task_list.add_argument("--width", type=_width, default=None,
                            help="terminal width for the table")
     task_list.set_defaults(handler=_tasks_list)
     return parser
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def _integer(minimum: int, maximum: int):
+    """An argparse type: an integer in [minimum, maximum], named in the error."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text) if len(text) <= 30 else None
+        except ValueError:
+            value = None
+        if value is None or not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"expected an integer in [{minimum}, {maximum:,}]. "
+                                             f"Received: {_one_line(text[:40])!r}")
+        return value
+    parse.__name__ = "integer"  # argparse names the type in some messages
+    return parse
 
 
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
+_positive = _integer(1, MAX_TRIALS)
+_non_negative = _integer(0, MAX_SEED)
+_units = _integer(1, MAX_UNITS)
+_width = _integer(20, 10_000)
+_count = _integer(1, 10_000)
 
 
 def main(argv: list[str] | None = None) -> int:
