@@ -1,0 +1,199 @@
+"""Training speed of GenomeRNN's fused path against its autodiff path and Keras' LSTM / GRU.
+
+Model: Embedding(64, E) -> recurrent layer (return_sequences) -> Dense(64);
+batch 64, sequence 100, sparse cross-entropy, Adam; `train_on_batch` steps.
+All contenders of a pair are measured interleaved in one process (A B C D,
+then D C B A, ...),
+so load drift on a shared machine hits both sides alike, by wall clock and
+per CPU-second of this process (`time.process_time()`). Printed: the median
+ratio A / B of tokens per second with its spread (min..max over rounds).
+
+Contenders: `fused` (GenomeRNN, hand-written backward), `fused_xla` (the same
+with XLA-compiled loops), `autodiff` (GenomeRNN(fused=False)), `keras` (Keras'
+LSTM, or GRU with reset_after for the `gru` pair).
+
+Per cell (`--cells`): every zoo cell's fused training throughput in FLOP/s
+(3 x the forward matmul FLOPs per token) against Keras' LSTM of the same
+units and input width; the target is a ratio LSTM / cell within 1.2.
+
+    python benchmarks/fused_rnn.py                 # the full comparison, 8 rounds
+    python benchmarks/fused_rnn.py --quick         # a smoke run: small, 1 round
+    python benchmarks/fused_rnn.py --cells all --units 256 --E 64
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from archsearch import zoo  # noqa: E402
+from archsearch.genome.layout import CellPlan  # noqa: E402
+from archsearch.layers import GenomeRNN  # noqa: E402
+
+VOCAB, BATCH = 64, 64
+GENOME = {"lstm": "lstm_b", "gru": "gru_reset_after"}
+# (A, B) comparisons per pair; A / B > 1 means A trains faster.
+COMPARISONS = (("fused", "keras"), ("fused", "autodiff"), ("fused_xla", "keras"),
+               ("fused_xla", "fused"))
+
+
+def make_layer(pair, kind, units):
+    if kind == "keras":
+        return (keras.layers.LSTM if pair == "lstm" else keras.layers.GRU)(
+            units, return_sequences=True)
+    fused = {"fused": True, "fused_xla": "xla", "autodiff": False}[kind]
+    return GenomeRNN(GENOME.get(pair, pair), units, return_sequences=True, fused=fused)
+
+
+def make_model(layer, embed_dim, steps, jit_compile):
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((steps,), batch_size=BATCH, dtype="int32")
+    x = keras.layers.Embedding(VOCAB, embed_dim)(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(VOCAB)(layer(x)))
+    model.compile(keras.optimizers.Adam(1e-3),
+                  keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  jit_compile=jit_compile)
+    return model
+
+
+def measure(model, data, steps):
+    """(tokens per wall second, tokens per CPU-second) over `steps` train steps."""
+    t, c = time.perf_counter(), time.process_time()
+    for _ in range(steps):
+        model.train_on_batch(*data)
+    tokens = data[0].size * steps
+    return tokens / (time.perf_counter() - t), tokens / max(time.process_time() - c, 1e-9)
+
+
+def interleaved(models, data, args):
+    """Per model, per round: (wall, cpu) tokens/s; rounds run A B, then B A, ..."""
+    for model in models.values():
+        for _ in range(args.warmup):
+            model.train_on_batch(*data)
+    names, results = list(models), {k: [] for k in models}
+    for r in range(args.rounds):
+        for name in (names if r % 2 == 0 else names[::-1]):
+            results[name].append(measure(models[name], data, args.steps))
+    return results
+
+
+def ratio_line(label, a, b):
+    out = []
+    for k, kind in enumerate(("CPU-s", "wall")):
+        ratios = [x[k] / y[k] for x, y in zip(a, b, strict=True)]
+        out.append(f"{kind} {statistics.median(ratios):.3f} "
+                   f"({min(ratios):.3f}..{max(ratios):.3f})")
+    print(f"    {label:24s} " + "   ".join(out))
+
+
+def data_for(steps):
+    rng = np.random.default_rng(0)
+    return (rng.integers(0, VOCAB, size=(BATCH, steps)).astype("int32"),
+            rng.integers(0, VOCAB, size=(BATCH, steps)).astype("int32"))
+
+
+def run_pair(pair, units, embed_dim, args):
+    """Every contender of `pair` in one interleaved series, then the ratios of COMPARISONS."""
+    kinds = list(dict.fromkeys(k for c in COMPARISONS for k in c))
+    models = {k: make_model(make_layer(pair, k, units), embed_dim, args.seq, args.jit)
+              for k in kinds}
+    results = interleaved(models, data_for(args.seq), args)
+    for kind in kinds:
+        cpu = statistics.median(r[1] for r in results[kind])
+        wall = statistics.median(r[0] for r in results[kind])
+        print(f"    {kind:10s} {cpu:9.0f} tok/CPU-s {wall:9.0f} tok/s wall")
+    for a, b in COMPARISONS:
+        ratio_line(f"{a} / {b}", results[a], results[b])
+
+
+def flops_per_token(genome, input_dim, units):
+    """Training FLOPs per token of the cell's matmuls (forward x 3)."""
+    plan = CellPlan(zoo.get(genome) if isinstance(genome, str) else genome, input_dim, units)
+    return 3 * 2 * sum(s.width * len(s.targets) * units for s in plan.sources)
+
+
+def run_cells(names, units, embed_dim, args):
+    print(f"\nPer cell: fused GenomeRNN vs keras.layers.LSTM, units={units} E={embed_dim} "
+          f"(ratio = LSTM FLOP/s / cell FLOP/s per CPU-s, target <= 1.2)")
+    lstm_flops = flops_per_token("lstm_b", embed_dim, units)
+    data = data_for(args.seq)
+    for name in names:
+        genome = zoo.get(name)
+        if genome.needs_square_input and embed_dim != units:
+            print(f"    {name:16s} skipped: needs input width == units")
+            continue
+        models = {"cell": make_model(make_layer(name, "fused", units), embed_dim, args.seq,
+                                     args.jit),
+                  "lstm": make_model(make_layer("lstm", "keras", units), embed_dim, args.seq,
+                                     args.jit)}
+        results = interleaved(models, data, args)
+        cell_flops = flops_per_token(genome, embed_dim, units)
+        ratios = [(lw * lstm_flops) / (cw * cell_flops)
+                  for (_, cw), (_, lw) in zip(results["cell"], results["lstm"], strict=True)]
+        verdict = "ok" if statistics.median(ratios) <= 1.2 else "SLOW"
+        print(f"    {name:16s} FLOPs/token {cell_flops / lstm_flops:5.2f} x LSTM   "
+              f"LSTM/cell per FLOP {statistics.median(ratios):.3f} "
+              f"({min(ratios):.3f}..{max(ratios):.3f})  {verdict}")
+
+
+def describe_device():
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f
+                       if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    devices = [d.device_type + ":" + d.name.rsplit(":", 1)[-1]
+               for d in tf.config.list_physical_devices()]
+    return (f"device: {cpu}; {os.cpu_count()} logical CPUs; TF devices {devices}; "
+            f"TF {tf.__version__}, Keras {keras.__version__}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--units", type=int, nargs="+", default=[256, 64])
+    parser.add_argument("--E", type=int, nargs="+", default=[64, 256])
+    parser.add_argument("--pairs", nargs="+", default=["lstm", "gru"],
+                        help="lstm, gru, or zoo cell names (compared with Keras' LSTM)")
+    parser.add_argument("--cells", nargs="*", default=None,
+                        help="zoo cells for the per-cell comparison ('all': every one)")
+    parser.add_argument("--seq", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--jit-compile", choices=["auto", "true", "false"], default="auto",
+                        help="XLA for the whole Keras train step (auto: off on CPU)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: units 64, E 64, seq 20, 2 rounds of 1 step, 2 cells")
+    args = parser.parse_args()
+    args.jit = {"auto": "auto", "true": True, "false": False}[args.jit_compile]
+    if args.quick:
+        args.units, args.E, args.seq, args.rounds, args.steps, args.warmup = \
+            [64], [64], 20, 2, 1, 1
+        args.cells = args.cells if args.cells is not None else ["gru", "peephole_lstm"]
+    cells = zoo.names() if args.cells == ["all"] else args.cells
+    print(describe_device())
+    print(f"batch {BATCH}, seq {args.seq}, {args.rounds} interleaved rounds of {args.steps} "
+          f"train steps, {args.warmup} warm-up; ratios: median (min..max) of A/B tokens/s")
+    for units in args.units:
+        for embed_dim in args.E:
+            for pair in args.pairs:
+                print(f"\n{pair}  units={units}  E={embed_dim}")
+                run_pair(pair, units, embed_dim, args)
+    for units in args.units if cells else []:
+        for embed_dim in args.E:
+            run_cells(cells, units, embed_dim, args)
+
+
+if __name__ == "__main__":
+    main()
