@@ -27,8 +27,9 @@ from archsearch.report.records import HparamEffect
 __all__ = ["MIN_TRIALS", "hparam_importance", "fanova"]
 
 MIN_TRIALS = 20       # per family, for an importance estimate
-N_RESAMPLES = 8       # bootstrap resamples for the interval
+N_RESAMPLES = 5       # bootstrap resamples for the interval (each: one forest fit)
 N_TREES = 16
+MAX_DEPTH = 64
 SEED = 0
 
 
@@ -85,7 +86,7 @@ def fanova(frame: pd.DataFrame, response: pd.Series, *, seed: int = SEED) -> dic
             warnings.simplefilter("ignore")
             study = optuna.create_study(direction="maximize")
             study.add_trials(trials)
-            evaluator = FanovaImportanceEvaluator(n_trees=N_TREES, seed=seed)
+            evaluator = FanovaImportanceEvaluator(n_trees=N_TREES, max_depth=MAX_DEPTH, seed=seed)
             return {k: float(v) for k, v in evaluator.evaluate(study).items()}
     finally:
         optuna.logging.set_verbosity(verbosity)

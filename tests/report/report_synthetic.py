@@ -6,11 +6,12 @@ trials have exactly those scores; `normal_scores` draws them from a normal
 distribution with a fixed seed. Hyperparameters differ per setting; with
 `seeds_per_setting=s`, each run of s consecutive scores shares one setting
 and gets seeds 0..s-1 (training noise apart from hyperparameter spread).
+Records are written through the run directory's own pydantic schema
+(`archsearch.rundir.records`), so they are always of the current version.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from archsearch.genome import zoo
+from archsearch.rundir.records import CellRef, RunRecord, TrialRecord
 
 T0 = datetime(2025, 6, 1, 9, 0, 0, tzinfo=UTC)
 LEARNING_RATES = [0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0]
@@ -61,25 +63,19 @@ def write_scores(root, scores: Mapping[str, Mapping[str, Sequence[float]]], *,
                     "learning_rate": LEARNING_RATES[setting % len(LEARNING_RATES)],
                     "init_scale": 0.3 + 0.1 * setting, "clip_norm": 5.0, "num_layers": 1}
                 started, clock = clock, clock + timedelta(seconds=5)
-                record = {
-                    "format": "archsearch.trial", "version": 1, "trial_id": f"{sequence:05d}",
-                    "sequence": sequence, "strategy": "fixed", "status": "completed",
-                    "failure": None,
-                    "cell": {"name": cell, "fingerprint": genome.fingerprint(),
-                             "genome": genome.to_dict(), "parent": None, "origin": "fixed"},
-                    "task": task, "stage": "search", "hparams": hp,
-                    "seed": k % seeds_per_setting, "score": float(score),
-                    "score_metric": "accuracy" if mode == "max" else "loss",
-                    "score_mode": mode,
-                    "metrics": {"valid": {"accuracy" if mode == "max" else "loss": score}},
-                    "curve": [], "params": 10000, "units": 32, "steps": 100,
-                    "timings": {"total": 5.0}, "worker": {"node": "127.0.0.1"},
-                    "started_at": started.isoformat(), "finished_at": clock.isoformat(),
-                }
-                path = root / "trials" / f"{sequence:05d}.json"
-                path.write_text(json.dumps(record))
-    run = {"format": "archsearch.run", "version": 1, "name": name, "strategy": "fixed",
-           "seed": 0, "baseline": baseline, "tasks": tasks, "created_at": T0.isoformat(),
-           "space": {"name": name, "cells": list(scores)}}
-    (root / "run.json").write_text(json.dumps(run))
+                record = TrialRecord(
+                    trial_id=f"{sequence:05d}", strategy="fixed", status="completed",
+                    cell=CellRef(name=cell, fingerprint=genome.fingerprint(),
+                                 genome=genome.to_dict(), origin="fixed"),
+                    task=task, stage="search", hparams=hp, seed=k % seeds_per_setting,
+                    score=float(score), score_metric="accuracy" if mode == "max" else "loss",
+                    score_mode=mode,
+                    metrics={"valid": {"accuracy" if mode == "max" else "loss": float(score)}},
+                    params=10000, units=32, steps=100, timings={"total": 5.0},
+                    worker={"node": "127.0.0.1"}, started_at=started.isoformat(),
+                    finished_at=clock.isoformat())
+                (root / record.path).write_text(record.to_json())
+    run = RunRecord(name=name, strategy="fixed", seed=0, baseline=baseline, tasks=tasks,
+                    created_at=T0.isoformat(), space={"name": name, "cells": list(scores)})
+    (root / "run.json").write_text(run.model_dump_json(indent=1))
     return root
