@@ -192,3 +192,57 @@ def test_console_script(tmp_path):
                          text=True, timeout=120)
     assert bad.returncode == 2
     _assert_one_error_line(bad.stderr, str(bad_file))
+
+
+# --- search: what Ctrl-C prints ------------------------------------------------------
+
+
+def test_tune_resume_hint_is_dropped_and_stop_warning_reworded():
+    import logging
+
+    from archsearch.search.progress import TUNE_LOGGER, TuneHintFilter
+
+    seen = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            seen.append(record.getMessage())
+
+    logger = logging.getLogger(TUNE_LOGGER)
+    handler, hint_filter = Keep(), TuneHintFilter()
+    logger.addHandler(handler)
+    logger.addFilter(hint_filter)
+    try:
+        logger.warning("Stop signal received (e.g. via SIGINT/Ctrl+C), ending Ray Tune run.")
+        logger.warning("Experiment has been interrupted, but the most recent state was saved."
+                       '\nResume experiment with: Tuner.restore(path="/x", trainable=...)')
+        logger.warning("Total run time: 3.00 seconds")
+    finally:
+        logger.removeFilter(hint_filter)
+        logger.removeHandler(handler)
+    assert len(seen) == 2 and seen[1] == "Total run time: 3.00 seconds"
+    assert seen[0].startswith("archsearch: stopping") and "Tune" not in seen[0]
+
+
+@pytest.mark.slow
+def test_ctrl_c_prints_the_archsearch_command_that_resumes(tmp_path, monkeypatch, capsys):
+    import archsearch.search.executor as executor
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(executor, "run_search", interrupted)
+    space = tmp_path / "my space.yaml"
+    space.write_text("max_trials: 3\nstrategy: {name: fixed, cells: [gru]}\n"
+                     "tasks: [{name: xml, budget: {steps: 2}}]\n", encoding="utf-8")
+    run = tmp_path / "run"
+    code = main(["search", str(space), "--run-dir", str(run), "--max-trials", "7",
+                 "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 130
+    assert "Tuner.restore" not in err and "max trials:  7" in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("archsearch: interrupted; finished trials are kept. Resume with: ")
+    assert last.endswith(f"archsearch search '{space}' --run-dir {run} --max-trials 7 "
+                         f"--no-progress")
+    assert not run.exists()
