@@ -7,12 +7,15 @@ trials of a few steps of an 8-unit cell on 64 memorization examples.
 import json
 import math
 import os
+import time
 
 import pytest
 
 import archsearch
+from archsearch.rundir import Lease, RunStore, write_trial
 from archsearch.search import RunDirError
-from archsearch.search.executor import run_search
+from archsearch.search.executor import OracleSearcher, run_search
+from archsearch.search.records import failed_record, trial_record
 
 
 def _snapshot(run_dir):
@@ -34,10 +37,11 @@ def test_search_records_every_trial_then_resumes_without_rerunning(
     assert {"run.json", "oracle.json", "trials"} <= {p.name for p in run_dir.iterdir()}
     recs = read_records(run_dir)
     assert sorted(recs) == ["0", "1"]
-    assert sorted(r["sequence"] for r in recs.values()) == [1, 2]
     assert {r["cell"]["name"] for r in recs.values()} == {"gru", "lstm"}
+    assert not (run_dir / "lease.json").exists()  # released when the search ended
     for trial_id, rec in recs.items():
         assert rec["format"] == "archsearch.trial" and rec["trial_id"] == trial_id
+        assert rec["version"] == 2 and "sequence" not in rec  # written once, by its worker
         assert rec["status"] == "completed", rec["failure"]
         assert rec["failure"] is None and rec["strategy"] == "fixed"
         assert rec["task"] == "memorization" and rec["steps"] == 4 and rec["units"] == 8
@@ -120,7 +124,6 @@ def test_keras_tuner_random_search_oracle_runs_through_the_executor(
     assert (summary.trials, summary.failed) == (2, 0)
     recs = read_records(run_dir)
     assert sorted(recs) == ["0", "1"]
-    assert sorted(r["sequence"] for r in recs.values()) == [1, 2]
     # RandomSearch never repeats a setting: both learning rates were tried.
     assert sorted(r["hparams"]["learning_rate"] for r in recs.values()) == [0.01, 0.02]
     for rec in recs.values():
@@ -154,7 +157,6 @@ def test_trials_that_raise_or_produce_nan_fail_alone(tmp_path, ray_session, writ
     assert (summary.trials, summary.failed) == (4, 3)
     recs = read_records(run_dir)
     assert sorted(recs) == ["0", "1", "2", "3"]
-    assert sorted(r["sequence"] for r in recs.values()) == [1, 2, 3, 4]
     by = {(r["cell"]["name"], r["task"]): r for r in recs.values()}
     assert by["gru", "memorization"]["status"] == "completed"
     assert by["gru", "memorization"]["failure"] is None
@@ -205,3 +207,89 @@ def test_cli_search_on_a_foreign_directory_exits_2_with_one_line(tmp_path, capsy
     assert len(errors) == 1 and err.strip().splitlines()[-1] == errors[0], err
     assert str(target) in errors[0] and "not an archsearch run directory" in errors[0]
     assert [p.name for p in target.iterdir()] == ["cat.jpg"]
+
+
+def test_a_second_driver_on_a_run_directory_fails_fast_before_training(tmp_path, write_space,
+                                                                         space_yaml):
+    space = archsearch.load_search_space(write_space(space_yaml()))
+    run_dir = tmp_path / "run"
+    with Lease(RunStore(run_dir), owner="first-driver"):
+        start = time.monotonic()
+        with pytest.raises(RunDirError, match=r"another search is running on this run "
+                                              r"directory \(owner 'first-driver'"):
+            run_search(space, str(run_dir), progress=False)
+        assert time.monotonic() - start < 30  # no Ray started, nothing trained
+        assert [p.name for p in run_dir.iterdir()] == ["lease.json"]  # nothing else written
+
+
+def test_cli_second_driver_exits_2_naming_the_holder(tmp_path, capsys, write_space, space_yaml):
+    from archsearch.cli import main
+    from archsearch.search.rundir import open_run
+
+    path = write_space(space_yaml())
+    run_dir = tmp_path / "run"
+    space = archsearch.load_search_space(path)
+    store, _ = open_run(space, str(run_dir), "fixed")  # what the first driver wrote at start
+    with Lease(store, owner="first-driver"):
+        code = main(["search", str(path), "--run-dir", str(run_dir), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2
+    error = err.strip().splitlines()[-1]
+    assert error.startswith("archsearch: error:") and "'first-driver'" in error
+    assert str(os.getpid()) in error and list((run_dir / "trials").iterdir()) == []
+
+
+class _Oracle:
+    """The slice of an oracle `OracleSearcher.finish` touches."""
+
+    def __init__(self):
+        import keras_tuner
+
+        self.trials = {"0": keras_tuner.engine.trial.Trial(None, trial_id="0")}
+        self.ended, self.updates = [], []
+        self.genomes = {}
+
+    def update_trial(self, trial_id, metrics):
+        self.updates.append((trial_id, metrics))
+
+    def end_trial(self, trial):
+        self.ended.append((trial.trial_id, trial.status))
+
+
+def _config(trial_id="0", task="memorization"):
+    gru = archsearch.zoo.get("gru")
+    return {"trial_id": trial_id, "task": task, "stage": "search", "seed": 0,
+            "fingerprint": gru.fingerprint(), "genome": gru.to_dict(), "name": "gru",
+            "parent": None, "origin": "fixed", "strategy": "fixed",
+            "hparams": {"learning_rate": 0.01}}
+
+
+def test_the_driver_never_rewrites_a_record_the_worker_wrote(tmp_path):
+    store = RunStore(tmp_path)
+    config = _config()
+    result = {"status": "completed", "score": 0.75, "score_mode": "max",
+              "hparams": {"learning_rate": 0.01, "units": 8}}
+    worker = trial_record(config, result, "fixed", "2026-01-01T00:00:00+00:00",
+                          worker={"node": "n", "pid": 1})
+    write_trial(store, worker)
+    before = (tmp_path / "trials" / "0.json").read_bytes()
+    oracle = _Oracle()
+    searcher = OracleSearcher(oracle, store, genomes={}, strategy="fixed")
+    searcher.running["tune-0"] = ("0", config)
+    searcher.on_trial_complete("tune-0", error=True)  # Tune says error: the record wins
+    assert (tmp_path / "trials" / "0.json").read_bytes() == before
+    assert oracle.updates == [("0", {"score": 0.75})] and oracle.ended == [("0", "COMPLETED")]
+
+
+def test_the_driver_records_a_lost_worker_once(tmp_path):
+    store = RunStore(tmp_path)
+    oracle = _Oracle()
+    searcher = OracleSearcher(oracle, store, genomes={}, strategy="fixed")
+    searcher.running["tune-0"] = ("0", _config())
+    searcher.on_trial_complete("tune-0", error=True)
+    rec = json.loads((tmp_path / "trials" / "0.json").read_text())
+    assert rec["status"] == "failed" and "died" in rec["failure"]
+    assert oracle.ended == [("0", "FAILED")]
+    # The same id later holding another trial (a lost oracle state, say): an error.
+    with pytest.raises(RunDirError, match="never reused"):
+        write_trial(store, failed_record(_config(task="arithmetic"), "fixed", "x"))
