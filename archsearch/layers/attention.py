@@ -33,7 +33,7 @@ class AttentionPooling(keras.layers.Layer):
     Example:
         >>> import numpy as np
         >>> pool = AttentionPooling(8)
-        >>> pool(np.ones((2, 5, 6), "float32")).shape
+        >>> tuple(pool(np.ones((2, 5, 6), "float32")).shape)
         (2, 6)
     """
 

@@ -106,7 +106,7 @@ class GenomeCell(keras.layers.Layer, DropoutRNNCell):
         >>> import keras, numpy as np
         >>> cell = GenomeCell("gru", units=8)
         >>> layer = keras.layers.RNN(cell, return_sequences=True)
-        >>> layer(np.zeros((2, 5, 3), "float32")).shape
+        >>> tuple(layer(np.zeros((2, 5, 3), "float32")).shape)
         (2, 5, 8)
     """
 

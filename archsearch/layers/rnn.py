@@ -68,7 +68,7 @@ class GenomeRNN(keras.layers.RNN):
     Example:
         >>> import numpy as np
         >>> layer = GenomeRNN("lstm_b", units=16, return_sequences=True)
-        >>> layer(np.zeros((4, 10, 8), "float32")).shape
+        >>> tuple(layer(np.zeros((4, 10, 8), "float32")).shape)
         (4, 10, 16)
     """
 
