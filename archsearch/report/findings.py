@@ -94,14 +94,25 @@ def _where(c: Comparison) -> str:
 
 
 def describe(c: Comparison) -> str:
-    """One comparison in words with its numbers."""
-    counts = f"{c.n} vs {c.reference_n} trials"
+    """One comparison in words with its numbers.
+
+    Example:
+        >>> c = Comparison("rnn", "f" * 32, "xml", "gru", 6, 6, 0.46, 0.41, 0.52, True,
+        ...                0.0002, 0.0006, 0.0, "worse")
+        >>> print(describe(c))
+        gru beats rnn on xml: rnn/gru ratio 0.46 [0.41, 0.52], p < 0.001 (Holm), 6 vs 6 trials
+    """
+    if c.task == "score":
+        counts = f"at least {c.n} vs {c.reference_n} trials per task"
+        p = "decided by its tasks" if c.p_holm is None else f"{_p(c.p_holm)} (Holm)"
+    else:
+        counts, p = f"{c.n} vs {c.reference_n} trials", f"{_p(c.p_holm)} (Holm)"
     if c.verdict in ("better", "worse"):
         win, lose = (c.cell, c.reference) if c.verdict == "better" else (c.reference, c.cell)
-        return (f"{win} beats {lose} {_where(c)}: {c.cell}/{c.reference} {_iv(c)}, "
-                f"{_p(c.p_holm)} (Holm), {counts}")
-    return (f"{c.cell} vs {c.reference}: tied {_where(c)} at this budget ({_iv(c)}, "
-            f"{_p(c.p_holm)} (Holm), {counts})")
+        return f"{win} beats {lose} {_where(c)}: {c.cell}/{c.reference} {_iv(c)}, {p}, {counts}"
+    if c.task == "score":
+        p = "no scored task differs significantly"
+    return f"{c.cell} vs {c.reference}: tied {_where(c)} at this budget ({_iv(c)}, {p}, {counts})"
 
 
 def _inv(x: float | None) -> float | None:
@@ -174,8 +185,9 @@ def findings(report: Report) -> Findings:
                                f"completed trials.",))
     significant = sorted((c for c in rows if c.verdict != "tied"),
                          key=lambda c: (c.p_holm if c.p_holm is not None else 1.0, c.cell))
+    order = {c.label: k for k, c in enumerate(report.cells)}
     ties = sorted((c for c in rows if c.verdict == "tied"),
-                  key=lambda c: (c.task != "score", c.cell, c.task))
+                  key=lambda c: (not c.reliable, c.task != "score", order.get(c.cell, 0), c.task))
     tests = [c for c in (*report.comparisons, *report.pairs) if c.p_value is not None]
     unreliable = sum(not c.reliable for c in rows)
     notes = [f"Tests: two-sided Mann-Whitney U on trial scores, Holm-corrected over all "
