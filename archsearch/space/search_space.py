@@ -145,7 +145,8 @@ class SearchSpace(Strict):
                 if part)
             cut = (f", min score {task.min_score:g}" if task.min_score is not None else "") + \
                   (f", min ratio {task.min_ratio:g}" if task.min_ratio is not None else "")
-            lines.append(f"task:        {task.name} ({task.role}; {budget}{cut})")
+            seeds = f", {task.seeds} seeds per sample" if task.seeds > 1 else ""
+            lines.append(f"task:        {task.name} ({task.role}; {budget}{cut}{seeds})")
         lines.append(f"max trials:  {self.max_trials}")
         lines.append(f"seed:        {self.seed}")
         lines.append(f"resources:   {self.resources.cpus:g} CPU, {self.resources.gpu:g} GPU "

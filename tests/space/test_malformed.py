@@ -26,6 +26,9 @@ def test_the_corpus_is_large_and_its_base_is_valid():
     assert len({name for name, _, _ in CASES}) == len(CASES)
     space = parse_search_space(corpus.dump(corpus.BASE))
     assert space.tasks[0].seeds == 2 and space.tasks[1].seeds == 1
+    assert "memorization (prefilter; 100 steps and 30 s, min score 0.9, 2 seeds per sample)" \
+        in space.summary()
+    assert "arithmetic (search; 100 steps, min ratio 0.9)\n" in space.summary()
 
 
 @pytest.mark.parametrize(("name", "content", "where"), CASES, ids=[c[0] for c in CASES])
