@@ -6,9 +6,12 @@ Three steps, each usable on its own:
   a `RunSet` of `TrialRecord`s, with warnings for anything it had to skip;
 * `summarize(runs)` aggregates them (pandas) into a `Report`: `CellSummary`
   per fingerprint with `TaskStats` per task, `TaskSummary`, `FailureGroup`,
-  `HparamEffect` and `CellCard` records;
+  `HparamEffect` (fANOVA) and `CellCard` records, and the evidence: a
+  `Comparison` per cell and task (bootstrap interval, test, verdict),
+  `ExpectedBest` curves, `NoiseSplit`s and the `Findings` in words
+  (`stats`, `evidence`, `ranking`, `findings`);
 * `write_report(report, out)` renders index.html, report.md, leaderboard.csv,
-  figures/*.png and genomes/*.json into `out`, atomically.
+  comparisons.csv, figures/*.png and genomes/*.json into `out`, atomically.
 
 `build_report` does all three. Nothing here imports TensorFlow.
 
@@ -29,8 +32,13 @@ from archsearch.report.load import ReportWarning, load_runs
 from archsearch.report.records import (
     CellCard,
     CellSummary,
+    ClaimCheck,
+    Comparison,
+    ExpectedBest,
     FailureGroup,
+    Findings,
     HparamEffect,
+    NoiseSplit,
     Report,
     RunInfo,
     RunSet,
@@ -44,7 +52,8 @@ from archsearch.report.store import RunDirError
 __all__ = ["load_runs", "summarize", "write_report", "build_report", "trials_frame",
            "RunDirError", "ReportOutputError", "ReportWarning", "RunInfo", "TrialRecord",
            "RunSet", "TaskStats", "CellSummary", "TaskSummary", "FailureGroup", "HparamEffect",
-           "CellCard", "Report"]
+           "CellCard", "Comparison", "ExpectedBest", "NoiseSplit", "ClaimCheck", "Findings",
+           "Report"]
 
 
 def build_report(sources: Iterable[str | os.PathLike], out: str | os.PathLike, *,

@@ -105,19 +105,38 @@ def plot_ratios(report: Report):
                         dtype=float)
     from matplotlib.colors import TwoSlopeNorm
 
-    fig, axes = _figure(2.0 + 1.3 * len(data.columns), 1.6 + 0.32 * len(rows))
+    fig, axes = _figure(2.0 + 1.6 * len(data.columns), 1.6 + 0.45 * len(rows))
     low, high = float(np.nanmin(data.to_numpy())), float(np.nanmax(data.to_numpy()))
     norm = TwoSlopeNorm(vcenter=1.0, vmin=min(low, 0.95), vmax=max(high, 1.05))
     ticks = sorted({*np.linspace(norm.vmin, 1.0, 4).round(2), *np.linspace(1.0, norm.vmax,
                                                                            3).round(2)})
-    sns.heatmap(data, ax=axes[0, 0], annot=True, fmt=".3f", cmap="RdBu", norm=norm,
+    labels = pd.DataFrame(
+        [[_ratio_label(c.tasks.get(t)) for t in tasks]
+         + [_interval_label(c.score, c.score_low, c.score_high, c.score_reliable)]
+         for c in rows], index=data.index, columns=data.columns)
+    sns.heatmap(data, ax=axes[0, 0], annot=labels, fmt="", cmap="RdBu", norm=norm,
                 cbar_kws={"label": f"ratio to {report.baseline}", "ticks": ticks},
                 linewidths=0.5)
     axes[0, 0].set_ylabel("")
     axes[0, 0].grid(False)
     axes[0, 0].tick_params(axis="y", rotation=0)
-    axes[0, 0].set_title(f"best valid score / {report.baseline}'s best (> 1: better)")
+    axes[0, 0].set_title(f"best valid score / {report.baseline}'s best (> 1: better), "
+                         f"95% interval (? = under 5 trials a side)", fontsize=9)
     return fig
+
+
+def _interval_label(value, low, high, reliable) -> str:
+    if value is None:
+        return ""
+    if low is None or high is None:
+        return f"{value:.3f}"
+    return f"{value:.3f}\n[{low:.2f}, {high:.2f}]" + ("" if reliable else "?")
+
+
+def _ratio_label(stats) -> str:
+    if stats is None:
+        return ""
+    return _interval_label(stats.ratio, stats.ratio_low, stats.ratio_high, stats.reliable)
 
 
 def plot_ablation(report: Report):
@@ -402,8 +421,8 @@ def plot_params(report: Report):
 FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec("ratios", "ratios.png", "Ratio to the baseline",
                "Each top cell's best validation score divided by the baseline's best on the "
-               "same task (inverted where lower is better); the last column is the min-ratio "
-               "score.", plot_ratios),
+               "same task (inverted where lower is better), with its 95% bootstrap interval; "
+               "the last column is the min-ratio score.", plot_ratios),
     FigureSpec("expected", "expected_best.png", "Expected best after k samples",
                "Dodge et al. (2019): the expected best validation score if only k of a cell's "
                "n trials had been run (k drawn from the n observed, with replacement), per "
