@@ -88,7 +88,7 @@ class _Program:
 
     def step(self, xp_t, x_t, states, w, tf):
         """One forward step; returns (new states, every named value)."""
-        plan, genome, u = self.plan, self.genome, self.units
+        plan, genome = self.plan, self.genome
         env = {INPUT: x_t, **dict(zip(genome.states, states, strict=True))}
         parts: dict[str, list] = {}
 
@@ -96,23 +96,29 @@ class _Program:
             value = env[name]
             if w["rec_mask"] is not None and name in genome.states:
                 value = value * w["rec_mask"]
-            y = tf.matmul(value, w["kernels"][name])
-            for k, target in enumerate(plan.source(name).targets):
-                parts.setdefault(target, []).append(y[:, k * u:(k + 1) * u])
+            return tf.matmul(value, w["kernels"][name])
 
-        if xp_t is not None:
-            for k, target in enumerate(plan.input_source.targets):
-                parts[target] = [xp_t[:, k * u:(k + 1) * u]]
-        done = {INPUT, *genome.states}
+        def distribute(targets, wide):
+            blocks = tf.split(wide, len(targets), axis=-1) if len(targets) > 1 else [wide]
+            for target, block in zip(targets, blocks, strict=True):
+                parts.setdefault(target, []).append(block)
+
+        # Projections feeding the same nodes are summed whole, then split once
+        # (for the LSTM: x W + b + h U, then four gates).
+        wide = {} if xp_t is None else {plan.input_source.targets: xp_t}
         for name in genome.states:
             if plan.source(name) is not None:
-                project(name)
+                targets, y = plan.source(name).targets, project(name)
+                wide[targets] = wide[targets] + y if targets in wide else y
+        for targets, value in wide.items():
+            distribute(targets, value)
+        done = {INPUT, *genome.states}
         for node in genome.nodes:
             op, args = node.op, [env.get(r) for r in node.inputs]
             if op in ("linear", "linear_a"):
                 for ref in node.inputs:
                     if ref not in done:
-                        project(ref)
+                        distribute(plan.source(ref).targets, project(ref))
                         done.add(ref)
                 value = functools.reduce(lambda a, b: a + b, parts[node.id])
                 if node.id not in plan.reads_x and w["bias"] is not None:
@@ -156,13 +162,12 @@ class _Program:
             op, refs = node.op, node.inputs
             if op in ("linear", "linear_a"):
                 dz[node.id] = dy
-            elif op == "tanh":
-                add(refs[0], dy * (1.0 - tf.square(values[node.id])))
-            elif op == "sigmoid":
-                y = values[node.id]
-                add(refs[0], dy * y * (1.0 - y))
-            elif op == "relu":
-                add(refs[0], tf.where(values[node.id] > 0, dy, tf.zeros((), dy.dtype)))
+            elif op == "tanh":  # dy * (1 - y^2), TensorFlow's own fused kernel
+                add(refs[0], tf.raw_ops.TanhGrad(y=values[node.id], dy=dy))
+            elif op == "sigmoid":  # dy * y * (1 - y)
+                add(refs[0], tf.raw_ops.SigmoidGrad(y=values[node.id], dy=dy))
+            elif op == "relu":  # dy where y > 0 (y > 0 exactly where the input is)
+                add(refs[0], tf.raw_ops.ReluGrad(gradients=dy, features=values[node.id]))
             elif op in ("identity", "add"):
                 for ref in refs:
                     add(ref, dy)
