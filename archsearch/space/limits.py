@@ -53,7 +53,7 @@ MAX_CPUS = 4096
 #: Values in one hyperparameter choice list.
 MAX_CHOICES = 1_000
 #: Cells listed in `seed_cells` or a `fixed` strategy.
-MAX_CELLS = 10_000
+MAX_CELLS = 1_000
 #: Magnitude of learning rates, init scales, clip norms and biases.
 MAX_VALUE = 1e6
 

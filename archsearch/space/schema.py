@@ -93,7 +93,8 @@ class MutationSpec(Strict):
     operators: dict[OperatorName, NonNegativeFloat] = {
         name: 1.0 for name in OperatorName.__args__}
     activations: Annotated[list[Annotated[str, AfterValidator(_check_activation)]],
-                           Field(min_length=1)] = list(DEFAULT_ACTIVATIONS)
+                           Field(min_length=1, max_length=MAX_CHOICES)] = \
+        list(DEFAULT_ACTIVATIONS)
     elementwise: Annotated[list[Literal["mul", "add", "sub"]], Field(min_length=1)] = \
         list(DEFAULT_ELEMENTWISE)
     max_attempts: Samples = DEFAULT_MAX_ATTEMPTS
