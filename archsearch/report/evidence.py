@@ -46,6 +46,8 @@ def _test(samples, reps, modes, a, b, task, labels) -> dict:
     reliable = min(len(x), len(y)) >= stats.MIN_RELIABLE
     iv = stats.interval(estimate, stats.ratio_replicates(reps[(a, task)], reps[(b, task)], mode),
                         reliable)
+    if min(len(x), len(y)) < 2:  # a single trial: no spread to resample
+        iv = stats.Interval(estimate, None, None, False)
     p, effect = stats.rank_test(x, y, mode, key=(a, b, task))
     return dict(cell=labels[a], fingerprint=a, task=task, reference=labels[b], n=len(x),
                 reference_n=len(y), ratio=iv.estimate, ratio_low=iv.low, ratio_high=iv.high,
@@ -119,6 +121,8 @@ def gather(df: pd.DataFrame, modes: Mapping[str, str], cells: Sequence[CellSumma
         decided = [by_key[(fp, t)] for t in scored]
         reliable = all(c.reliable for c in decided)
         iv = stats.interval(scoring.min_ratio(c.ratio for c in decided), score_reps[fp], reliable)
+        if any(c.ratio_low is None for c in decided):
+            iv = stats.Interval(iv.estimate, None, None, False)
         verdict = stats.overall_verdict(c.verdict for c in decided)
         p_holm = _score_p(decided, verdict)
         rows.append(Comparison(cell.label, fp, SCORE, labels[base_fp],
@@ -128,6 +132,9 @@ def gather(df: pd.DataFrame, modes: Mapping[str, str], cells: Sequence[CellSumma
         ev.cell_fields[fp] = dict(score_low=iv.low, score_high=iv.high, score_reliable=reliable,
                                   verdict=verdict)
     ranges = rank_ranges(score_reps)
+    for fp in ranges:  # one trial (on either side) says nothing about the spread: any rank
+        if min(len(samples[(f, t)]) for f in (fp, base_fp) for t in scored) < 2:
+            ranges[fp] = (1, len(ranges))
     groups = tied_groups([c.fingerprint for c in cells], ranges)
     for fp, (low, high) in ranges.items():
         ev.cell_fields[fp].update(rank_low=low, rank_high=high, group=groups[fp])

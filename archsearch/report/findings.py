@@ -84,7 +84,7 @@ def _iv(c: Comparison) -> str:
     if c.ratio is None:
         return "ratio n/a"
     if c.ratio_low is None:
-        return f"ratio {c.ratio:.2f}"
+        return f"ratio {c.ratio:.2f}, no interval (a single trial on a side)"
     flag = "" if c.reliable else ", unreliable: < 5 trials a side"
     return f"ratio {c.ratio:.2f} [{c.ratio_low:.2f}, {c.ratio_high:.2f}{flag}]"
 

@@ -6,7 +6,9 @@ range is the 2.5-97.5 percentile of its rank over the replicates. Cells are
 then grouped top-down: a group starts at the best cell not yet grouped and
 takes every following cell whose best plausible rank reaches the leader's
 worst plausible rank (rank ranges that overlap the leader's). Cells in one
-group are not told apart at this budget.
+group are not told apart at this budget. (`evidence.gather` gives a cell
+whose score rests on a single trial somewhere, its own or the baseline's,
+the full range of ranks: one trial says nothing about the spread.)
 
 Example:
     >>> import numpy as np

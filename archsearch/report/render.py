@@ -171,12 +171,12 @@ def render_markdown(report: Report, figs) -> str:
         label = row.cell.label + (" (baseline)" if row.is_baseline else "")
         c = row.cell
         paper_md.append([label, *entries, " ".join(x for x in (
-            fmt(c.score), fmt_interval(c.score_low, c.score_high, c.score_reliable),
+            fmt(c.score), fmt_interval(c.score_low, c.score_high, c.score_reliable, value=c.score),
             c.verdict if c.verdict in ("better", "worse", "tied") else "") if x)])
     board_md = [[c.rank_range, c.group or "-", c.label, f"`{c.fingerprint[:12]}`",
                  c.origin or "-", c.family, fmt(c.params), c.trials, c.failed,
-                 " ".join(x for x in (fmt(c.score), fmt_interval(c.score_low, c.score_high,
-                                                                 c.score_reliable)) if x),
+                 " ".join(x for x in (fmt(c.score), fmt_interval(
+                     c.score_low, c.score_high, c.score_reliable, value=c.score)) if x),
                  c.verdict or "-",
                  *[fmt(c.tasks[t].best) if t in c.tasks else "-" for t in tasks]]
                 for c in ctx["board"]]

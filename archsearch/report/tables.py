@@ -27,10 +27,14 @@ def fmt(value, digits: int = 3) -> str:
     return f"{value:.{digits}f}"
 
 
-def fmt_interval(low, high, reliable: bool = True, digits: int = 2) -> str:
-    """`[0.91, 0.99]` (with `?` when unreliable), empty when there is no interval."""
+def fmt_interval(low, high, reliable: bool = True, digits: int = 2, *, value=None) -> str:
+    """`[0.91, 0.99]`, with `?` when unreliable.
+
+    Without an interval: `[?]` when there is a `value` it would belong to
+    and too few trials to compute one, else empty.
+    """
     if low is None or high is None:
-        return ""
+        return "[?]" if value is not None and not reliable else ""
     return f"[{low:.{digits}f}, {high:.{digits}f}]" + ("" if reliable else "?")
 
 
@@ -106,7 +110,7 @@ class PaperCell:
         s = self.stats
         if not s or s.ratio is None:
             return ""
-        interval = fmt_interval(s.ratio_low, s.ratio_high, s.reliable)
+        interval = fmt_interval(s.ratio_low, s.ratio_high, s.reliable, value=s.ratio)
         return f"×{s.ratio:.3f}" + (f" {interval}" if interval else "")
 
     @property

@@ -132,3 +132,22 @@ def test_no_baseline_means_no_comparisons(tmp_path):
     report = summarize(load_runs([write_scores(tmp_path / "run", scores)]))
     assert report.comparisons == () and report.findings.established == ()
     assert "has no completed trials" in report.findings.notes[0]
+
+
+def test_one_trial_per_cell_ranks_nothing(tmp_path):
+    # the README's quickstart: one sample per cell and task; the raw bests differ a lot
+    bests = {"gru": 0.9, "lstm_f": 0.87, "lstm": 0.72, "lstm_b": 0.71, "tanh_rnn": 0.5}
+    scores = {cell: {"arithmetic": [b], "xml": [b / 2]} for cell, b in bests.items()}
+    report = summarize(load_runs([write_scores(tmp_path / "run", scores)]))
+    assert report.findings.established == ()
+    assert {c.verdict for c in report.cells} == {"tied", "baseline"}
+    assert {c.group for c in report.cells} == {1}
+    assert {c.rank_range for c in report.cells} == {"1-5"}
+    assert all(not c.score_reliable for c in report.cells)
+    claims = {c.claim: c.verdict for c in report.findings.claims}
+    assert set(claims.values()) == {"inconclusive"}
+    md = write_report(report, tmp_path / "out", figures=False) / "report.md"
+    assert "No difference from gru is established at this budget" in md.read_text()
+    # no interval from a single trial: the ratio says so instead of a zero-width interval
+    assert "×0.800 [?]" in md.read_text() and "[0.80, 0.80]" not in md.read_text()
+    assert all(c.ratio_low is None for c in report.comparisons if c.verdict != "baseline")
