@@ -70,10 +70,9 @@ class CellPlan:
         self.scales = tuple(n.id for n in genome.nodes if OPS[n.op].keras == "scale")
         self.width = {INPUT: input_dim, **{s: units for s in genome.states}}
         for node in genome.nodes:
-            spec = OPS[node.op]
-            if spec.elementwise:
+            if OPS[node.op].width == "same":  # elementwise: the inputs' width
                 self.width[node.id] = max(self.width[r] for r in node.inputs)
-            else:
+            else:  # a learned projection ("units") or square matrix ("square")
                 self.width[node.id] = units
         order = [INPUT, *genome.states, *(n.id for n in genome.nodes)]
         targets: dict[str, list[str]] = {}

@@ -108,13 +108,12 @@ class Genome:
             raise GenomeError(f"state slot {missing[0]!r} is never produced: next_state "
                               f"needs an entry for it")
         if extra:
-            raise GenomeError(f"next_state names {short_repr(extra[0])}, which is not a state slot "
-                              f"(slots: {list(states)})")
+            raise GenomeError(f"next_state names {short_repr(extra[0])}, which is not a state "
+                              f"slot (slots: {list(states)})")
         for s in states:
             if not isinstance(next_state[s], str) or next_state[s] not in known:
-                raise GenomeError(f"next state of slot {s!r}: {short_repr(next_state[s])} is "
-                                  f"not x, a "
-                                  f"state slot or a node")
+                raise GenomeError(f"next state of slot {s!r}: expected x, a state slot or "
+                                  f"a node. Received: {short_repr(next_state[s])}")
         output = states[0] if output is None else output
         if output not in states:
             raise GenomeError(f"output must be one of the state slots {list(states)}. "
