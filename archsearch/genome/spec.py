@@ -60,10 +60,10 @@ class Genome:
                  name: str | None = None, description: str | None = None):
         if isinstance(states, str) or not isinstance(states, Iterable):
             states = (states,)
-        states = tuple(states)
+        states = tuple(itertools.islice(states, MAX_STATES + 1))
         if len(states) > MAX_STATES:
             raise GenomeError(f"a genome has at most {MAX_STATES} state slots (limit "
-                              f"MAX_STATES). Received: {len(states)} slots")
+                              f"MAX_STATES). Received: more than {MAX_STATES} slots")
         if not states:
             raise GenomeError("a genome needs at least one state slot")
         for s in states:
