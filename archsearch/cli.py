@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from archsearch.genome import Genome, GenomeError, zoo
+from archsearch.genome.limits import MAX_JSON_CHARS
 from archsearch.space.files import FileRefused, read_text
 from archsearch.space.limits import MAX_SEED, MAX_TRIALS, MAX_UNITS
 
@@ -129,12 +130,13 @@ def load_cell(ref: str) -> Genome:
         return zoo.get(ref)
     path = Path(ref)
     if path.suffix.lower() == ".json" or os.path.lexists(path):
-        try:
-            text = read_text(path, what="genome JSON file")
+        try:  # up to 4 bytes per character: the genome parser enforces its own limit
+            text = read_text(path, limit=4 * MAX_JSON_CHARS,
+                             what=f"genome JSON file (MAX_JSON_CHARS={MAX_JSON_CHARS:,})")
         except FileRefused as err:
-            raise CliError(str(err).replace("(expected a genome JSON file)",
-                                            "(expected a zoo cell name or a genome JSON "
-                                            "file)")) from None
+            raise CliError(str(err).replace(
+                f"(expected a genome JSON file (MAX_JSON_CHARS={MAX_JSON_CHARS:,}))",
+                "(expected a zoo cell name or a genome JSON file)")) from None
         try:
             return Genome.from_json(text)
         except GenomeError as err:
