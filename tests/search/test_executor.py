@@ -58,10 +58,9 @@ def test_search_records_every_trial_then_resumes_without_rerunning(
         assert worker["node"] and worker["node_id"] and worker["hostname"]
         assert isinstance(worker["pid"], int) and worker["pid"] != os.getpid()
         assert rec["started_at"] <= rec["finished_at"]
-    oracle_state = json.loads((run_dir / "oracle.json").read_text())
-    assert sorted(oracle_state["trials"]) == ["0", "1"]
-    assert all(t["status"] == "COMPLETED" for t in oracle_state["trials"].values())
-    assert not oracle_state["ongoing_trials"]
+    oracle_state = json.loads((run_dir / "oracle.json").read_text())  # a snapshot
+    assert oracle_state["ended"] == 2
+    assert not oracle_state["ongoing"] and not oracle_state["pending"]
 
     # The same call again: resumes, runs nothing, rewrites no record.
     before = _snapshot(run_dir)
@@ -71,7 +70,7 @@ def test_search_records_every_trial_then_resumes_without_rerunning(
     after = _snapshot(run_dir)
     assert {k: v for k, v in after.items() if k.startswith("trials/")} == \
         {k: v for k, v in before.items() if k.startswith("trials/")}
-    assert json.loads(after["oracle.json"])["trials"].keys() == {"0", "1"}
+    assert json.loads(after["oracle.json"])["ended"] == 2
 
     # Another space on the same run dir: refused, naming the key, nothing written.
     other = archsearch.load_search_space(
@@ -168,8 +167,7 @@ def test_trials_that_raise_or_produce_nan_fail_alone(tmp_path, ray_session, writ
         assert raised["status"] == "failed"
         assert "max_digits" in raised["failure"], raised["failure"]
     oracle_state = json.loads((run_dir / "oracle.json").read_text())
-    statuses = sorted(t["status"] for t in oracle_state["trials"].values())
-    assert statuses == ["COMPLETED", "FAILED", "FAILED", "FAILED"]
+    assert oracle_state["ended"] == 4 and not oracle_state["ongoing"]
 
 
 @pytest.mark.parametrize("text, expected", [
