@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from shapes import SHAPES, symmetric_branches
 from test_fingerprint import random_genomes, transform
 
-from archsearch import Genome, Node
+from archsearch import Genome, Node, mutate
 from archsearch.genome.canonical import ranks
 from archsearch.genome.fingerprint import _digest, _simplified, canonical_form
 
@@ -115,3 +115,12 @@ def test_breaking_one_branch_of_a_symmetric_cell_changes_the_fingerprint():
         broken = Genome(nodes, {"h": "h_new"})
         assert broken.fingerprint() != g.fingerprint()
         assert transform(broken, random.Random(op)).fingerprint() == broken.fingerprint()
+
+
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_pruned_search_equals_the_exhaustive_search_on_mutated_symmetric_shapes(name):
+    # Mutation breaks some symmetries and keeps others: partial automorphism groups.
+    for k in (3, 4):
+        for seed in range(4):
+            g = mutate(SHAPES[name](k), seed=seed)
+            assert canonical_form(g) == exhaustive_form(g), (name, k, seed)
