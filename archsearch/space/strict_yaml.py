@@ -22,7 +22,10 @@ import yaml
 from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent
+from yaml.parser import Parser
+from yaml.reader import Reader
 from yaml.resolver import Resolver
+from yaml.scanner import Scanner
 
 __all__ = ["MAX_DEPTH", "MAX_INT_DIGITS", "YamlRefused", "load"]
 
@@ -31,18 +34,19 @@ MAX_DEPTH = 32
 #: Longest integer literal (sign and underscores included) accepted.
 MAX_INT_DIGITS = 100
 
-try:  # libyaml's parser is ~5x faster than PyYAML's pure-Python one
-    from yaml._yaml import CParser as _Parser
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml.parser import Parser as _Parser
-    from yaml.reader import Reader
-    from yaml.scanner import Scanner
+class _PureParser(Reader, Scanner, Parser):
+    """PyYAML's pure-Python parser (when PyYAML was built without libyaml)."""
 
-    class _Parser(Reader, Scanner, _Parser):  # noqa: F811 - same role, pure Python
-        def __init__(self, stream):
-            Reader.__init__(self, stream)
-            Scanner.__init__(self)
-            _Parser.__init__(self)
+    def __init__(self, stream):
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+
+
+try:  # libyaml's parser is ~5x faster than PyYAML's pure-Python one
+    from yaml.cyaml import CParser as _FastParser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    _FastParser = _PureParser
 
 
 class YamlRefused(yaml.MarkedYAMLError):
@@ -107,19 +111,27 @@ class _StrictConstructor(SafeConstructor):
 _StrictConstructor.add_constructor("tag:yaml.org,2002:int", _StrictConstructor.construct_yaml_int)
 
 
-class _Loader(_StrictComposer, _Parser, _StrictConstructor, Resolver):
-    def __init__(self, stream):
-        _Parser.__init__(self, stream)
-        _StrictComposer.__init__(self)
-        _StrictConstructor.__init__(self)
-        Resolver.__init__(self)
+def _loader(parser):
+    class Loader(_StrictComposer, parser, _StrictConstructor, Resolver):
+        def __init__(self, stream):
+            parser.__init__(self, stream)
+            _StrictComposer.__init__(self)
+            _StrictConstructor.__init__(self)
+            Resolver.__init__(self)
+
+    return Loader
 
 
-def load(text: str):
+_LOADERS = {"fast": _loader(_FastParser), "pure": _loader(_PureParser)}
+
+
+def load(text: str, parser: str = "fast"):
     """Parses one YAML document of plain data under the rules in the module docstring.
 
     Args:
         text: The YAML text.
+        parser: `"fast"` (libyaml, when PyYAML has it) or `"pure"` (Python);
+            both apply the same rules.
 
     Returns:
         The document as dicts, lists and scalars (`None` for an empty text).
@@ -133,7 +145,7 @@ def load(text: str):
         >>> load("tasks: [{name: xml, budget: {steps: 10}}]")
         {'tasks': [{'name': 'xml', 'budget': {'steps': 10}}]}
     """
-    loader = _Loader(text)
+    loader = _LOADERS[parser](text)
     try:
         return loader.get_single_data()
     finally:
