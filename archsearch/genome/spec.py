@@ -42,7 +42,10 @@ class Genome:
         description: Optional one-line description.
 
     Raises:
-        GenomeError: naming the node or slot at fault.
+        GenomeError: naming the node or slot at fault, or the limit exceeded
+            (`archsearch.genome.limits`: at most `MAX_NODES` nodes,
+            `MAX_STATES` slots, `MAX_INPUTS` inputs per node, names of
+            `MAX_NAME_CHARS`), so every operation on a genome does bounded work.
 
     Example:
         >>> g = Genome(
