@@ -26,7 +26,7 @@ def _pixels(path: Path) -> np.ndarray:
 def test_every_output_exists(built_report):
     report, out = built_report
     names = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
-    assert {"index.html", "report.md", "leaderboard.csv"} <= names
+    assert {"index.html", "report.md", "leaderboard.csv", "comparisons.csv"} <= names
     assert {f"figures/{spec.file}" for spec in FIGURES} <= names
     assert {f"genomes/{c.cell.fingerprint}.json" for c in report.cards} <= names
     leftovers = [p.name for p in out.parent.iterdir() if p.name.startswith(".")]
@@ -80,6 +80,17 @@ def test_leaderboard_csv_equals_the_records(built_report, fixture_runs, raw_tria
         assert float(row["score"]) == pytest.approx(min(ratios))
         exported = row["genome_file"]
         assert (exported == f"genomes/{row['fingerprint']}.json") == (int(row["rank"]) <= 5)
+    # rank ranges and tied groups: groups never go back up the board
+    groups = [int(r["group"]) for r in rows if r["group"]]
+    assert groups == sorted(groups) and groups[0] == 1
+    for row in rows:
+        assert 1 <= int(row["rank_low"]) <= int(row["rank_high"]) <= len(rows)
+        assert row["verdict"] in {"better", "worse", "tied", "baseline"}
+        assert float(row["score_low"]) <= float(row["score_high"])
+        for task in ("arithmetic", "xml"):
+            assert row[f"{task}_verdict"] in {"better", "worse", "tied", "baseline"}
+    by_cell = {r["cell"]: r for r in rows}
+    assert by_cell["gru"]["verdict"] == "baseline" and by_cell["lstm_f"]["verdict"] == "worse"
 
 
 def test_html_is_self_contained_and_shows_the_numbers(built_report):
