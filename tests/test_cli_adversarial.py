@@ -321,3 +321,37 @@ def test_local_ray_listens_on_loopback_only():
     assert {"gcs_server", "raylet"} <= names, sockets  # the probe sees Ray's servers
     exposed = [s for s in sockets if s[1] not in ("127.0.0.1", "::1", "::ffff:127.0.0.1")]
     assert not exposed, exposed
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("ray")
+def test_ctrl_c_during_a_search_prints_the_archsearch_resume_command(tmp_path):
+    import signal
+
+    space = tmp_path / "long.yaml"
+    space.write_text("max_trials: 5000\nstrategy: {name: fixed, cells: [gru], "
+                     "hyperparameter_samples: 5000}\n"
+                     "tasks: [{name: memorization, budget: {steps: 2}}]\n", encoding="utf-8")
+    run = tmp_path / "run"
+    command = [sys.executable, "-m", "archsearch", "search", str(space), "--run-dir", str(run),
+               "--simulate", "--no-progress", "--workers", "1"]
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 150
+        while time.monotonic() < deadline and proc.poll() is None:
+            if (run / "trials").is_dir() and len(os.listdir(run / "trials")) >= 2:
+                break
+            time.sleep(0.5)
+        assert proc.poll() is None, proc.communicate()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, (out[-2000:], err[-3000:])
+    assert "Tuner.restore" not in out + err and "Traceback" not in err, err[-3000:]
+    assert f"resume with: archsearch search {space} --run-dir {run}" in out + err, \
+        (out[-2000:], err[-2000:])
