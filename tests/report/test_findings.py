@@ -151,3 +151,12 @@ def test_one_trial_per_cell_ranks_nothing(tmp_path):
     # no interval from a single trial: the ratio says so instead of a zero-width interval
     assert "×0.800 [?]" in md.read_text() and "[0.80, 0.80]" not in md.read_text()
     assert all(c.ratio_low is None for c in report.comparisons if c.verdict != "baseline")
+
+
+def test_reports_are_deterministic(known, tmp_path):
+    report, scores = known
+    again = summarize(load_runs([write_scores(tmp_path / "again", scores)]))
+    assert again.comparisons == report.comparisons
+    assert again.findings == report.findings
+    assert [(c.rank_low, c.rank_high, c.group) for c in again.cells] == \
+        [(c.rank_low, c.rank_high, c.group) for c in report.cells]
