@@ -73,6 +73,8 @@ class ArchitectureOracle(OracleState, LeanTrials, keras_tuner.Oracle):
 
     strategy = "base"
     apply_cuts = True
+    #: Times `propose` is asked in a row when it returns nothing and no cell is in flight.
+    proposal_attempts = 50
 
     def __init__(self, space, max_trials=None, seed=None, max_in_flight=2):
         seed = space.seed if seed is None else seed
@@ -226,9 +228,15 @@ class ArchitectureOracle(OracleState, LeanTrials, keras_tuner.Oracle):
             baseline = self.space.baseline_genome()
             self.evaluate(baseline, "baseline", stages=self.search_stages + self.report_stages,
                           cuts=False)
-        if self.in_flight() < self.max_in_flight:
+        # A proposal can come back empty (every mutant tried was seen before):
+        # with nothing in flight, ask again before calling the search finished.
+        for _ in range(self.proposal_attempts):
+            if self.in_flight() >= self.max_in_flight:
+                break
             for genome, origin, parent in self.propose():
                 self.evaluate(genome, origin, parent)
+            if self.queue or self.in_flight():
+                break
 
     def on_trial_end(self, trial_id, values, objective):
         cell = self.cells.get(values.get("cell"))

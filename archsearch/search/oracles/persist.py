@@ -82,7 +82,8 @@ class OracleState:
         """Restores the state from the run directory; False if it holds nothing yet.
 
         An unusable `oracle.json` (missing, empty, not a v2 state of this
-        strategy) is rebuilt from the trial records with a warning.
+        strategy) is rebuilt from the trial records with a warning. Reading
+        only: nothing is written until the next `save()`.
         """
         records = read_records(self.storage)
         snapshot, why = load_snapshot(self.storage, self.strategy)
@@ -95,9 +96,7 @@ class OracleState:
             warnings.warn(message, RuntimeWarning, stacklevel=2)
             log.warning(message)
         self._restore(None if snapshot is None else snapshot.model_dump(mode="json"), records)
-        if snapshot is None:
-            self.save()
-        return True
+        return True  # writes nothing: the next `save()` replaces the file
 
     # -- restoring -----------------------------------------------------------------
     def _restore(self, snap: dict | None, records: list) -> None:
