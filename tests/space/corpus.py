@@ -214,4 +214,8 @@ def _attacks():
         "tasks[1].options.max_distractors"
     yield "option-unknown", good.replace("max_distractors: 1", "max_distractor: 1"), \
         "tasks[1].options.max_distractor"
+    for name, ref in (("dev-zero", "/dev/zero"), ("proc", "/proc/self/environ"),
+                      ("directory", "/tmp/"), ("missing", "no/such/cell.json")):
+        yield f"genome-file-{name}", good.replace("- lstm\n", f"- {ref}\n", 1), \
+            "seed_cells[0].cell"
     yield "control-chars-in-key", good + "\"bad\\nkey\\u001b[31m\": 1\n", "bad\\nkey"
