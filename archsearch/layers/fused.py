@@ -70,6 +70,14 @@ class _Program:
         self.lin = {node_id: k for k, node_id in enumerate(plan.linears)}
         self.sources = tuple(s for s in plan.sources if s.kind != "input")
         self.out = genome.states.index(genome.output)
+        # dZ of the linear nodes is kept per step in groups: first the nodes
+        # of the widest state projection in its column order, so its dZ U^T
+        # needs no gather, then the others.
+        states = sorted((s for s in self.sources if s.kind == "state"),
+                        key=lambda s: -len(s.targets))
+        first = states[0].targets if states else ()
+        rest = tuple(n for n in plan.linears if n not in first)
+        self.groups = tuple(g for g in (first, rest) if g)
         keep = {s.name for s in self.sources}  # projected values: weight gradients
         for node in genome.nodes:
             if node.op in _ACTIVATIONS:
@@ -79,12 +87,16 @@ class _Program:
         self.keep = tuple(n for n in (*genome.states, *(n.id for n in genome.nodes))
                           if n in keep)
 
-    def columns(self, dz_all, targets, tf):
-        """The dZ blocks of `targets` (linear node ids) out of all of them."""
-        u, idx = self.units, [self.lin[t] for t in targets]
-        if idx == list(range(idx[0], idx[0] + len(idx))):
-            return dz_all[..., idx[0] * u:(idx[-1] + 1) * u]
-        return tf.concat([dz_all[..., k * u:(k + 1) * u] for k in idx], axis=-1)
+    def columns(self, grouped, targets, tf):
+        """The blocks of `targets` (linear node ids) out of values laid out as `groups`."""
+        u, where = self.units, [(g, ids.index(t)) for t in targets
+                                for g, ids in enumerate(self.groups) if t in ids]
+        g, first = where[0]
+        if all(w == (g, first + k) for k, w in enumerate(where)):
+            if len(targets) == len(self.groups[g]):
+                return grouped[g]
+            return grouped[g][..., first * u:(first + len(targets)) * u]
+        return tf.concat([grouped[g][..., k * u:(k + 1) * u] for g, k in where], axis=-1)
 
     def step(self, xp_t, x_t, states, w, tf):
         """One forward step; returns (new states, every named value)."""
@@ -182,14 +194,14 @@ class _Program:
             else:  # scale
                 add(refs[0], dy * w["scales"][node.id])
                 dscale[node.id] = dy
-        dz_all = tf.concat([dz[n] for n in plan.linears], -1) if len(plan.linears) > 1 \
-            else dz.get(plan.linears[0]) if plan.linears else None
+        grouped = [tf.concat([dz[n] for n in ids], -1) if len(ids) > 1 else dz[ids[0]]
+                   for ids in self.groups]
         for source in self.sources:
             if source.kind == "state":
-                back = tf.matmul(self.columns(dz_all, source.targets, tf),
+                back = tf.matmul(self.columns(grouped, source.targets, tf),
                                  w["kernels_t"][source.name])
                 add(source.name, back if w["rec_mask"] is None else back * w["rec_mask"])
-        return grads, dz_all, dscale
+        return grads, grouped, dscale
 
 
 def _tf():
@@ -252,8 +264,8 @@ def _backward(prog, x, mask, kept, w, d_out, d_final, return_sequences, zero_out
     carry = {"d": tuple(d_final)}
     if mask is not None:
         carry["out"] = tf.zeros_like(d_final[0]) if return_sequences else d_out
-    writes = (["dz"] if plan.linears else []) + list(plan.scales) + ([INPUT] if x is not None
-                                                                        else [])
+    writes = [f"dz{k}" for k in range(len(prog.groups))] + list(plan.scales) \
+        + ([INPUT] if x is not None else [])
     carry["w"] = tuple(tf.TensorArray(dtype, size=steps) for _ in writes)
 
     def body(i, c):
@@ -270,13 +282,14 @@ def _backward(prog, x, mask, kept, w, d_out, d_final, return_sequences, zero_out
             c = dict(c, out=tf.zeros_like(d_o) if zero_output else tf.where(m, zero, d_o))
         elif d_o is not None:
             d_new[prog.out] += d_o
-        grads, dz_all, dscale = prog.backward_step(d_new, values, w, tf)
+        grads, grouped, dscale = prog.backward_step(d_new, values, w, tf)
         d_prev = []
         for slot, p, d in zip(prog.genome.states, passed, c["d"], strict=True):
             g = grads.get(slot)
             d_prev.append(tf.zeros_like(d) if g is None and p is None
                           else g if p is None else p if g is None else g + p)
-        got = {"dz": dz_all, **dscale, INPUT: grads.get(INPUT)}
+        got = {**{f"dz{k}": v for k, v in enumerate(grouped)}, **dscale,
+               INPUT: grads.get(INPUT)}
         out = tuple(ta.write(t, got[k] if got[k] is not None else tf.zeros_like(values[INPUT]))
                     for ta, k in zip(c["w"], writes, strict=True))
         return i + 1, dict(c, d=tuple(d_prev), w=out)
@@ -284,7 +297,7 @@ def _backward(prog, x, mask, kept, w, d_out, d_final, return_sequences, zero_out
     _, c = tf.while_loop(lambda i, c: i < steps, body, (tf.constant(0), carry),
                          maximum_iterations=steps)
     stacked = {k: ta.stack() for k, ta in zip(writes, c["w"], strict=True)}
-    dz = stacked.get("dz")
+    dz = [stacked[f"dz{k}"] for k in range(len(prog.groups))]
     d_kernels = {}
     for source in prog.sources:
         v = kept[source.name]
@@ -297,10 +310,12 @@ def _backward(prog, x, mask, kept, w, d_out, d_final, return_sequences, zero_out
     all_values = {INPUT: x, **kept}
     d_scales = {s: tf.reduce_sum(stacked[s] * all_values[prog.genome.node(s).inputs[0]], (0, 1))
                 for s in plan.scales}
-    return {"xp": dz[..., :n_x * u] if n_x else None, "x": stacked.get(INPUT),
+    bias_targets = plan.linears[n_x:]
+    return {"xp": prog.columns(dz, plan.input_source.targets, tf) if n_x else None,
+            "x": stacked.get(INPUT),
             "states": list(c["d"]), "kernels": d_kernels, "scales": d_scales,
-            "bias": tf.reduce_sum(dz[..., n_x * u:], (0, 1)) if len(plan.linears) > n_x
-            else None}
+            "bias": prog.columns([tf.reduce_sum(d, (0, 1)) for d in dz], bias_targets, tf)
+            if bias_targets else None}
 
 
 @functools.lru_cache(maxsize=256)
