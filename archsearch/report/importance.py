@@ -8,10 +8,13 @@ forest's variance: a hyperparameter's importance is the share of the variance
 its main effect explains (not normalised to sum to 1; interactions take the
 rest). The trials become Optuna `FrozenTrial`s of an in-memory study (no
 storage, nothing written). Numeric hyperparameters are float ranges,
-anything else (strings, None = `default`) categories. The interval is the
-2.5-97.5% range over `N_RESAMPLES` bootstrap resamples of the trials, each
-with its own forest seed. With fewer than `MIN_TRIALS` trials a family gets
-no numbers, only a note saying why.
+anything else (strings, None = `default`) categories. The range is the
+lowest to highest importance over the fit on all trials and `N_RESAMPLES`
+fits on random subsamples of 80% of them, each with its own forest seed
+(without replacement: a bootstrap's duplicated trials let the forest overfit
+them and inflate small importances). It shows how much the number moves
+with the data and the forest, not a calibrated interval. With fewer than
+`MIN_TRIALS` trials a family gets no numbers, only a note saying why.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from archsearch.report.records import HparamEffect
 __all__ = ["MIN_TRIALS", "hparam_importance", "fanova"]
 
 MIN_TRIALS = 20       # per family, for an importance estimate
-N_RESAMPLES = 5       # bootstrap resamples for the interval (each: one forest fit)
+N_RESAMPLES = 5       # subsamples for the interval (each: one forest fit)
+SUBSAMPLE = 0.8       # share of the trials in each subsample (drawn without replacement)
 N_TREES = 16
 MAX_DEPTH = 64
 SEED = 0
@@ -123,7 +127,7 @@ def hparam_importance(df: pd.DataFrame) -> tuple[tuple[HparamEffect, ...], str |
         rng = np.random.default_rng(SEED)
         draws = []
         for k in range(N_RESAMPLES):
-            idx = rng.integers(0, len(rows), len(rows))
+            idx = rng.choice(len(rows), int(round(SUBSAMPLE * len(rows))), replace=False)
             part = rows.iloc[idx].reset_index(drop=True)
             draws.append(fanova(part[varied], part.rel_cell, seed=k + 1))
         found = []
@@ -131,12 +135,12 @@ def hparam_importance(df: pd.DataFrame) -> tuple[tuple[HparamEffect, ...], str |
             name = column.removeprefix("hp.")
             if column not in point:
                 continue
-            boot = [d.get(column, 0.0) for d in draws]
+            boot = [point[column]] + [d.get(column, 0.0) for d in draws]
             levels = _levels(rows[column])
             means = rows.rel_cell.groupby(levels).mean()
             found.append(HparamEffect(
                 family=family, hparam=name, importance=point[column],
-                low=float(np.quantile(boot, 0.025)), high=float(np.quantile(boot, 0.975)),
+                low=float(min(boot)), high=float(max(boot)),
                 n=len(rows), levels=int(levels.nunique()), best_level=str(means.idxmax()),
                 spread=float(means.max() - means.min())))
         effects.extend(sorted(found, key=lambda e: (-e.importance, e.hparam)))

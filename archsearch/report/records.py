@@ -297,8 +297,9 @@ class HparamEffect:
         family: Cell family (`all cells` for everything together).
         hparam: Hyperparameter name.
         importance: Main-effect fraction of variance, in [0, 1].
-        low: 2.5% of the importance over bootstrap resamples of the trials.
-        high: 97.5% of it.
+        low: Lowest importance over the fit on all trials and fits on random
+            80% subsamples of them (each with its own forest seed).
+        high: Highest.
         n: Completed trials used.
         levels: Distinct values (or bins) seen.
         best_level: The value with the highest mean relative score.
