@@ -139,11 +139,11 @@ def test_keras_tuner_random_search_oracle_runs_through_the_executor(
 @pytest.mark.xdist_group("ray")
 def test_trials_that_raise_or_produce_nan_fail_alone(tmp_path, ray_session, write_space,
                                                      space_yaml, read_records):
-    # 2 cells x 2 tasks. The exploding cell's loss is NaN at step 1; the
-    # arithmetic task's options are accepted by the space (known keys) but its
-    # loader raises on max_digits 0, in the worker, for both cells.
-    bad_task = ("{name: arithmetic, budget: {steps: 4, batch_size: 16}, "
-                "options: {max_digits: 0, num_examples: 64}}")
+    # 2 cells x 2 tasks. The exploding cell's loss is NaN at step 1; the ptb
+    # task's options are valid for the space (a string path) but its loader
+    # raises in the worker, for both cells: the folder does not exist.
+    bad_task = ("{name: ptb, budget: {steps: 4, batch_size: 16}, "
+                "options: {data_dir: /nonexistent/ptb}}")
     tasks = ("{name: memorization, budget: {steps: 4, batch_size: 16}, "
              "options: {num_examples: 64}}", bad_task)
     space = archsearch.load_search_space(
@@ -163,9 +163,9 @@ def test_trials_that_raise_or_produce_nan_fail_alone(tmp_path, ray_session, writ
     assert nan["status"] == "failed" and "nan" in nan["failure"].lower()
     assert nan["score"] is None
     for cell in ("gru", "exploding"):
-        raised = by[cell, "arithmetic"]
+        raised = by[cell, "ptb"]
         assert raised["status"] == "failed"
-        assert "max_digits" in raised["failure"], raised["failure"]
+        assert "/nonexistent/ptb" in raised["failure"], raised["failure"]
     oracle_state = json.loads((run_dir / "oracle.json").read_text())
     assert oracle_state["ended"] == 4 and not oracle_state["ongoing"]
 
