@@ -1,15 +1,31 @@
-"""Evaluate a model on a task split in numpy: the metrics the paper reports."""
+"""Evaluate a model on a task split: the metrics the paper reports.
+
+The counting is `archsearch.tasks.metrics.MetricSums` (one implementation for
+solo and population trials); this module only runs the model over batches.
+"""
 
 from __future__ import annotations
 
-import numpy as np
+from archsearch.tasks.metrics import MetricSums
 
-__all__ = ["evaluate"]
+__all__ = ["evaluate", "predictor"]
 
 
-def _log_softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+def predictor(model):
+    """A compiled `x -> logits` function of `model` (traced once per input signature).
+
+    Keras' `predict_on_batch` builds a predict function that returns numpy
+    through its own data-handling layer; this calls the model once per batch
+    under one `tf.function` with `reduce_retracing`, which is cheaper for the
+    many small evaluations of a trial.
+    """
+    import tensorflow as tf
+
+    fn = getattr(model, "_archsearch_predict", None)
+    if fn is None:
+        fn = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+        model._archsearch_predict = fn
+    return fn
 
 
 def evaluate(model, data, split: str, max_batches: int | None = None) -> dict[str, float]:
@@ -19,43 +35,10 @@ def evaluate(model, data, split: str, max_batches: int | None = None) -> dict[st
     `data.metrics` that archsearch knows: accuracy, exact_match, perplexity,
     bits_per_char, nll_per_step.
     """
-    from archsearch.tasks import metrics as task_metrics
-
-    nll_sum = correct = weight_sum = 0.0
-    exact_hits = exact_total = 0
+    sums = MetricSums(data.output, data.metrics)
+    predict = predictor(model)
     for k, (x, y, w) in enumerate(data.split(split)):
         if max_batches is not None and k >= max_batches:
             break
-        logits = np.asarray(model.predict_on_batch(x), dtype=np.float64)
-        y, w = np.asarray(y), np.asarray(w, dtype=np.float64)
-        if data.output == "multilabel_sequence":
-            # Binary cross-entropy on logits, summed over notes, per time step.
-            nll = (np.maximum(logits, 0) - logits * y + np.log1p(np.exp(-np.abs(logits))))
-            nll_sum += float((nll.sum(axis=-1) * w).sum())
-            weight_sum += float(w.sum())
-            continue
-        logp = _log_softmax(logits)
-        picked = np.take_along_axis(logp, y[..., None].astype(np.int64), axis=-1)[..., 0]
-        nll_sum += float((-picked * w).sum())
-        hits = logits.argmax(axis=-1) == y
-        correct += float((hits * w).sum())
-        weight_sum += float(w.sum())
-        if "exact_match" in data.metrics and y.ndim == 2:
-            counted = (w > 0).any(axis=-1)
-            exact_hits += int(np.all(hits | (w <= 0), axis=-1)[counted].sum())
-            exact_total += int(counted.sum())
-    if weight_sum == 0:
-        return {"loss": float("nan")}
-    loss = nll_sum / weight_sum
-    out = {"loss": loss}
-    if data.output == "multilabel_sequence":
-        out["nll_per_step"] = loss
-        return out
-    out["accuracy"] = correct / weight_sum
-    if "exact_match" in data.metrics:
-        out["exact_match"] = exact_hits / exact_total if exact_total else float("nan")
-    if "perplexity" in data.metrics:
-        out["perplexity"] = task_metrics.perplexity(loss)
-    if "bits_per_char" in data.metrics:
-        out["bits_per_char"] = task_metrics.bits_per_char(loss)
-    return out
+        sums.update(predict(x).numpy(), y, w)
+    return sums.result()

@@ -23,7 +23,7 @@ from archsearch.training.hparams import resolve, units_for_budget
 
 __all__ = ["TrialResult", "run_trial", "build_model", "with_forget_bias"]
 
-COMPLETED, FAILED = "completed", "failed"
+COMPLETED, FAILED, STOPPED = "completed", "failed", "stopped"
 
 
 @dataclasses.dataclass
@@ -31,8 +31,9 @@ class TrialResult:
     """What one trial produced.
 
     Attributes:
-        status: `"completed"` or `"failed"`.
-        failure: why it failed (`None` when completed).
+        status: `"completed"`, `"failed"` or `"stopped"` (an `on_eval` callback
+            ended it early; its metrics are those of the best evaluation so far).
+        failure: why it failed or was stopped (`None` when completed).
         task: task name.
         score: the validation value of `score_metric` at the best evaluation.
         score_metric: metric the search ranks by; `score_mode` `"max"`/`"min"`.
@@ -41,7 +42,8 @@ class TrialResult:
         params: trainable parameters of the whole model; `units` the hidden size.
         steps: training steps run.
         hparams: the resolved hyperparameters.
-        timings: seconds spent in data, build, train, eval, and total.
+        timings: seconds spent in data, build, trace (the first training step,
+            which compiles), train (the other steps), eval, and total.
     """
 
     status: str
@@ -178,7 +180,7 @@ def _reset_states(model) -> None:
 def run_trial(genome, hparams: Mapping[str, Any] | None = None, task="arithmetic",
               budget: Budget | Mapping | None = None, seed: int = 0,
               task_options: Mapping[str, Any] | None = None, data=None,
-              mixed_precision: bool = False) -> TrialResult:
+              mixed_precision: bool = False, on_eval=None) -> TrialResult:
     """Trains `genome` on `task` within `budget` and returns a `TrialResult`.
 
     Args:
@@ -190,6 +192,12 @@ def run_trial(genome, hparams: Mapping[str, Any] | None = None, task="arithmetic
         task_options: Passed to `Task.load` (fraction, seq_len, batch_size, ...).
         data: Already loaded `TaskData` to reuse (skips loading).
         mixed_precision: Use mixed float16 on GPUs.
+        on_eval: Called after every evaluation with that curve point (a dict:
+            step, seconds, train_loss, learning_rate, valid_* metrics), e.g.
+            to report to Ray Tune or update a live curve. If it returns a
+            non-empty string, training stops: the trial ends with status
+            `"stopped"` and that string as its reason, its metrics taken at the
+            best evaluation so far.
 
     Returns:
         A `TrialResult`; never raises for a bad cell or diverging training.
@@ -202,7 +210,7 @@ def run_trial(genome, hparams: Mapping[str, Any] | None = None, task="arithmetic
     """
     budget = Budget.coerce(budget)
     start = time.perf_counter()
-    timings = {"data": 0.0, "build": 0.0, "train": 0.0, "eval": 0.0}
+    timings = {"data": 0.0, "build": 0.0, "trace": 0.0, "train": 0.0, "eval": 0.0}
     task_name = task if isinstance(task, str) else getattr(task, "name", str(task))
     result = TrialResult(status=FAILED, task=task_name, seed=seed)
     model = None
@@ -227,7 +235,7 @@ def run_trial(genome, hparams: Mapping[str, Any] | None = None, task="arithmetic
         model, result.units = build_model(genome, hp, data, seed)
         result.params = int(model.count_params())
         timings["build"] = time.perf_counter() - t
-        _train(model, data, budget, result, timings)
+        _train(model, data, budget, result, timings, on_eval)
     except KeyboardInterrupt:
         raise
     except _Diverged as err:
@@ -253,18 +261,23 @@ class _Diverged(Exception):
     pass
 
 
-def _train(model, data, budget: Budget, result: TrialResult, timings: dict) -> None:
+def _train(model, data, budget: Budget, result: TrialResult, timings: dict,
+           on_eval=None) -> None:
     better = (lambda a, b: a > b) if data.score_mode == "max" else (lambda a, b: a < b)
     best_score, best_weights, since_best, decays = None, None, 0, 0
     lr = float(model.optimizer.learning_rate.numpy())
     t_train = time.perf_counter()
     losses: list[float] = []
-    step, first_loss = 0, None
-    while not budget.exhausted(step, time.perf_counter() - t_train - timings["eval"]):
+    step, first_loss, stop_reason = 0, None, None
+    while not budget.exhausted(step, time.perf_counter() - t_train - timings["eval"]
+                                 - timings["trace"]):
         _reset_states(model)
         for x, y, w in data.train:
+            t_step = time.perf_counter()
             loss = float(model.train_on_batch(x, y, sample_weight=w))
             step += 1
+            if step == 1:  # the first call traces and compiles the train function
+                timings["trace"] = time.perf_counter() - t_step
             first_loss = loss if first_loss is None else first_loss
             if not math.isfinite(loss):
                 raise _Diverged(f"training loss became {loss} at step {step}")
@@ -272,7 +285,7 @@ def _train(model, data, budget: Budget, result: TrialResult, timings: dict) -> N
                 raise _Diverged(f"training loss diverged to {loss:.3g} at step {step} "
                                 f"(started at {first_loss:.3g})")
             losses.append(loss)
-            elapsed = time.perf_counter() - t_train - timings["eval"]
+            elapsed = time.perf_counter() - t_train - timings["eval"] - timings["trace"]
             done = budget.exhausted(step, elapsed)
             if step % budget.eval_every == 0 or done:
                 t = time.perf_counter()
@@ -299,6 +312,10 @@ def _train(model, data, budget: Budget, result: TrialResult, timings: dict) -> N
                     lr /= 2.0
                     decays += 1
                     model.optimizer.learning_rate.assign(lr)
+                if on_eval is not None:
+                    stop_reason = on_eval(dict(result.curve[-1]))
+                    if stop_reason:
+                        break
             if done:
                 break
         else:
@@ -310,7 +327,7 @@ def _train(model, data, budget: Budget, result: TrialResult, timings: dict) -> N
         score = valid.get(data.score_metric)
         if score is not None and math.isfinite(score):
             best_weights = model.get_weights()
-    timings["train"] = time.perf_counter() - t_train - timings["eval"]
+    timings["train"] = time.perf_counter() - t_train - timings["eval"] - timings["trace"]
     result.steps = step
     if best_weights is None:
         raise _Diverged("no finite validation score was reached")
@@ -323,3 +340,5 @@ def _train(model, data, budget: Budget, result: TrialResult, timings: dict) -> N
     timings["eval"] += time.perf_counter() - t
     result.score = result.metrics["valid"].get(data.score_metric)
     result.status = COMPLETED
+    if stop_reason:
+        result.status, result.failure = STOPPED, str(stop_reason)[:500]

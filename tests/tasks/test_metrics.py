@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import archsearch.tasks as tasks
+from archsearch.tasks.metrics import MetricSums
 
 
 def test_exact_match_from_ids_and_scores():
@@ -23,3 +24,36 @@ def test_unit_conversions():
     assert tasks.perplexity(math.log(100)) == pytest.approx(100)
     assert tasks.bits_per_char(math.log(2) * 1.5) == pytest.approx(1.5)
     assert tasks.nll_per_step(0.1, 88) == pytest.approx(8.8)
+
+
+def test_metric_sums_streaming_equals_whole_and_known_values():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(6, 5, 4))
+    targets = rng.integers(0, 4, size=(6, 5))
+    weights = (rng.random((6, 5)) > 0.3).astype("float32")
+    weights[2] = 0  # a sequence without answer positions is not counted
+    whole = MetricSums("sequence", ("accuracy", "exact_match", "perplexity"))
+    whole.update(logits, targets, weights)
+    streamed = MetricSums("sequence", ("accuracy", "exact_match", "perplexity"))
+    for k in range(0, 6, 2):
+        streamed.update(logits[k:k + 2], targets[k:k + 2], weights[k:k + 2])
+    assert streamed.result() == pytest.approx(whole.result())
+    result = whole.result()
+    assert result["accuracy"] == pytest.approx(tasks.weighted_accuracy(logits, targets, weights))
+    assert result["exact_match"] == pytest.approx(tasks.exact_match(logits, targets, weights))
+    logp = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    nll = -np.take_along_axis(logp, targets[..., None], -1)[..., 0]
+    assert result["loss"] == pytest.approx((nll * weights).sum() / weights.sum())
+    assert result["perplexity"] == pytest.approx(math.exp(result["loss"]))
+
+
+def test_metric_sums_uniform_logits_give_log_vocab_and_bce_sums_over_notes():
+    sums = MetricSums("last", ("accuracy", "bits_per_char"))
+    sums.update(np.zeros((3, 8)), np.array([1, 2, 3]), np.ones(3))
+    assert sums.result()["loss"] == pytest.approx(math.log(8))
+    assert sums.result()["bits_per_char"] == pytest.approx(3.0)
+    music = MetricSums("multilabel_sequence", ("nll_per_step",))
+    music.update(np.zeros((2, 3, 10)), np.ones((2, 3, 10)), np.ones((2, 3)))
+    assert music.result() == pytest.approx({"loss": 10 * math.log(2),
+                                            "nll_per_step": 10 * math.log(2)})
+    assert math.isnan(MetricSums("sequence").result()["loss"])

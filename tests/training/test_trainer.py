@@ -22,7 +22,7 @@ def test_trial_completes_with_metrics_curve_and_timings():
     assert 0.0 <= result.score <= 1.0
     assert result.score == result.metrics["valid"]["accuracy"]
     assert result.params > 0 and result.units == 16
-    assert set(result.timings) == {"data", "build", "train", "eval", "total"}
+    assert set(result.timings) == {"data", "build", "trace", "train", "eval", "total"}
     json.dumps(result.to_dict())  # records are JSON
 
 

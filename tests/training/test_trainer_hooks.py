@@ -1,0 +1,44 @@
+"""run_trial(on_eval=...): every evaluation is reported; a returned reason stops the trial."""
+
+import json
+
+from archsearch.training import Budget, run_trial
+
+SMALL = {"num_examples": 256, "batch_size": 32}
+
+
+def test_on_eval_sees_every_point_and_a_reason_stops_the_trial():
+    seen = []
+
+    def stop_at_second(point):
+        seen.append(point)
+        return "cut by the baseline's curve" if len(seen) == 2 else None
+
+    result = run_trial("gru", {"units": 8}, "arithmetic", Budget(steps=50, eval_every=5),
+                       seed=1, task_options=SMALL, on_eval=stop_at_second)
+    assert result.status == "stopped"
+    assert result.failure == "cut by the baseline's curve"
+    assert [p["step"] for p in seen] == [5, 10] and result.steps == 10
+    assert seen == result.curve  # the callback gets the curve points as recorded
+    assert {"step", "seconds", "train_loss", "learning_rate", "valid_accuracy"} <= set(seen[0])
+    # Final metrics are computed as usual, at the best evaluation.
+    assert set(result.metrics) == {"valid", "test"} and result.score is not None
+    json.dumps(result.to_dict())
+
+
+def test_on_eval_returning_nothing_changes_nothing():
+    kwargs = dict(hparams={"units": 8}, task="memorization", budget=Budget(steps=10, eval_every=5),
+                  seed=2, task_options={"num_examples": 64})
+    calls = []
+    plain, hooked = run_trial("lstm", **kwargs), run_trial("lstm", on_eval=calls.append, **kwargs)
+    assert hooked.status == plain.status == "completed" and len(calls) == 2
+    assert hooked.metrics == plain.metrics and hooked.steps == plain.steps == 10
+
+
+def test_a_raising_callback_fails_the_trial_with_its_message():
+    def broken(point):
+        raise RuntimeError("tune session gone")
+
+    result = run_trial("gru", {"units": 8}, "memorization", Budget(steps=10, eval_every=5),
+                       task_options={"num_examples": 64}, on_eval=broken)
+    assert result.status == "failed" and "tune session gone" in result.failure
