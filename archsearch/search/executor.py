@@ -110,12 +110,11 @@ class OracleSearcher(Searcher):
         if trial_id not in self.running:
             return
         kt_id, config = self.running.pop(trial_id)
-        record = read_trial(self.storage, kt_id)
-        if record is None:
-            reason = "the worker running this trial died or raised" if error else \
-                "the trial reported no result"
-            # Exclusive: if the worker's own record lands first, that one is kept.
-            record = write_trial(self.storage, failed_record(config, self.strategy, reason))
+        reason = "the worker running this trial died or raised" if error else \
+            "the trial reported no result"
+        # Creates a failed record only if the worker wrote none; returns the
+        # worker's if it did, and raises RunDirError if the id holds another trial.
+        record = write_trial(self.storage, failed_record(config, self.strategy, reason))
         self.finish(kt_id, record)
 
     def finish(self, kt_id: str, record: TrialRecord) -> None:

@@ -291,3 +291,15 @@ def test_the_driver_records_a_lost_worker_once(tmp_path):
     # The same id later holding another trial (a lost oracle state, say): an error.
     with pytest.raises(RunDirError, match="never reused"):
         write_trial(store, failed_record(_config(task="arithmetic"), "fixed", "x"))
+
+
+def test_the_driver_refuses_a_record_of_another_trial_under_the_same_id(tmp_path):
+    store = RunStore(tmp_path)
+    write_trial(store, failed_record(_config(task="arithmetic"), "fixed", "earlier trial"))
+    before = (tmp_path / "trials" / "0.json").read_bytes()
+    oracle = _Oracle()
+    searcher = OracleSearcher(oracle, store, genomes={}, strategy="fixed")
+    searcher.running["tune-0"] = ("0", _config(task="memorization"))
+    with pytest.raises(RunDirError, match="never reused"):
+        searcher.on_trial_complete("tune-0")
+    assert oracle.ended == [] and (tmp_path / "trials" / "0.json").read_bytes() == before
