@@ -177,13 +177,14 @@ def noise_split(cell: str, task: str, rows: pd.DataFrame) -> NoiseSplit:
         >>> s.settings, s.repeated, round(s.seed_sd, 4), round(s.hparam_sd, 4)
         (3, 2, 0.0141, 0.1002)
     """
-    scores = rows.score.to_numpy(float)
-    keys = [_setting(h) for h in rows.hparams]
-    groups = pd.Series(scores).groupby(keys, sort=False)
-    counts, variances, means = groups.size(), groups.var(ddof=1), groups.mean()
-    repeated = counts[counts >= 2]
-    dof = float((repeated - 1).sum())
-    seed_sd = (float(np.sqrt(((repeated - 1) * variances[repeated.index]).sum() / dof))
-               if dof > 0 else None)
+    groups: dict[str, list[float]] = {}
+    for score, hparams in zip(rows.score.to_numpy(float), rows.hparams, strict=True):
+        groups.setdefault(_setting(hparams), []).append(score)
+    values = [np.asarray(v) for v in groups.values()]
+    repeated = [v for v in values if len(v) >= 2]
+    dof = sum(len(v) - 1 for v in repeated)
+    seed_sd = (float(np.sqrt(sum(((v - v.mean()) ** 2).sum() for v in repeated) / dof))
+               if dof else None)
+    means = np.array([v.mean() for v in values])
     hparam_sd = float(means.std(ddof=1)) if len(means) >= 2 else None
-    return NoiseSplit(cell, task, len(counts), len(repeated), seed_sd, hparam_sd)
+    return NoiseSplit(cell, task, len(values), len(repeated), seed_sd, hparam_sd)

@@ -131,16 +131,19 @@ def replicates(scores: Sequence[float], mode: str, *key: str | int,
     return draws.max(axis=1) if mode == "max" else draws.min(axis=1)
 
 
-_ratio_ufunc = {m: np.frompyfunc(lambda a, b, m=m: scoring.ratio(a, b, m), 2, 1)
-                for m in scoring.MODES}
-
-
 def ratio_replicates(cell: np.ndarray, baseline: np.ndarray, mode: str) -> np.ndarray:
-    """`scoring.ratio` of paired replicates (NaN where it is undefined)."""
+    """`scoring.ratio` of paired replicates (NaN where it is undefined).
+
+    Replicates of a best-of-n take at most n distinct values, so
+    `scoring.ratio` is called once per distinct pair and the table indexed.
+    """
     if not len(cell) or not len(baseline):
         return np.empty(0)
-    out = _ratio_ufunc[mode](cell.astype(object), baseline.astype(object))
-    return np.array([np.nan if r is None else r for r in out], dtype=float)
+    uc, ic = np.unique(cell, return_inverse=True)
+    ub, ib = np.unique(baseline, return_inverse=True)
+    table = np.array([[np.nan if (r := scoring.ratio(float(a), float(b), mode)) is None else r
+                       for b in ub] for a in uc], dtype=float).reshape(len(uc), len(ub))
+    return table[ic, ib]
 
 
 def interval(estimate: float | None, reps: np.ndarray, reliable: bool,

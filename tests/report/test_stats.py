@@ -115,3 +115,14 @@ def test_replicates_are_bests_of_resamples():
     assert np.mean(reps == 0.9) == pytest.approx(1 - (2 / 3) ** 3, abs=0.03)
     assert set(np.unique(reps)) <= set(values)
     assert list(itertools.islice(stats.replicates([], "max", "k"), 1)) == []
+
+
+@pytest.mark.parametrize("mode", ["max", "min"])
+def test_ratio_replicates_are_scoring_ratio_elementwise(mode):
+    rng = np.random.default_rng(17)
+    cell = rng.choice([0.0, 0.2, 0.5, 0.9, -0.1], 300)
+    base = rng.choice([0.0, 0.3, 0.8, 1.2], 300)
+    got = stats.ratio_replicates(cell, base, mode)
+    for c, b, r in zip(cell, base, got, strict=True):
+        expected = scoring.ratio(float(c), float(b), mode)
+        assert (np.isnan(r) if expected is None else r == pytest.approx(expected))
