@@ -21,6 +21,7 @@ from ray import tune
 from ray.tune.search import ConcurrencyLimiter, Searcher
 
 from archsearch.rundir import Lease, TrialRecord, read_trial, write_trial
+from archsearch.scoring import objective
 from archsearch.search.oracles import ORACLES, ArchitectureOracle
 from archsearch.search.oracles.base import COMPLETED, FAILED, HPARAM_KEYS, RUNNING, STOPPED
 from archsearch.search.progress import SearchProgress
@@ -121,10 +122,9 @@ class OracleSearcher(Searcher):
         """Ends the trial in the oracle with the result its record holds."""
         oracle = self.oracle
         trial = oracle.trials[kt_id]
-        score = record.score
-        if record.status == "completed" and score is not None and math.isfinite(score):
-            objective = score if (record.score_mode or "max") == "max" else -score
-            oracle.update_trial(kt_id, {"score": objective})
+        value = objective(record.score, record.score_mode or "max")  # the paper's rule, once
+        if record.status == "completed" and value is not None:
+            oracle.update_trial(kt_id, {"score": value})
             trial.status = COMPLETED
         else:
             trial.status = FAILED
