@@ -105,6 +105,11 @@ def _finite(values: Iterable) -> np.ndarray:
     return arr[np.isfinite(arr)]
 
 
+def _check_mode(mode: str) -> None:
+    if mode not in scoring.MODES:
+        raise ValueError(f"Expected mode 'max' or 'min'. Received: mode={mode!r}")
+
+
 def _rng(*key: str | int) -> np.random.Generator:
     """A generator seeded by `SEED` and a stable hash of `key` (order independent)."""
     words = [SEED] + [zlib.crc32(str(k).encode()) for k in key]
@@ -123,7 +128,11 @@ def replicates(scores: Sequence[float], mode: str, *key: str | int,
 
     Returns:
         An array of `n_boot` bests (empty if there are no finite scores).
+
+    Raises:
+        ValueError: `mode` is not `max` or `min`.
     """
+    _check_mode(mode)
     values = _finite(scores)
     if not len(values):
         return np.empty(0)
@@ -227,6 +236,7 @@ def rank_test(cell: Sequence[float], baseline: Sequence[float], mode: str, *,
     """
     from scipy import stats
 
+    _check_mode(mode)
     c, b = _finite(cell), _finite(baseline)
     if not len(c) or not len(b):
         return None, None

@@ -126,3 +126,10 @@ def test_ratio_replicates_are_scoring_ratio_elementwise(mode):
     for c, b, r in zip(cell, base, got, strict=True):
         expected = scoring.ratio(float(c), float(b), mode)
         assert (np.isnan(r) if expected is None else r == pytest.approx(expected))
+
+
+def test_bad_mode_says_what_was_expected():
+    with pytest.raises(ValueError, match=r"Expected mode 'max' or 'min'\. Received: mode='up'"):
+        stats.replicates([0.5], "up")
+    with pytest.raises(ValueError, match="Received: mode='best'"):
+        stats.rank_test([0.5], [0.6], "best")
