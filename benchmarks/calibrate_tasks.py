@@ -1,0 +1,173 @@
+"""Calibration: at which task settings and budgets do cells separate on this CPU?
+
+For each setting (task, options, hyperparameters, budget) it trains every
+listed cell with several seeds, evaluating every `eval_every` steps, and
+prints, for each checkpoint step, the best validation score so far per cell
+(mean and min..max over seeds) and the seconds per trial. One run therefore
+answers "how many steps does this task need before the paper's ordering
+shows?" for several budgets at once. The last checkpoint is the full trial
+(the paper's learning-rate schedule included); earlier ones are the best
+score seen by that step, an approximation of a shorter budget.
+
+    python benchmarks/calibrate_tasks.py --setting arithmetic_2d1 --seeds 0 1 2
+    python benchmarks/calibrate_tasks.py --list
+
+Results (JSON lines, one per trial) are appended to `--out` so that a long
+calibration can be stopped and continued; trials already there are skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import statistics
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+ADAM = {"units": 64, "num_layers": 1, "optimizer": "adam", "learning_rate": 0.01,
+        "clip_norm": 5.0, "init_scale": 1.0, "dropout": 0.0}
+PAPER_CELLS = ["tanh_rnn", "lstm_f", "lstm", "lstm_b", "gru"]
+
+SETTINGS = {
+    "arithmetic_2d1": dict(task="arithmetic", cells=PAPER_CELLS, steps=2000, eval_every=250,
+                           options={"max_digits": 2, "max_distractors": 1,
+                                    "num_examples": 8000, "batch_size": 32},
+                           hparams=ADAM),
+    "arithmetic_2d2": dict(task="arithmetic", cells=PAPER_CELLS, steps=3000, eval_every=250,
+                           options={"max_digits": 2, "max_distractors": 2,
+                                    "num_examples": 8000, "batch_size": 32},
+                           hparams=ADAM),
+    "arithmetic_2d1_long": dict(task="arithmetic", cells=PAPER_CELLS, steps=5000,
+                                eval_every=500,
+                                options={"max_digits": 2, "max_distractors": 1,
+                                         "num_examples": 8000, "batch_size": 32},
+                                hparams=ADAM),
+    "arithmetic_3d3": dict(task="arithmetic", cells=PAPER_CELLS, steps=4000, eval_every=500,
+                           options={"max_digits": 3, "max_distractors": 3,
+                                    "num_examples": 8000, "batch_size": 32},
+                           hparams=ADAM),
+    "xml": dict(task="xml", cells=PAPER_CELLS, steps=2000, eval_every=250,
+                options={"num_examples": 2000, "batch_size": 32}, hparams=ADAM),
+    "memorization": dict(task="memorization", cells=PAPER_CELLS, steps=1500, eval_every=250,
+                         options={"batch_size": 32}, hparams=ADAM),
+    "word_lm": dict(task="word_lm", cells=["tanh_rnn", "lstm", "lstm_b", "gru"], steps=1500,
+                    eval_every=250, options={"fraction": 0.1, "batch_size": 32},
+                    hparams=ADAM),
+    "char_lm": dict(task="char_lm", cells=["tanh_rnn", "lstm", "lstm_b", "gru"], steps=1500,
+                    eval_every=250, options={"fraction": 0.1, "batch_size": 32},
+                    hparams=ADAM),
+    "sentiment": dict(task="sentiment", cells=["tanh_rnn", "lstm", "lstm_b", "gru"],
+                      steps=1000, eval_every=100, options={"batch_size": 32}, hparams=ADAM),
+    "trec": dict(task="trec", cells=["tanh_rnn", "lstm", "lstm_b", "gru"], steps=1000,
+                 eval_every=100, options={"batch_size": 32}, hparams=ADAM),
+}
+
+
+def _key(setting: str, cell: str, seed: int) -> str:
+    return f"{setting}/{cell}/{seed}"
+
+
+def _done(path: str) -> dict[str, dict]:
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    return {r["key"]: r for r in rows}
+
+
+def run(setting: str, seeds: list[int], out: str) -> None:
+    """Trains the setting's cells for every seed, appending one JSON line per trial."""
+    from archsearch import tasks
+    from archsearch.training import Budget, run_trial
+
+    spec = SETTINGS[setting]
+    done = _done(out)
+    for seed in seeds:
+        data = None
+        for cell in spec["cells"]:
+            key = _key(setting, cell, seed)
+            if key in done:
+                continue
+            if data is None:
+                data = tasks.get(spec["task"]).load(seed=seed, **spec["options"])
+            cpu, wall = time.process_time(), time.perf_counter()
+            result = run_trial(cell, spec["hparams"], spec["task"],
+                               Budget(steps=spec["steps"], eval_every=spec["eval_every"]),
+                               seed=seed, data=data)
+            row = {"key": key, "setting": setting, "cell": cell, "seed": seed,
+                   "status": result.status, "failure": result.failure,
+                   "score": result.score, "metric": result.score_metric,
+                   "mode": result.score_mode, "steps": result.steps,
+                   "wall_s": round(time.perf_counter() - wall, 2),
+                   "cpu_s": round(time.process_time() - cpu, 2),
+                   "curve": [(c["step"], c.get(f"valid_{result.score_metric}"))
+                             for c in result.curve]}
+            with open(out, "a") as f:
+                f.write(json.dumps(row) + "\n")
+            print(f"{key}: {result.score_metric}={result.score} ({row['wall_s']} s wall, "
+                  f"{row['cpu_s']} s CPU) {result.failure or ''}", flush=True)
+
+
+def table(setting: str, out: str) -> str:
+    """Markdown: best-so-far per checkpoint step, mean [min..max] over seeds, per cell."""
+    rows = [r for r in _done(out).values() if r["setting"] == setting]
+    if not rows:
+        return f"(no results for {setting})"
+    spec = SETTINGS[setting]
+    better = max if rows[0]["mode"] == "max" else min
+    steps = sorted({s for r in rows for s, _ in r["curve"]})
+    by_cell = collections.defaultdict(dict)
+    for r in rows:
+        best, points = None, {}
+        for s, v in r["curve"]:
+            if v is not None:
+                best = v if best is None else better(best, v)
+            points[s] = best
+        points["final"] = r["score"]
+        by_cell[r["cell"]][r["seed"]] = (points, r["wall_s"], r["cpu_s"])
+    cols = steps + ["final"]
+    head = f"### {setting}: {spec['task']} {spec['options']}, {rows[0]['metric']}\n\n"
+    head += "| cell | seeds | " + " | ".join(str(c) for c in cols) + " | wall s | CPU s |\n"
+    head += "|---|---|" + "---|" * len(cols) + "---|---|\n"
+    lines = []
+    for cell in spec["cells"]:
+        runs = by_cell.get(cell)
+        if not runs:
+            continue
+        cells = []
+        for c in cols:
+            vals = [p.get(c) for p, _, _ in runs.values() if p.get(c) is not None]
+            cells.append(f"{statistics.mean(vals):.3f} [{min(vals):.3f}..{max(vals):.3f}]"
+                         if vals else "-")
+        wall = statistics.median(w for _, w, _ in runs.values())
+        cpu = statistics.median(c for _, _, c in runs.values())
+        lines.append(f"| {cell} | {len(runs)} | " + " | ".join(cells) +
+                     f" | {wall:.0f} | {cpu:.0f} |")
+    return head + "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--setting", action="append", choices=sorted(SETTINGS),
+                        help="setting(s) to run (repeatable); default: print tables only")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--out", default="calibration.jsonl",
+                        help="JSON lines file of results (appended; finished trials skipped)")
+    parser.add_argument("--list", action="store_true", help="list the settings and exit")
+    args = parser.parse_args()
+    if args.list:
+        for name, spec in SETTINGS.items():
+            print(f"{name}: {spec['task']} {spec['options']} steps={spec['steps']} "
+                  f"cells={spec['cells']}")
+        return
+    for setting in args.setting or []:
+        run(setting, args.seeds, args.out)
+    for setting in args.setting or sorted({r["setting"] for r in _done(args.out).values()}):
+        print(table(setting, args.out))
+
+
+if __name__ == "__main__":
+    main()
