@@ -1,0 +1,271 @@
+"""`StackedModel`: K copies of `build_model`'s network as one batched computation.
+
+Every weight of the K member models is stacked on a leading member axis, so
+one matmul per projection serves all members (`tf.matmul` on `(K, ...)`
+operands). The recurrent step is `GenomeCell.step` itself, run on the stacked
+weights, so the math of a cell exists once. Gradients come from autodiff
+through `tf.scan`; the optimizer (Keras' Adam or plain SGD, clipped by each
+member's global gradient norm as `build_model`'s optimizer is) is written out
+here with a learning rate, clip norm and on/off switch per member.
+
+Supported: `build_model`'s embedding (or dense input) -> stacked GenomeRNN ->
+dense head, masked ("last") or sequence outputs, one or more layers, no
+dropout, not stateful, no attention pooling.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from archsearch.layers import GenomeCell
+
+__all__ = ["StackedModel"]
+
+
+class _MemberSlices:
+    """`bias[cols]` on a stacked `(K, n)` bias gives `(K, 1, len(cols))`."""
+
+    def __init__(self, stacked):
+        self.stacked = stacked
+
+    def __getitem__(self, cols):
+        return self.stacked[:, None, cols]
+
+
+class _StackedCell:
+    """What `GenomeCell.step` reads from a cell, with member-stacked weights."""
+
+    def __init__(self, cell, kernels, bias, scales):
+        self.plan, self.genome, self.units, self.n_x = cell.plan, cell.genome, cell.units, cell.n_x
+        self.kernels = kernels
+        self.bias = None if bias is None else _MemberSlices(bias)
+        self.scales = {k: v[:, None, :] for k, v in scales.items()}
+
+
+def _layers(model):
+    from keras import layers
+
+    from archsearch.layers import GenomeRNN
+
+    found = {"input": None, "rnn": [], "head": None}
+    for layer in model.layers:
+        if isinstance(layer, GenomeRNN):
+            found["rnn"].append(layer)
+        elif isinstance(layer, layers.Embedding | layers.Dense):
+            found["head" if found["rnn"] else "input"] = layer
+        elif not isinstance(layer, layers.InputLayer):
+            raise ValueError("population trials support embedding/dense -> GenomeRNN -> dense "
+                             f"models. Received: a {type(layer).__name__} layer")
+    return found
+
+
+class StackedModel:
+    """The K member models of a population, stacked into one set of variables.
+
+    Args:
+        models: K Keras models from `build_model` with identical shapes.
+        data: the `TaskData` they were built for (output kind and loss).
+        optimizer: `"adam"` or `"sgd"` (Keras' defaults otherwise).
+        clip_norms: per-member global-norm clip.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> from archsearch.training import build_model, resolve
+        >>> data = SimpleNamespace(batch_size=2, stateful=False, input_kind="tokens",
+        ...     vocab_size=7, output="sequence", num_outputs=7, info={},
+        ...     loss="sparse_categorical_crossentropy")
+        >>> models = [build_model("gru", resolve({"units": 4}), data, seed=s)[0] for s in (0, 1)]
+        >>> stacked = StackedModel(models, data, "sgd", [5.0, 5.0])
+        >>> tuple(stacked.logits(np.ones((2, 2, 3), "int32")).shape)
+        (2, 2, 3, 7)
+    """
+
+    def __init__(self, models, data, optimizer: str, clip_norms):
+        import tensorflow as tf
+
+        self.k, self.data, self.optimizer = len(models), data, optimizer
+        parts = [_layers(m) for m in models]
+        first = parts[0]
+        self.rnn_layers = first["rnn"]
+        self.masked = data.output == "last"
+
+        def stack(getter, name):
+            return tf.Variable(np.stack([np.asarray(getter(p)) for p in parts]), name=name)
+
+        dense_in = data.input_kind == "multi_hot"
+        self.input = {"kernel": stack(lambda p: p["input"].kernel if dense_in
+                                      else p["input"].embeddings, "input_kernel")}
+        if dense_in:
+            self.input["bias"] = stack(lambda p: p["input"].bias, "input_bias")
+        self.rnn = []
+        for i, layer in enumerate(self.rnn_layers):
+            cell = layer.cell
+            self.rnn.append({
+                "kernels": {n: stack(lambda p, n=n, i=i: p["rnn"][i].cell.kernels[n], f"k{i}_{n}")
+                            for n in cell.kernels},
+                "bias": None if cell.bias is None else stack(
+                    lambda p, i=i: p["rnn"][i].cell.bias, f"b{i}"),
+                "scales": {n: stack(lambda p, n=n, i=i: p["rnn"][i].cell.scales[n], f"s{i}_{n}")
+                           for n in cell.scales}})
+        self.head = {"kernel": stack(lambda p: p["head"].kernel, "head_kernel"),
+                     "bias": stack(lambda p: p["head"].bias, "head_bias")}
+        self.variables = tf.nest.flatten([self.input, self.rnn, self.head])
+        expected = len(models[0].trainable_weights)
+        if len(self.variables) != expected:
+            raise ValueError(f"Expected to stack all {expected} trainable weights of the member "
+                             f"model. Received: {len(self.variables)} stacked")
+        self.clip = tf.constant(np.asarray(clip_norms, "float32"))
+        self.slots = [(tf.Variable(tf.zeros_like(v)), tf.Variable(tf.zeros_like(v)))
+                      for v in self.variables]
+        self.best = [tf.Variable(v) for v in self.variables]
+        self.iterations = tf.Variable(0, dtype="int64")
+
+    def logits(self, x):
+        """Member-stacked inputs `(K, B, T[, V])` -> logits `(K, B, [T,] outputs)`."""
+        import tensorflow as tf
+
+        x = tf.convert_to_tensor(x)
+        if "bias" in self.input:  # multi-hot inputs through a dense projection
+            h = tf.einsum("kbtv,kvu->kbtu", x, self.input["kernel"]) \
+                + self.input["bias"][:, None, None, :]
+        else:
+            h = tf.gather(self.input["kernel"], x, axis=1, batch_dims=1)
+        return self._body(h, x)
+
+    def _body(self, h, x):
+        import tensorflow as tf
+
+        mask = tf.not_equal(x, 0) if self.masked else None
+        for i, (layer, weights) in enumerate(zip(self.rnn_layers, self.rnn, strict=True)):
+            last = i == len(self.rnn) - 1
+            h = self._recurrent(layer.cell, weights, h, mask,
+                                sequences=not (last and self.masked))
+        return self._head(h)
+
+    def _head(self, h):
+        import tensorflow as tf
+
+        if h.shape.rank == 3:
+            return tf.matmul(h, self.head["kernel"]) + self.head["bias"][:, None, :]
+        return tf.einsum("kbtu,kuo->kbto", h, self.head["kernel"]) \
+            + self.head["bias"][:, None, None, :]
+
+    def _recurrent(self, cell, weights, h, mask, sequences):
+        import tensorflow as tf
+
+        proxy = _StackedCell(cell, weights["kernels"], weights["bias"], weights["scales"])
+        k, b, t = (tf.shape(h)[i] for i in range(3))
+        seq = tf.transpose(h, (2, 0, 1, 3))  # time-major (T, K, B, I)
+        # The input projection of every step at once: (K, B*T, I) @ (K, I, n*units).
+        xp = GenomeCell.project_input(proxy, tf.reshape(h, (k, b * t, h.shape[-1])))
+        elems = {}
+        if xp is not None:
+            elems["xp"] = tf.transpose(tf.reshape(xp, (k, b, t, -1)), (2, 0, 1, 3))
+        if cell.plan.x_raw or xp is None:
+            elems["x"] = seq
+        if mask is not None:
+            elems["m"] = tf.transpose(mask, (2, 0, 1))[..., None]
+        zeros = tf.zeros((k, b, cell.units), h.dtype)
+        init = (tuple(zeros for _ in cell.genome.states), zeros)
+
+        def step(carry, inputs):
+            states, prev = carry
+            out, new = GenomeCell.step(proxy, inputs.get("xp"), inputs.get("x"), list(states))
+            if "m" in inputs:
+                new = [tf.where(inputs["m"], a, s) for a, s in zip(new, states, strict=True)]
+                out = tf.where(inputs["m"], out, prev)
+            return tuple(new), out
+
+        _, outs = tf.scan(step, elems, initializer=init)
+        return tf.transpose(outs, (1, 2, 0, 3)) if sequences else outs[-1]
+
+    def losses(self, x, y, w, logits=None):
+        """Per-member training loss `(K,)`, reduced as Keras' compiled loss does."""
+        import tensorflow as tf
+
+        logits = self.logits(x) if logits is None else logits
+        if self.data.loss == "binary_crossentropy":
+            per = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
+                labels=tf.cast(y, logits.dtype), logits=logits), axis=-1)
+        else:
+            per = tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=tf.cast(y, "int32"), logits=logits)
+        axes = list(range(1, per.shape.rank))
+        size = tf.cast(tf.reduce_prod(tf.shape(per)[1:]), per.dtype)
+        return tf.reduce_sum(per * tf.cast(w, per.dtype), axis=axes) / size
+
+    def train_step(self, x, y, w, learning_rates, active):
+        """One optimizer step for the active members; returns their losses `(K,)`."""
+        import tensorflow as tf
+
+        x = tf.convert_to_tensor(x)
+        table = None if "bias" in self.input else self.input["kernel"]
+        with tf.GradientTape() as tape:
+            if table is None:
+                losses = self.losses(x, y, w)
+            else:
+                embedded = tf.gather(table, x, axis=1, batch_dims=1)
+                tape.watch(embedded)
+                losses = self.losses(x, y, w, self._body(embedded, x))
+            total = tf.reduce_sum(tf.where(active, losses, tf.zeros_like(losses)))
+        sources = [embedded if v is table else v for v in self.variables]
+        grads = tape.gradient(total, sources)
+        grads = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
+                 for g, v in zip(grads, sources, strict=True)]
+        squares = [None] * len(grads)
+        norm_sq = [tf.reduce_sum(tf.square(g), axis=list(range(1, g.shape.rank))) for g in grads]
+        if table is not None:
+            # Keras trains an embedding from its sparse gradient (one row per
+            # token occurrence): the global norm and Adam's second moment see
+            # the squares of the occurrences, the update their sum.
+            i = sources.index(embedded)
+            grads[i], squares[i] = self._scatter(grads[i], x), self._scatter(
+                tf.square(grads[i]), x)
+        norm = tf.sqrt(tf.add_n(norm_sq))
+        factor = self.clip / tf.maximum(norm, self.clip)  # tf.clip_by_global_norm per member
+        step = tf.cast(self.iterations + 1, "float32")
+        lr = tf.cast(learning_rates, "float32")
+        if self.optimizer == "adam":
+            lr = lr * tf.sqrt(1.0 - tf.pow(0.999, step)) / (1.0 - tf.pow(0.9, step))
+        for var, g, g2, (m, v) in zip(self.variables, grads, squares, self.slots, strict=True):
+            shape = (-1,) + (1,) * (var.shape.rank - 1)
+            on, f = tf.reshape(active, shape), tf.reshape(factor, shape)
+            g, g2 = g * f, tf.square(g * f) if g2 is None else g2 * tf.square(f)
+            alpha = tf.reshape(lr, shape)
+            if self.optimizer == "adam":
+                m_new = m + (g - m) * 0.1
+                v_new = v + (g2 - v) * 0.001
+                m.assign(tf.where(on, m_new, m))
+                v.assign(tf.where(on, v_new, v))
+                update = m_new * alpha / (tf.sqrt(v_new) + 1e-7)
+            else:
+                update = g * alpha
+            var.assign(tf.where(on, var - update, var))
+        self.iterations.assign_add(1)
+        return losses
+
+    def _scatter(self, rows, x):
+        """Sums per-occurrence rows `(K, B, T, U)` into the table's shape `(K, V, U)`."""
+        import tensorflow as tf
+
+        k, vocab, units = self.input["kernel"].shape
+        ids = tf.cast(x, "int32") + tf.range(k)[:, None, None] * vocab
+        summed = tf.math.unsorted_segment_sum(tf.reshape(rows, (-1, units)),
+                                              tf.reshape(ids, (-1,)), k * vocab)
+        return tf.reshape(summed, (k, vocab, units))
+
+    def keep_best(self, members):
+        """Copies the current weights of `members` (bool `(K,)`) into the best snapshot."""
+        import tensorflow as tf
+
+        for var, best in zip(self.variables, self.best, strict=True):
+            on = tf.reshape(members, (-1,) + (1,) * (var.shape.rank - 1))
+            best.assign(tf.where(on, var, best))
+
+    def restore_best(self, members):
+        """Puts the best snapshot back into the weights of `members`."""
+        import tensorflow as tf
+
+        for var, best in zip(self.variables, self.best, strict=True):
+            on = tf.reshape(members, (-1,) + (1,) * (var.shape.rank - 1))
+            var.assign(tf.where(on, best, var))
