@@ -25,6 +25,12 @@ GOOD = "max_trials: 2\nstrategy: {name: fixed, cells: [gru]}\n" \
        "tasks: [{name: memorization, budget: {steps: 2}, hyperparameter_samples: 2}]\n"
 
 
+@pytest.fixture(autouse=True)
+def _clear_keras_session():
+    """Overrides the root conftest's Keras reset (~2 s a test): these tests build no model."""
+    yield
+
+
 @pytest.fixture
 def env(tmp_path, monkeypatch):
     """A sandbox: cwd, a good space, a genome, a file, a FIFO, an empty dir, a run dir."""
