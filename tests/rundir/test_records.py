@@ -119,3 +119,14 @@ def test_run_record_round_trip():
     assert RunRecord.model_validate(data) == run
     with pytest.raises(ValidationError, match="strategy"):
         RunRecord.model_validate({**data, "strategy": 3})
+
+
+def test_the_rundir_package_and_the_report_loader_import_no_tensorflow():
+    import subprocess
+    import sys
+
+    code = ("import sys, archsearch.rundir, archsearch.report.load; "
+            "print(sorted(m for m in ('tensorflow', 'keras', 'ray') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    assert out.strip() == "[]"
