@@ -258,6 +258,19 @@ def _native_stderr_silenced():
         os.close(devnull)
 
 
+def _check_address(address: str | None) -> None:
+    """`--address` must be `auto`, `local`, `HOST:PORT` or `ray://HOST:PORT`."""
+    if address is None or address in ("auto", "local"):
+        return
+    hostport = address.removeprefix("ray://")
+    host, sep, port = hostport.rpartition(":")
+    ok = sep and host and port.isdigit() and 0 < int(port) < 65536 and \
+        all(c.isalnum() or c in ".-_[]:" for c in host)
+    if not ok:
+        raise CliError(f"--address: expected auto, local, HOST:PORT or ray://HOST:PORT of a Ray "
+                       f"cluster. Received: {address!r}")
+
+
 def _check_not_foreign(location: str) -> None:
     """Fails fast (before Ray and TensorFlow load) on a local non-empty non-run directory."""
     if "://" in location and not location.startswith("file://"):
@@ -296,6 +309,7 @@ def _already_finished(space, storage, workers) -> int | None:
 def _search(args) -> int:
     space = _load_space(args.space)
     check_location(args.run_dir, "--run-dir", writable=True)
+    _check_address(args.address)
     _check_not_foreign(args.run_dir)
     with _native_stderr_silenced():
         import tensorflow  # noqa: F401 - imported here only to start it quietly
@@ -334,6 +348,10 @@ def _search(args) -> int:
         print(f"archsearch: interrupted; finished trials are kept. Resume with: {resume}",
               file=sys.stderr)
         return EXIT_INTERRUPTED
+    except ConnectionError as err:  # ray.init found no cluster at --address / RAY_ADDRESS
+        where = args.address or os.environ.get("RAY_ADDRESS") or "the local Ray"
+        raise CliError(f"cannot connect to Ray at {where}: {str(err).splitlines()[0]}") \
+            from None
     state = "finished" if summary.finished else f"stopped; resume with: {resume}"
     print(f"search {state}: {summary.trials} trials recorded ({summary.failed} failed) in "
           f"{summary.run_dir}; this call ran {summary.seconds:.0f} s"
