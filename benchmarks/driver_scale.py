@@ -72,9 +72,9 @@ class Sampler(threading.Thread):
                 self.peak_state = max(self.peak_state, self.state.stat().st_size)
 
 
-def deciles(run_dir: Path, start: float) -> list[float]:
-    """Trials per second in each tenth of the trials, from the records' mtimes."""
-    times = sorted([start] + [p.stat().st_mtime for p in (run_dir / "trials").glob("*.json")])
+def deciles(run_dir: Path) -> list[float]:
+    """Trials per second in each tenth of the trials after the first, from the records' mtimes."""
+    times = sorted(p.stat().st_mtime for p in (run_dir / "trials").glob("*.json"))
     n = len(times) - 1
     edges = [round(k * n / 10) for k in range(11)]
     return [(edges[k + 1] - edges[k]) / max(1e-9, times[edges[k + 1]] - times[edges[k]])
@@ -124,7 +124,7 @@ def oracle_alone(trials: int, work: Path) -> dict:
     done = drive(OracleSearcher(oracle, store))
     seconds = time.time() - start
     sampler.stop.set()
-    return report("oracle alone", done, seconds, deciles(run_dir, start), sampler, run_dir)
+    return report("oracle alone", done, seconds, deciles(run_dir), sampler, run_dir)
 
 
 def executor(trials: int, workers: int, cpus: float, work: Path) -> dict:
@@ -147,7 +147,7 @@ def executor(trials: int, workers: int, cpus: float, work: Path) -> dict:
     seconds = time.time() - start
     sampler.stop.set()
     return report(f"executor ({workers} workers)", summary.trials, seconds,
-                  deciles(run_dir, start), sampler, run_dir)
+                  deciles(run_dir), sampler, run_dir)
 
 
 def main():
@@ -161,9 +161,14 @@ def main():
     parser.add_argument("--dir", default=None,
                         help="where the run directories go (default: a temp dir; /dev/shm "
                              "takes the disk's fsync out of the oracle-alone figure)")
+    parser.add_argument("--no-tune-loggers", action="store_true",
+                        help="executor: TUNE_DISABLE_AUTO_CALLBACK_LOGGERS=1 (no per-trial "
+                             "result.json/progress.csv/params.json from Tune)")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if args.no_tune_loggers:
+        os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = "1"
     results = []
     with tempfile.TemporaryDirectory(prefix="driver_scale", dir=args.dir) as tmp:
         if args.oracle_trials:

@@ -170,3 +170,18 @@ def test_each_sample_trains_with_the_tasks_seeds(tmp_path):
         assert sorted(len(s) for s in by_hparams.values()) in ([3, 3], [6])
         for task in ("memorization", "xml"):
             assert len([t for t in trials if t[0] == fp and t[1] == task]) == 2
+
+
+def test_an_unreadable_record_keeps_its_trial_id(tmp_path):
+    space = _space(tmp_path)
+    run_dir = tmp_path / "run"
+    assert drive(_searcher(space, run_dir, max_trials=30)) == 30
+    broken = run_dir / "trials" / "29.json"
+    broken.write_text("{not json")
+    (run_dir / "oracle.json").unlink()
+    with pytest.warns(RuntimeWarning, match="from 29 trial records"):
+        searcher = _resume(space, run_dir, max_trials=40)
+    assert drive(searcher) == 10
+    assert broken.read_text() == "{not json"  # left as it was, id not reused
+    assert sorted(_trials(run_dir), key=int) == [str(k) for k in range(29)] + \
+        [str(k) for k in range(30, 40)]

@@ -18,6 +18,7 @@ from archsearch.search.oracles.state import (
     STATE_FILE,
     STATE_FORMAT,
     STATE_VERSION,
+    TRIALS_DIR,
     load_snapshot,
     read_records,
 )
@@ -134,7 +135,10 @@ class OracleState:
             if cell["status"] == "done":
                 self._derive_cut(cell, seen.get(fp))
                 self._rescore(cell)
-        ids = [int(t) for t in [*pending, *(r.trial_id for r in records)] if t.isdigit()]
+        # Every record file counts, readable or not: its id is taken.
+        files = [n[:-len(".json")] for n in self.storage.list_json(TRIALS_DIR)] \
+            if self.storage is not None else []
+        ids = [int(t) for t in [*pending, *(r.trial_id for r in records), *files] if t.isdigit()]
         self.next_trial = max([snap["next_trial"] if snap else 0, *(i + 1 for i in ids)])
         if snap:
             self.set_strategy_state(snap["strategy_state"])
