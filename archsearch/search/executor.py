@@ -164,7 +164,8 @@ def _start_ray(address, workers, cpus_per_trial) -> bool:
     not enough: Ray replaces a loopback address by the machine's reachable IP
     unless `RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0` ("no cluster") was set before
     Ray was imported, so that switch is set for the duration of `ray.init`
-    (and inherited by the processes it starts). Returns whether Ray was
+    (and inherited by the processes it starts). An address of `local` (or
+    `RAY_ADDRESS=local`) also means this local Ray. Returns whether Ray was
     started (or joined) here.
     """
     import ray
@@ -173,7 +174,8 @@ def _start_ray(address, workers, cpus_per_trial) -> bool:
     if ray.is_initialized():
         return False
     quiet = {"log_to_driver": False, "logging_level": logging.ERROR}
-    if address or os.environ.get("RAY_ADDRESS"):
+    target = address or os.environ.get("RAY_ADDRESS")
+    if target and target != "local":  # "local" asks for a new local Ray: started below
         ray.init(address=address, **quiet)
         return True
     switch, saved = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", os.environ.get(
@@ -181,7 +183,8 @@ def _start_ray(address, workers, cpus_per_trial) -> bool:
     cluster = ray_constants.ENABLE_RAY_CLUSTER
     os.environ[switch], ray_constants.ENABLE_RAY_CLUSTER = "0", False
     try:
-        ray.init(num_cpus=None if workers is None else max(1, math.ceil(workers * cpus_per_trial)),
+        ray.init(address="local",
+                 num_cpus=None if workers is None else max(1, math.ceil(workers * cpus_per_trial)),
                  include_dashboard=False, _node_ip_address="127.0.0.1",
                  runtime_env={"env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}}, **quiet)
     finally:
