@@ -47,13 +47,14 @@ def _relative_error(a, b):
     return float(np.abs(a - b).max() / max(1.0, np.abs(a).max()))
 
 
-def _compare(genome, seed=0, masked=False, training=False, dtype="float64", **options):
+def _compare(genome, seed=0, masked=False, training=False, dtype="float64", fused=True,
+             **options):
     """Largest relative differences (outputs, gradients) between fused and autodiff."""
     rng = np.random.default_rng(seed)
     genome = as_genome(genome)
     input_dim = UNITS if genome.needs_square_input else INPUT_DIM
     fused, reference = (GenomeRNN(genome, UNITS, fused=f, return_state=True, dtype=dtype,
-                                  seed=7, **options) for f in (True, False))
+                                  seed=7, **options) for f in (fused, False))
     x = tf.constant(rng.normal(size=(BATCH, STEPS, input_dim)), dtype)
     for layer in (fused, reference):
         layer.build(x.shape)
@@ -136,6 +137,13 @@ def test_dropout_gradients_equal_autodiff(name):
     assert grad_error < 1e-9
 
 
+@pytest.mark.parametrize("name", ["peephole_lstm", "gru"])
+def test_xla_loops_gradients_equal_autodiff(name):
+    for k, variant in enumerate(VARIANTS[1:3]):
+        out_error, grad_error = _compare(name, seed=k, fused="xla", **variant)
+        assert out_error < 1e-12 and grad_error < 1e-9, variant
+
+
 def test_float32_gradients_within_rounding():
     out_error, grad_error = _compare("lstm_b", dtype="float32", return_sequences=True)
     assert out_error < 1e-5 and grad_error < 1e-5
@@ -193,6 +201,27 @@ def test_fit_in_graph_mode_matches_autodiff(fused):
     """Inside Keras' compiled train step (and with XLA loops) training takes the same steps."""
     for got, want in zip(_train(fused), _train(False), strict=True):
         np.testing.assert_allclose(got, want, atol=2e-5)
+
+
+def test_graph_mode_across_sequence_lengths_matches_eager_autodiff():
+    """A compiled train step retraced for a new length (with padding masks) stays exact."""
+    def train(fused, eager):
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((None,), dtype="int32"),
+                                  keras.layers.Embedding(11, 5, mask_zero=True),
+                                  GenomeRNN("lstm_b", 4, fused=fused), keras.layers.Dense(3)])
+        model.compile(keras.optimizers.SGD(0.1), keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True), run_eagerly=eager)
+        rng = np.random.default_rng(0)
+        for steps in (5, 9):
+            x = rng.integers(1, 11, (8, steps))
+            x[:3, -2:] = 0
+            model.fit(x, rng.integers(0, 3, (8,)), batch_size=4, epochs=2, verbose=0,
+                      shuffle=False)
+        return model.get_weights()
+
+    for got, want in zip(train(True, False), train(False, True), strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-6)
 
 
 def test_stateful_layer_carries_state_like_autodiff():
