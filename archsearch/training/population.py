@@ -70,8 +70,8 @@ def check_compatible(hparams_list: Sequence[Mapping[str, Any]]) -> list[dict]:
 def run_population(genome, hparams_list: Sequence[Mapping[str, Any]], task="arithmetic",
                    budget: Budget | Mapping | None = None, seeds: Sequence[int] | None = None,
                    task_options: Mapping[str, Any] | None = None, data=None,
-                   on_eval: Callable[[int, dict], str | None] | None = None
-                   ) -> list[TrialResult]:
+                   on_eval: Callable[[int, dict], str | None] | None = None,
+                   jit_compile: bool = True) -> list[TrialResult]:
     """Trains K members of one cell as one batched model; one `TrialResult` each.
 
     Args:
@@ -87,6 +87,9 @@ def run_population(genome, hparams_list: Sequence[Mapping[str, Any]], task="arit
         on_eval: Called as `on_eval(member, point)` after each evaluation of
             an active member; a non-empty string stops that member
             (status `"stopped"`, the string as its reason).
+        jit_compile: XLA-compile the training and evaluation steps (on this
+            2-core CPU 1.5-2x faster per step than without, after a longer
+            first step).
 
     Returns:
         K `TrialResult`s in member order. Incompatible members raise
@@ -148,7 +151,7 @@ def run_population(genome, hparams_list: Sequence[Mapping[str, Any]], task="arit
         del models
         timings["build"] = time.perf_counter() - t
         _Loop(stacked, [by_seed[s] for s in seeds], budget, results, hps, timings,
-              on_eval).run()
+              on_eval, jit_compile).run()
     except KeyboardInterrupt:
         raise
     except Exception as err:  # a population never crashes the search
@@ -175,7 +178,7 @@ def run_population(genome, hparams_list: Sequence[Mapping[str, Any]], task="arit
 class _Loop:
     """The training loop of one population (per-member bookkeeping in numpy)."""
 
-    def __init__(self, stacked, datas, budget, results, hps, timings, on_eval):
+    def __init__(self, stacked, datas, budget, results, hps, timings, on_eval, jit_compile):
         import tensorflow as tf
 
         self.m, self.datas, self.budget, self.results = stacked, datas, budget, results
@@ -191,8 +194,8 @@ class _Loop:
         self.stop_reason = [None] * self.k
         data = datas[0]
         self.better = (lambda a, b: a > b) if data.score_mode == "max" else (lambda a, b: a < b)
-        self.train_fn = tf.function(stacked.train_step, reduce_retracing=True)
-        self.logits_fn = tf.function(stacked.logits, reduce_retracing=True)
+        self.train_fn = tf.function(stacked.train_step, jit_compile=jit_compile)
+        self.logits_fn = tf.function(stacked.logits, jit_compile=jit_compile)
 
     def _stack(self, batches):
         import tensorflow as tf
