@@ -1,6 +1,7 @@
-"""Training: the paper's hyperparameter distribution and the one-trial trainer."""
+"""Training: the paper's hyperparameter distribution, the trial trainer, population trials."""
 
 from archsearch.training.budget import Budget
+from archsearch.training.grouping import auto_k, population_groups
 from archsearch.training.hparams import (
     DEFAULTS,
     PAPER_SPACE,
@@ -9,8 +10,9 @@ from archsearch.training.hparams import (
     sample,
     units_for_budget,
 )
+from archsearch.training.population import run_population
 from archsearch.training.trainer import TrialResult, build_model, run_trial, with_forget_bias
 
-__all__ = ["Budget", "DEFAULTS", "PAPER_SPACE", "TrialResult", "build_model",
-           "paper_hyperparameters", "resolve", "run_trial", "sample", "units_for_budget",
-           "with_forget_bias"]
+__all__ = ["Budget", "DEFAULTS", "PAPER_SPACE", "TrialResult", "auto_k", "build_model",
+           "paper_hyperparameters", "population_groups", "resolve", "run_population",
+           "run_trial", "sample", "units_for_budget", "with_forget_bias"]
