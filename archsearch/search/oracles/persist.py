@@ -10,6 +10,7 @@ records alone and says so in a warning.
 
 from __future__ import annotations
 
+import json
 import logging
 import warnings
 
@@ -76,8 +77,9 @@ class OracleState:
 
     def save(self):
         """Writes the snapshot to the run directory (atomically), if there is one."""
-        if self.storage is not None:
-            self.storage.write_json(STATE_FILE, self.get_state())
+        if self.storage is not None:  # compact: json's C encoder (an indent forces Python's)
+            self.storage.write_text(STATE_FILE, json.dumps(self.get_state(), allow_nan=False,
+                                                           separators=(",", ":")))
 
     def reload(self) -> bool:
         """Restores the state from the run directory; False if it holds nothing yet.
