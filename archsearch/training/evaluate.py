@@ -6,9 +6,15 @@ solo and population trials); this module only runs the model over batches.
 
 from __future__ import annotations
 
+import numpy as np
+
 from archsearch.tasks.metrics import MetricSums
 
 __all__ = ["evaluate", "predictor"]
+
+# Most logits one joined forward pass may produce (rows x steps x outputs).
+MAX_CHUNK_LOGITS = 1 << 22
+_CHUNKS: dict = {}
 
 
 def predictor(model):
@@ -28,8 +34,37 @@ def predictor(model):
     return fn
 
 
+def _chunks(data, split: str, max_batches: int | None):
+    """The split's batches as numpy, consecutive same-shape batches joined (kept per data)."""
+    key = (id(data), split, max_batches)
+    hit = _CHUNKS.get(key)
+    if hit is not None and hit[0] is data:
+        return hit[1]
+    chunks: list[list] = []
+    for k, batch in enumerate(data.split(split)):
+        if max_batches is not None and k >= max_batches:
+            break
+        x, y, w = (np.asarray(t) for t in batch)
+        last = chunks[-1] if chunks else None
+        rows = len(x) + (sum(len(b[0]) for b in last) if last else 0)
+        steps = x.shape[1] if x.ndim > 1 else 1
+        if (last is not None and not data.stateful and last[0][0].shape[1:] == x.shape[1:]
+                and rows * steps * data.num_outputs <= MAX_CHUNK_LOGITS):
+            last.append((x, y, w))
+        else:
+            chunks.append([(x, y, w)])
+    joined = [tuple(np.concatenate([b[j] for b in c]) for j in range(3)) for c in chunks]
+    if len(_CHUNKS) >= 8:
+        _CHUNKS.pop(next(iter(_CHUNKS)))
+    _CHUNKS[key] = (data, joined)
+    return joined
+
+
 def evaluate(model, data, split: str, max_batches: int | None = None) -> dict[str, float]:
     """Weighted loss and the task's metrics on `split` (first `max_batches` batches).
+
+    Consecutive batches of the same shape run as one forward pass (a stateful
+    task's batches run one by one, in order), through one compiled function.
 
     Returns a dict with `loss` (mean nats per weighted position) and each of
     `data.metrics` that archsearch knows: accuracy, exact_match, perplexity,
@@ -37,8 +72,6 @@ def evaluate(model, data, split: str, max_batches: int | None = None) -> dict[st
     """
     sums = MetricSums(data.output, data.metrics)
     predict = predictor(model)
-    for k, (x, y, w) in enumerate(data.split(split)):
-        if max_batches is not None and k >= max_batches:
-            break
+    for x, y, w in _chunks(data, split, max_batches):
         sums.update(predict(x).numpy(), y, w)
     return sums.result()

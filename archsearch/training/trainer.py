@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from archsearch.training.budget import Budget
+from archsearch.training.compiled import compiled_model
 from archsearch.training.evaluate import evaluate
 from archsearch.training.hparams import resolve, units_for_budget
 
@@ -213,7 +214,7 @@ def run_trial(genome, hparams: Mapping[str, Any] | None = None, task="arithmetic
     timings = {"data": 0.0, "build": 0.0, "trace": 0.0, "train": 0.0, "eval": 0.0}
     task_name = task if isinstance(task, str) else getattr(task, "name", str(task))
     result = TrialResult(status=FAILED, task=task_name, seed=seed)
-    model = None
+    model = compiled = None
     try:
         import keras
 
@@ -234,8 +235,12 @@ def run_trial(genome, hparams: Mapping[str, Any] | None = None, task="arithmetic
         t = time.perf_counter()
         model, result.units = build_model(genome, hp, data, seed)
         result.params = int(model.count_params())
+        # Train a kept model of the same shapes (its step is traced already),
+        # loaded with this trial's initial weights.
+        compiled = compiled_model(genome, hp, data, model)
+        model = compiled.model
         timings["build"] = time.perf_counter() - t
-        _train(model, data, budget, result, timings, on_eval)
+        _train(compiled, data, budget, result, timings, on_eval, float(hp["clip_norm"]))
     except KeyboardInterrupt:
         raise
     except _Diverged as err:
@@ -245,13 +250,12 @@ def run_trial(genome, hparams: Mapping[str, Any] | None = None, task="arithmetic
         message = str(err).strip().splitlines()
         result.failure = f"{type(err).__name__}: {message[0] if message else ''}"[:500]
     finally:
-        del model
+        del model, compiled
         try:
             import keras
-            keras.utils.clear_session(free_memory=True)
+            keras.utils.clear_session(free_memory=True)  # also runs gc.collect()
         except Exception:  # pragma: no cover
-            pass
-        gc.collect()
+            gc.collect()
     timings["total"] = time.perf_counter() - start
     result.timings = {k: round(v, 4) for k, v in timings.items()}
     return result
@@ -261,8 +265,11 @@ class _Diverged(Exception):
     pass
 
 
-def _train(model, data, budget: Budget, result: TrialResult, timings: dict,
-           on_eval=None) -> None:
+def _train(compiled, data, budget: Budget, result: TrialResult, timings: dict,
+           on_eval=None, clip_norm: float = 5.0) -> None:
+    import tensorflow as tf
+
+    model, clip = compiled.model, tf.constant(clip_norm, "float32")
     better = (lambda a, b: a > b) if data.score_mode == "max" else (lambda a, b: a < b)
     best_score, best_weights, since_best, decays = None, None, 0, 0
     lr = float(model.optimizer.learning_rate.numpy())
@@ -274,7 +281,7 @@ def _train(model, data, budget: Budget, result: TrialResult, timings: dict,
         _reset_states(model)
         for x, y, w in data.train:
             t_step = time.perf_counter()
-            loss = float(model.train_on_batch(x, y, sample_weight=w))
+            loss = float(compiled.step(x, y, w, clip))
             step += 1
             if step == 1:  # the first call traces and compiles the train function
                 timings["trace"] = time.perf_counter() - t_step

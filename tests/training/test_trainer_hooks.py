@@ -42,3 +42,27 @@ def test_a_raising_callback_fails_the_trial_with_its_message():
     result = run_trial("gru", {"units": 8}, "memorization", Budget(steps=10, eval_every=5),
                        task_options={"num_examples": 64}, on_eval=broken)
     assert result.status == "failed" and "tune session gone" in result.failure
+
+
+def test_trials_of_the_same_shapes_reuse_one_traced_step_and_match_fresh_models():
+    from archsearch.training import compiled
+
+    compiled.cache_clear()
+    kwargs = dict(hparams={"units": 8, "optimizer": "adam", "learning_rate": 0.01},
+                  task="memorization", budget=Budget(steps=10, eval_every=5),
+                  task_options={"num_examples": 64})
+    first = run_trial("gru", seed=3, **kwargs)
+    assert compiled.cache_size() == 1
+    (entry,) = compiled._CACHE.values()
+    traces = entry.step.experimental_get_tracing_count()
+    other = run_trial("gru", seed=4, **{**kwargs, "hparams": {**kwargs["hparams"],
+                                                              "clip_norm": 0.1}})
+    again = run_trial("gru", seed=3, **kwargs)
+    assert compiled.cache_size() == 1 and entry.step.experimental_get_tracing_count() == traces
+    # A reused model starts from the new trial's own weights with a fresh optimizer.
+    assert again.metrics == first.metrics and again.curve[-1]["train_loss"] == \
+        first.curve[-1]["train_loss"]
+    assert other.curve[-1]["train_loss"] != first.curve[-1]["train_loss"]
+    compiled.cache_clear()
+    fresh = run_trial("gru", seed=3, **kwargs)  # a newly built and traced model
+    assert fresh.metrics == first.metrics

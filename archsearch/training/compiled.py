@@ -1,0 +1,107 @@
+"""Compiled training steps reused across trials of the same shapes in one process.
+
+A Ray worker runs trial after trial, often of the same cell and sizes. Keras
+traces a new train function for every new model (seconds on a CPU, a fifth of
+a short trial). Here the first model built for a *signature* (cell
+fingerprint, shapes, optimizer, task output) is kept with its compiled step;
+a later trial with that signature builds its model as usual (so its initial
+weights are exactly what `build_model` gives for its seed), copies those
+weights into the kept model, resets the optimizer, and trains through the
+already-traced step. The learning rate is a variable and the clip norm a
+tensor argument, so neither retraces.
+
+The step is Keras' own `train_step` math (model call, `compute_loss`,
+gradients, `optimizer.apply`) with the global-norm clip taken out of the
+optimizer and applied with the same TensorFlow op on a tensor clip norm.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["CompiledModel", "compiled_model", "cache_clear", "cache_size"]
+
+_CACHE: collections.OrderedDict = collections.OrderedDict()
+MAX_ENTRIES = 4
+
+
+class CompiledModel:
+    """A built Keras model with a traced train step `step(x, y, w, clip_norm) -> loss`."""
+
+    def __init__(self, model):
+        import tensorflow as tf
+
+        self.model = model
+        model.optimizer._clip_gradients = lambda grads: grads  # clipped in `step`
+        variables = model.trainable_variables
+        model.optimizer.build(variables)  # slot variables exist before tracing
+
+        def step(x, y, w, clip_norm):
+            with tf.GradientTape() as tape:
+                y_pred = model(x, training=True)
+                loss = model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=w,
+                                          training=True)
+            grads = tape.gradient(loss, variables)
+            present = [k for k, g in enumerate(grads) if g is not None]
+            clipped, _ = tf.clip_by_global_norm([grads[k] for k in present], clip_norm)
+            grads = list(grads)
+            for k, g in zip(present, clipped, strict=True):
+                grads[k] = g
+            model.optimizer.apply(grads, variables)
+            return loss
+
+        self.step = tf.function(step, reduce_retracing=True)
+
+    def load(self, fresh) -> None:
+        """Takes `fresh`'s weights (same architecture) and a reset optimizer."""
+        import numpy as np
+
+        mine, theirs = self.model.weights, fresh.weights
+        if [tuple(v.shape) for v in mine] != [tuple(v.shape) for v in theirs]:
+            raise ValueError("Expected a model with the cached model's weight shapes. Received: "
+                             f"{[tuple(v.shape) for v in theirs]}")
+        for dst, src in zip(mine, theirs, strict=True):
+            dst.assign(src.value)
+        for var in self.model.optimizer.variables:
+            var.assign(np.zeros(var.shape, var.dtype))
+        self.model.optimizer.learning_rate.assign(float(fresh.optimizer.learning_rate.numpy()))
+
+
+def signature(genome, hp: Mapping[str, Any], data) -> tuple | None:
+    """What a compiled step depends on; `None` for models that are never shared."""
+    import keras
+
+    if hp["dropout"] or data.stateful:  # seeded dropout masks / carried state
+        return None
+    return (genome.fingerprint(), hp["units"], hp["param_budget"] if not hp["units"] else None,
+            hp["num_layers"], hp["optimizer"], data.vocab_size, data.num_outputs, data.output,
+            data.input_kind, data.loss, data.info.get("pooling", "last"),
+            keras.config.dtype_policy().name)
+
+
+def compiled_model(genome, hp: Mapping[str, Any], data, fresh) -> CompiledModel:
+    """The cached `CompiledModel` for this signature loaded with `fresh`, or a new one."""
+    key = signature(genome, hp, data)
+    entry = _CACHE.get(key) if key is not None else None
+    if entry is not None:
+        _CACHE.move_to_end(key)
+        entry.load(fresh)
+        return entry
+    entry = CompiledModel(fresh)
+    if key is not None:
+        _CACHE[key] = entry
+        while len(_CACHE) > MAX_ENTRIES:
+            _CACHE.popitem(last=False)
+    return entry
+
+
+def cache_size() -> int:
+    """Number of compiled models kept in this process."""
+    return len(_CACHE)
+
+
+def cache_clear() -> None:
+    """Drops every kept model (e.g. before measuring memory)."""
+    _CACHE.clear()
