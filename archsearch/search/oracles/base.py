@@ -21,9 +21,9 @@ import random
 
 import keras_tuner
 
-from archsearch import scoring
 from archsearch.genome import Genome
 from archsearch.search.oracles.persist import OracleState
+from archsearch.search.oracles.scores import CellScores
 from archsearch.search.oracles.trials import (
     COMPLETED,
     FAILED,
@@ -57,7 +57,7 @@ def space_hyperparameters(space) -> keras_tuner.HyperParameters:
     return hp
 
 
-class ArchitectureOracle(OracleState, LeanTrials, keras_tuner.Oracle):
+class ArchitectureOracle(CellScores, OracleState, LeanTrials, keras_tuner.Oracle):
     """Base of archsearch's strategies: evaluates proposed cells task by task.
 
     Subclasses implement `propose()` (cells to evaluate next) and may override
@@ -122,40 +122,6 @@ class ArchitectureOracle(OracleState, LeanTrials, keras_tuner.Oracle):
     def in_flight(self) -> int:
         """Cells still being evaluated."""
         return len(self._active)
-
-    def scored(self) -> list[dict]:
-        """Cells that finished every stage and have a score (`cell["score"]`)."""
-        return [self.cells[fp] for fp in self._scores]
-
-    def leader(self) -> dict | None:
-        """The best scored cell so far, or None."""
-        if not self._scores:
-            return None
-        return self.cells[max(self._scores, key=self._scores.__getitem__)]
-
-    def best(self, fp: str, task: str) -> float | None:
-        """Best objective value of cell `fp` on `task` (None if no success)."""
-        return self.cells[fp]["bests"].get(task)
-
-    def ratio(self, fp: str, task: str) -> float | None:
-        """`scoring.ratio` of `fp`'s best on `task` to the baseline's best.
-
-        The oracle holds objectives (-metric for "min" metrics, which are
-        positive), so a negative baseline objective means a "min" metric.
-        """
-        mine, base = self.best(fp, task), self.best(self.baseline_fp, task)
-        if mine is None or base is None:
-            return None
-        if base < 0:
-            return scoring.ratio(-mine, -base, "min")
-        return scoring.ratio(mine, base, "max")
-
-    def score(self, fp: str) -> float | None:
-        """Min over search tasks of best / baseline's best, from the results so far."""
-        cell = self.cells[fp]
-        if cell["status"] != "done" or cell.get("cut"):
-            return None
-        return scoring.min_ratio(self.ratio(fp, t) for t in self.search_stages)
 
     def evaluate(self, genome: Genome, origin: str, parent: str | None = None,
                  stages: list[str] | None = None, cuts: bool | None = None) -> bool:
@@ -251,26 +217,6 @@ class ArchitectureOracle(OracleState, LeanTrials, keras_tuner.Oracle):
                 self._set_status(self.cells[fp], "running")
                 self._advance(self.cells[fp])
         self._prune_genomes()
-
-    def _add_result(self, cell: dict, task: str, objective: float | None) -> None:
-        cell["results"].setdefault(task, []).append(objective)
-        old = cell["bests"].get(task)
-        if objective is None or (old is not None and objective <= old):
-            return
-        cell["bests"][task] = objective
-        if cell["fingerprint"] == self.baseline_fp and task in self.search_stages:
-            for fp in self._finished:  # every ratio moved
-                self._rescore(self.cells[fp])
-
-    def _rescore(self, cell: dict) -> None:
-        fp = cell["fingerprint"]
-        cell["score"] = self.score(fp)
-        if cell["status"] == "done" and not cell.get("cut"):
-            self._finished.add(fp)
-        if cell["score"] is None:
-            self._scores.pop(fp, None)
-        else:
-            self._scores[fp] = cell["score"]
 
     def _cut_reason(self, cell: dict, task: str) -> str | None:
         """Why `cell` stops after `task` ("wait": the cut needs the baseline), else None."""
