@@ -196,10 +196,10 @@ def _train(fused, jit_compile=False):
     return [np.asarray(w) for w in model.get_weights()]
 
 
-@pytest.mark.parametrize("fused", [True, "xla"])
-def test_fit_in_graph_mode_matches_autodiff(fused):
-    """Inside Keras' compiled train step (and with XLA loops) training takes the same steps."""
-    for got, want in zip(_train(fused), _train(False), strict=True):
+@pytest.mark.parametrize(("fused", "jit_compile"), [(True, False), ("xla", False), (True, True)])
+def test_fit_in_graph_mode_matches_autodiff(fused, jit_compile):
+    """In Keras' compiled train step (XLA loops, or all of it under XLA) training is the same."""
+    for got, want in zip(_train(fused, jit_compile), _train(False), strict=True):
         np.testing.assert_allclose(got, want, atol=2e-5)
 
 
