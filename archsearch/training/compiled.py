@@ -21,10 +21,16 @@ import collections
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["CompiledModel", "compiled_model", "cache_clear", "cache_size"]
+__all__ = ["CompiledModel", "compiled_model", "cache_clear", "cache_size", "release"]
 
 _CACHE: collections.OrderedDict = collections.OrderedDict()
 MAX_ENTRIES = 4
+# Keras' `clear_session` also clears TensorFlow's kernel cache, which costs
+# the next step ~0.2 s, and its full garbage collection ~0.3-1 s with
+# TensorFlow loaded: after a trial whose model is kept, only the young
+# generations are collected, and the full cleanup runs every this many trials.
+FULL_CLEANUP_EVERY = 8
+_since_cleanup = [0]
 
 
 class CompiledModel:
@@ -95,6 +101,20 @@ def compiled_model(genome, hp: Mapping[str, Any], data, fresh) -> CompiledModel:
         while len(_CACHE) > MAX_ENTRIES:
             _CACHE.popitem(last=False)
     return entry
+
+
+def release(kept: bool) -> None:
+    """Frees a finished trial's garbage; cheaply if its model was `kept` in the cache."""
+    import gc
+
+    import keras
+
+    _since_cleanup[0] += 1
+    if kept and _since_cleanup[0] < FULL_CLEANUP_EVERY:
+        gc.collect(1)
+        return
+    _since_cleanup[0] = 0
+    keras.utils.clear_session(free_memory=True)
 
 
 def cache_size() -> int:

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from archsearch.training.budget import Budget
-from archsearch.training.compiled import compiled_model
+from archsearch.training.compiled import _CACHE as _compiled_cache
+from archsearch.training.compiled import compiled_model, release
 from archsearch.training.evaluate import evaluate
 from archsearch.training.hparams import resolve, units_for_budget
 
@@ -250,10 +251,10 @@ def run_trial(genome, hparams: Mapping[str, Any] | None = None, task="arithmetic
         message = str(err).strip().splitlines()
         result.failure = f"{type(err).__name__}: {message[0] if message else ''}"[:500]
     finally:
+        kept = compiled is not None and any(e is compiled for e in _compiled_cache.values())
         del model, compiled
         try:
-            import keras
-            keras.utils.clear_session(free_memory=True)  # also runs gc.collect()
+            release(kept)
         except Exception:  # pragma: no cover
             gc.collect()
     timings["total"] = time.perf_counter() - start
