@@ -11,10 +11,10 @@ from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 
 from archsearch.genome import INPUT, Genome, GenomeError, zoo
 from archsearch.genome.layout import CellPlan
+from archsearch.genome.ops import OPS
 
 __all__ = ["GenomeCell", "as_genome"]
 
-_ACT = {"tanh": ops.tanh, "sigmoid": ops.sigmoid, "relu": ops.relu}
 FORGET_NODE = "f_pre"  # the zoo's forget-gate pre-activation (lstm, lstm_b, peephole_lstm)
 _REGULARIZERS = ("kernel_regularizer", "recurrent_regularizer", "bias_regularizer")
 _CONSTRAINTS = ("kernel_constraint", "recurrent_constraint", "bias_constraint")
@@ -220,9 +220,9 @@ class GenomeCell(keras.layers.Layer, DropoutRNNCell):
                 project(name, env[name])
         projected = {INPUT, *genome.states}
         for node in genome.nodes:
-            op, args = node.op, node.inputs
-            if op in ("linear", "linear_a"):
-                for ref in args:
+            spec = OPS[node.op]
+            if spec.keras == "project":
+                for ref in node.inputs:
                     if ref not in projected:
                         project(ref, env[ref])
                         projected.add(ref)
@@ -232,24 +232,20 @@ class GenomeCell(keras.layers.Layer, DropoutRNNCell):
                 if self.bias is not None and node.id not in plan.reads_x:
                     total = total + self.bias[plan.bias_slice(node.id)]
                 env[node.id] = total
-            elif op in _ACT:
-                env[node.id] = _ACT[op](env[args[0]])
-            elif op == "identity":
-                env[node.id] = env[args[0]]
-            elif op == "add":
-                env[node.id] = env[args[0]] + env[args[1]]
-            elif op == "sub":
-                env[node.id] = env[args[0]] - env[args[1]]
-            elif op == "mul":
-                env[node.id] = env[args[0]] * env[args[1]]
-            elif op == "one_minus":
-                env[node.id] = 1.0 - env[args[0]]
-            elif op == "scale":
-                env[node.id] = env[args[0]] * self.scales[node.id]
-            else:  # pragma: no cover - the genome validated its ops
-                raise GenomeError(f"node {node.id!r}: op {op!r} has no Keras implementation")
+            else:
+                env[node.id] = self._apply(spec, node.id, [env[ref] for ref in node.inputs])
         new_states = [env[ref] for ref in genome.next_state]
         return new_states[genome.states.index(genome.output)], new_states
+
+    def _apply(self, spec, node_id, args):
+        """Computes a non-projection op from its input values, as `spec.keras` says."""
+        if spec.keras == "scale":
+            return args[0] * self.scales[node_id]
+        if spec.keras == "pass":
+            return args[0]
+        if spec.keras == "one_minus":
+            return 1.0 - args[0]
+        return getattr(ops, spec.keras)(*args)
 
     def call(self, inputs, states, training=False):
         if not isinstance(states, list | tuple):
