@@ -141,14 +141,20 @@ class GenomeRNN(keras.layers.RNN):
                 xp, x_t = inputs, None
             return cell.step(xp, x_t, list(states), rec_mask)
 
-        if mask is not None:
+        # Keras' TF loop reads a missing `input_length` from axis 1 of the
+        # inputs, the batch when time-major: with a length unknown at trace
+        # time, hand it batch-major inputs instead (axis 1 is then time).
+        time_major = loop_inputs.shape[0] is not None
+        if not time_major:
+            loop_inputs = ops.transpose(loop_inputs, (1, 0, 2))
+        elif mask is not None:
             mask = ops.transpose(mask, (1, 0))
         last, outputs, states = backend.rnn(
             step, loop_inputs, list(initial_state), go_backwards=self.go_backwards, mask=mask,
-            unroll=self.unroll, input_length=sequences.shape[1], time_major=True,
-            zero_output_for_mask=self.zero_output_for_mask,
+            unroll=self.unroll, input_length=loop_inputs.shape[0 if time_major else 1],
+            time_major=time_major, zero_output_for_mask=self.zero_output_for_mask,
             return_all_outputs=self.return_sequences)
-        if self.return_sequences:
+        if self.return_sequences and time_major:
             outputs = ops.transpose(outputs, (1, 0, 2))
         return last, outputs, states
 
