@@ -13,7 +13,7 @@ from archsearch.genome import INPUT, Genome, GenomeError, zoo
 from archsearch.genome.layout import CellPlan
 from archsearch.genome.ops import OPS
 
-__all__ = ["GenomeCell", "as_genome"]
+__all__ = ["GenomeCell", "apply_op", "as_genome"]
 
 FORGET_NODE = "f_pre"  # the zoo's forget-gate pre-activation (lstm, lstm_b, peephole_lstm)
 _REGULARIZERS = ("kernel_regularizer", "recurrent_regularizer", "bias_regularizer")
@@ -30,6 +30,38 @@ def as_genome(genome) -> Genome:
         text = genome.strip()
         return Genome.from_json(text) if text.startswith("{") else zoo.get(text)
     raise GenomeError(f"expected a Genome, its JSON or a zoo cell name. Received: {genome!r}")
+
+
+def apply_op(spec, args, scale=None):
+    """Computes a non-projection op from its input values, as `spec.keras` says.
+
+    The one compiler branch per kind of `archsearch.genome.ops.KERAS_SPECIAL`
+    (`project` is the caller's: it needs the cell's fused kernels); any other
+    kind names a `keras.ops` function applied to the inputs in order.
+
+    Args:
+        spec: The op's `OpSpec` (`archsearch.genome.ops.OPS[node.op]`).
+        args: The input values, in the node's order.
+        scale: The node's learned per-unit vector, for `scale` ops.
+
+    Returns:
+        The node's value.
+
+    Example:
+        >>> from archsearch.genome.ops import OPS
+        >>> float(apply_op(OPS["one_minus"], [0.25]))
+        0.75
+    """
+    if spec.keras == "project":
+        raise ValueError("expected a non-projection op: `project` needs the cell's kernels. "
+                         f"Received: spec.name={spec.name!r}")
+    if spec.keras == "scale":
+        return args[0] * scale
+    if spec.keras == "pass":
+        return args[0]
+    if spec.keras == "one_minus":
+        return 1.0 - args[0]
+    return getattr(ops, spec.keras)(*args)
 
 
 class _NearIdentity(keras.initializers.Initializer):
@@ -233,19 +265,10 @@ class GenomeCell(keras.layers.Layer, DropoutRNNCell):
                     total = total + self.bias[plan.bias_slice(node.id)]
                 env[node.id] = total
             else:
-                env[node.id] = self._apply(spec, node.id, [env[ref] for ref in node.inputs])
+                env[node.id] = apply_op(spec, [env[ref] for ref in node.inputs],
+                                        self.scales.get(node.id))
         new_states = [env[ref] for ref in genome.next_state]
         return new_states[genome.states.index(genome.output)], new_states
-
-    def _apply(self, spec, node_id, args):
-        """Computes a non-projection op from its input values, as `spec.keras` says."""
-        if spec.keras == "scale":
-            return args[0] * self.scales[node_id]
-        if spec.keras == "pass":
-            return args[0]
-        if spec.keras == "one_minus":
-            return 1.0 - args[0]
-        return getattr(ops, spec.keras)(*args)
 
     def call(self, inputs, states, training=False):
         if not isinstance(states, list | tuple):

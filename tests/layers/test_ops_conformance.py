@@ -13,6 +13,7 @@ import pytest
 from archsearch.genome import GenomeBuilder
 from archsearch.genome.ops import KERAS_SPECIAL, OPS
 from archsearch.layers import GenomeCell
+from archsearch.layers.cell import apply_op
 
 UNITS, INPUT_DIM, BATCH = 4, 3, 5
 
@@ -91,3 +92,8 @@ def test_cell_computes_op(op):
     # The reference is not trivially met: the op changes its input.
     if op != "identity" and a is not None:
         assert not np.allclose(got, a)
+
+
+def test_apply_op_refuses_projections_and_names_the_op():
+    with pytest.raises(ValueError, match="Received: spec.name='linear_a'"):
+        apply_op(OPS["linear_a"], [np.zeros(3)])
