@@ -41,6 +41,13 @@ class _StackedCell:
         self.bias = None if bias is None else _MemberSlices(bias)
         self.scales = {k: v[:, None, :] for k, v in scales.items()}
 
+    def __getattr__(self, name):
+        # Helper methods `GenomeCell.step` calls run on the stacked weights too.
+        attr = getattr(GenomeCell, name, None)
+        if callable(attr):
+            return attr.__get__(self)
+        raise AttributeError(f"Expected a GenomeCell method. Received: name={name!r}")
+
 
 def _layers(model):
     from keras import layers

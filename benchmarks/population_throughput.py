@@ -1,0 +1,133 @@
+"""Population trials vs one-by-one: trained samples per hour on the quickstart task.
+
+For each hidden size and population size K, times training steps of K LSTMs
+as one member-stacked model (`archsearch.training.stacked.StackedModel`, what
+`run_population` runs, XLA-compiled unless --no-jit) against the same K
+trained one after another through the compiled step `run_trial` uses
+(`archsearch.training.compiled.CompiledModel`), interleaved repeat by repeat
+so both see the same machine load. Reports, per CPU-second and per wall
+second, the median and spread (min-max) over repeats of
+
+    speedup = (K x seconds per solo step) / seconds per population step
+
+and the samples per hour either way for a 2,000-step trial. Speedup > 1
+means the population is faster. Compilation (the first steps) is excluded.
+
+    python benchmarks/population_throughput.py            # full (quiet machine)
+    python benchmarks/population_throughput.py --quick    # a smoke run, minutes
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+TASK_OPTIONS = {"max_digits": 2, "max_distractors": 1, "batch_size": 32, "num_examples": 2000}
+HP = {"optimizer": "adam", "learning_rate": 0.01, "clip_norm": 5.0}
+TRIAL_STEPS = 2000
+
+
+def _batches(data, n):
+    out = []
+    while len(out) < n:
+        out.extend(data.train)
+    return out[:n]
+
+
+def _solo(data, units, k, steps, warmup):
+    """(cpu, wall) seconds per step of K models trained one after another."""
+    import keras
+    import tensorflow as tf
+
+    from archsearch.training import build_model, resolve
+    from archsearch.training.compiled import CompiledModel
+
+    batches = _batches(data, steps + warmup)
+    clip = tf.constant(5.0)
+    cpu = wall = 0.0
+    for member in range(k):
+        model, _ = build_model("lstm", resolve({**HP, "units": units}), data, seed=member)
+        step = CompiledModel(model).step
+        for x, y, w in batches[:warmup]:
+            step(x, y, w, clip)
+        c, t = time.process_time(), time.perf_counter()
+        for x, y, w in batches[warmup:]:
+            float(step(x, y, w, clip))
+        cpu, wall = cpu + time.process_time() - c, wall + time.perf_counter() - t
+        del model, step
+        keras.utils.clear_session()
+    return cpu / steps / k, wall / steps / k
+
+
+def _population(data, units, k, steps, warmup, jit_compile):
+    """(cpu, wall) seconds per step of one K-member population."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from archsearch.training import build_model, resolve
+    from archsearch.training.stacked import StackedModel
+
+    models = [build_model("lstm", resolve({**HP, "units": units}), data, seed=m)[0]
+              for m in range(k)]
+    stacked = StackedModel(models, data, "adam", [5.0] * k)
+    del models
+    step = tf.function(stacked.train_step, reduce_retracing=True, jit_compile=jit_compile)
+    lr, on = tf.constant(np.full(k, 0.01, "float32")), tf.constant(np.ones(k, bool))
+    batches = [tuple(tf.stack([t] * k) for t in b) for b in _batches(data, steps + warmup)]
+    for x, y, w in batches[:warmup]:
+        step(x, y, w, lr, on)
+    c, t = time.process_time(), time.perf_counter()
+    for x, y, w in batches[warmup:]:
+        step(x, y, w, lr, on).numpy()
+    cpu, wall = time.process_time() - c, time.perf_counter() - t
+    del stacked, step
+    keras.utils.clear_session()
+    return cpu / steps, wall / steps
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few sizes, steps and repeats")
+    parser.add_argument("--units", type=int, nargs="*", default=None)
+    parser.add_argument("--k", type=int, nargs="*", default=None)
+    parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--no-jit", action="store_true",
+                        help="population step without XLA (run_population's jit_compile=False)")
+    args = parser.parse_args(argv)
+    units_list = args.units or ([32, 128] if args.quick else [32, 64, 128, 256])
+    ks = args.k or ([1, 4] if args.quick else [1, 4, 8, 16])
+    steps = args.steps or (10 if args.quick else 50)
+    repeats = args.repeats or (1 if args.quick else 5)
+    warmup = 2
+
+    from archsearch import tasks
+
+    data = tasks.get("arithmetic").load(seed=0, **TASK_OPTIONS)
+    print(f"LSTM on arithmetic {TASK_OPTIONS}, {steps} timed steps, {repeats} repeat(s), "
+          f"population XLA={not args.no_jit}")
+    print(f"{'units':>5} {'K':>3} {'speedup/cpu':>18} {'speedup/wall':>18} "
+          f"{'solo samples/h':>15} {'pop samples/h':>14}")
+    for units in units_list:
+        for k in ks:
+            cpu_ratio, wall_ratio, solo_rate, pop_rate = [], [], [], []
+            for _ in range(repeats):  # interleaved: solo then population, repeat by repeat
+                s_cpu, s_wall = _solo(data, units, k, steps, warmup)
+                p_cpu, p_wall = _population(data, units, k, steps, warmup, not args.no_jit)
+                cpu_ratio.append(k * s_cpu / p_cpu)
+                wall_ratio.append(k * s_wall / p_wall)
+                solo_rate.append(3600 / (TRIAL_STEPS * s_wall))
+                pop_rate.append(3600 * k / (TRIAL_STEPS * p_wall))
+
+            def fmt(v):
+                return f"{statistics.median(v):.2f} [{min(v):.2f}-{max(v):.2f}]"
+
+            print(f"{units:>5} {k:>3} {fmt(cpu_ratio):>18} {fmt(wall_ratio):>18} "
+                  f"{statistics.median(solo_rate):>15.1f} {statistics.median(pop_rate):>14.1f}",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
