@@ -40,7 +40,8 @@ from archsearch.space.limits import (
 from archsearch.space.task_options import check_options
 
 __all__ = ["Budget", "Evolution", "Fixed", "Hyperparameters", "MutationSpec", "RandomSearch",
-           "RegularizedEvolution", "Resources", "STRATEGIES", "TaskSpec", "task_names"]
+           "RegularizedEvolution", "Resources", "SCHEDULERS", "STRATEGIES", "Scheduler",
+           "TaskSpec", "task_names"]
 
 #: Used when `archsearch.tasks` cannot be imported.
 FALLBACK_TASKS = ("memorization", "arithmetic", "xml", "word_lm", "char_lm", "sentiment", "trec",
@@ -315,3 +316,67 @@ class Resources(Strict):
 
     cpus: Annotated[float, Field(gt=0.0, le=MAX_CPUS)] = 1.0
     gpu: Fraction = 0.0
+
+
+
+#: Each scheduler's parameters and their defaults.
+SCHEDULERS = {
+    "none": {},
+    "asha": {"grace_period": 0.25, "reduction_factor": 2.0},
+    "median": {"grace_period": 0.25, "min_samples_required": 3},
+    "curve_cut": {"grace_period": 0.25, "min_ratio": 0.9},
+}
+
+
+class Scheduler(Strict):
+    """When to stop a hopeless trial before its budget is spent (Ray Tune schedulers).
+
+    Progress is measured as the fraction of a trial's budget (steps or
+    seconds) spent, and trials are only compared with trials of the same
+    task. Baseline trials are never stopped. Written in YAML as a bare name
+    (`scheduler: asha`) or a mapping with the parameters of that scheduler.
+
+    * `none` (default): every trial runs to its full budget.
+    * `asha`: Ray Tune's `AsyncHyperBandScheduler` (asynchronous successive
+      halving): rungs at `grace_period` x `reduction_factor`^k of the budget;
+      at each, a trial below the top 1/`reduction_factor` stops.
+    * `median`: Ray Tune's `MedianStoppingRule`: a trial whose best is below
+      the median of the other trials' running means at the same progress
+      stops, once `min_samples_required` trials got that far.
+    * `curve_cut`: the paper's staged cut inside a trial: stop when the
+      trial's best-so-far at step s is below `min_ratio` x the baseline's
+      best-so-far at step s (the best of the baseline's recorded curves).
+
+    Attributes:
+        name: `none`, `asha`, `median` or `curve_cut`.
+        grace_period: Budget fraction in (0, 1) before a trial may be stopped.
+        reduction_factor: `asha` only, > 1.
+        min_samples_required: `median` only.
+        min_ratio: `curve_cut` only, in (0, 1].
+
+    Example:
+        >>> Scheduler.model_validate({"name": "asha", "reduction_factor": 3.0}).params()
+        {'grace_period': 0.25, 'reduction_factor': 3.0}
+    """
+
+    name: Literal["none", "asha", "median", "curve_cut"] = "none"
+    grace_period: Annotated[float, Field(gt=0.0, lt=1.0)] | None = None
+    reduction_factor: Annotated[float, Field(gt=1.0, le=100.0)] | None = None
+    min_samples_required: Size(MAX_SAMPLES) | None = None
+    min_ratio: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
+
+    @model_validator(mode="after")
+    def _own_parameters(self):
+        allowed = SCHEDULERS[self.name]
+        for key in sorted(self.model_fields_set - {"name"}):
+            if key not in allowed:
+                raise PathError((key,), f"unknown key {key!r} for scheduler {self.name!r}; "
+                                        f"expected one of: {', '.join(['name', *allowed])}")
+        for key, default in allowed.items():
+            if getattr(self, key) is None:
+                object.__setattr__(self, key, default)
+        return self
+
+    def params(self) -> dict:
+        """The scheduler's own parameters (defaults filled in)."""
+        return {key: getattr(self, key) for key in SCHEDULERS[self.name]}

@@ -19,6 +19,7 @@ from archsearch.space.schema import (
     RandomSearch,
     RegularizedEvolution,
     Resources,
+    Scheduler,
     TaskSpec,
 )
 
@@ -56,6 +57,9 @@ class SearchSpace(Strict):
         strategy: `evolution`, `regularized_evolution`, `random` or `fixed`,
             with its parameters (a bare name takes the defaults).
         resources: CPUs and GPU fraction reserved per trial.
+        scheduler: When to stop hopeless trials early: `none` (default),
+            `asha`, `median` or `curve_cut`, with its parameters (a bare
+            name takes the defaults).
 
     Example:
         >>> import archsearch
@@ -75,6 +79,7 @@ class SearchSpace(Strict):
     tasks: Annotated[list[TaskSpec], Field(min_length=1, max_length=100)]
     strategy: Strategy
     resources: Resources = Resources()
+    scheduler: Annotated[Scheduler, BeforeValidator(_strategy_shorthand)] = Scheduler()
     _path: Path | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
@@ -148,6 +153,9 @@ class SearchSpace(Strict):
             seeds = f", {task.seeds} seeds per sample" if task.seeds > 1 else ""
             lines.append(f"task:        {task.name} ({task.role}; {budget}{cut}{seeds})")
         lines.append(f"max trials:  {self.max_trials}")
+        sched = self.scheduler
+        params = ", ".join(f"{k}={v:g}" for k, v in sched.params().items())
+        lines.append(f"scheduler:   {sched.name}" + (f" ({params})" if params else ""))
         lines.append(f"seed:        {self.seed}")
         lines.append(f"resources:   {self.resources.cpus:g} CPU, {self.resources.gpu:g} GPU "
                      f"per trial")

@@ -62,8 +62,9 @@ def test_quickstart_is_small():
     assert {"lstm", "lstm_b", "gru", "lstm_f", "tanh_rnn"} <= set(cells)
     assert {t.name for t in space.tasks} <= {"arithmetic", "xml", "memorization"}
     assert max(space.hyperparameters.units) <= 64 and space.resources.gpu == 0
-    trials = len(cells) * len(space.tasks) * space.strategy.hyperparameter_samples
-    assert trials <= space.max_trials <= 20
+    trials = sum(len(cells) * space.strategy.hyperparameter_samples * t.seeds
+                 for t in space.tasks)
+    assert trials <= space.max_trials <= 30
     # The README promises <= 5 minutes on 2 cores: every trial is capped in
     # seconds, so two at a time the training fits in 4 minutes, whatever the CPU.
     assert all(t.budget.seconds is not None for t in space.tasks)
@@ -179,6 +180,16 @@ BAD = [
      + "seed_cells: [lstm]\n", "strategy.sample_size", "Received: 9"),
     ("missing key", "strategy: {name: fixed, cells: [lstm]}\ntasks: [{name: xml, budget: "
      "{steps: 1}}]\n", "max_trials", "missing"),
+    ("unknown scheduler", MINIMAL + "scheduler: hyperband\n", "scheduler.name",
+     "Received: 'hyperband'"),
+    ("scheduler key of another scheduler", MINIMAL + "scheduler: {name: median, "
+     "reduction_factor: 3}\n", "scheduler.reduction_factor", "unknown key"),
+    ("reduction factor", MINIMAL + "scheduler: {name: asha, reduction_factor: 1}\n",
+     "scheduler.reduction_factor", "Received: 1"),
+    ("grace period", MINIMAL + "scheduler: {name: curve_cut, grace_period: 1.5}\n",
+     "scheduler.grace_period", "Received: 1.5"),
+    ("curve cut ratio", MINIMAL + "scheduler: {name: curve_cut, min_ratio: 0}\n",
+     "scheduler.min_ratio", "Received: 0"),
 ]
 
 
@@ -191,6 +202,18 @@ def test_bad_space_one_line_with_key_path(tmp_path, case, text, key, detail):
     assert "\n" not in message
     assert message.startswith(f"{path}: {key}: "), message
     assert detail in message, message
+
+
+def test_scheduler_defaults_to_none_and_takes_a_bare_name_or_parameters(tmp_path):
+    assert load_search_space(_write(tmp_path, MINIMAL)).scheduler.name == "none"
+    asha = load_search_space(_write(tmp_path, MINIMAL + "scheduler: asha\n")).scheduler
+    assert (asha.name, asha.grace_period, asha.reduction_factor) == ("asha", 0.25, 2.0)
+    cut = load_search_space(_write(tmp_path, MINIMAL + "scheduler: {name: curve_cut, "
+                                                       "min_ratio: 0.8, grace_period: 0.5}\n"))
+    assert (cut.scheduler.min_ratio, cut.scheduler.grace_period) == (0.8, 0.5)
+    assert "scheduler:   curve_cut (grace_period=0.5, min_ratio=0.8)" in cut.summary()
+    median = load_search_space(_write(tmp_path, MINIMAL + "scheduler: median\n"))
+    assert "scheduler:   median (grace_period=0.25, min_samples_required=3)" in median.summary()
 
 
 def test_malformed_yaml_names_file_and_line(tmp_path):
