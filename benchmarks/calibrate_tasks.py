@@ -56,7 +56,7 @@ SETTINGS = {
     "word_lm": dict(task="word_lm", cells=["tanh_rnn", "lstm", "lstm_b", "gru"], steps=1500,
                     eval_every=250, options={"fraction": 0.1, "batch_size": 32},
                     hparams=ADAM),
-    "char_lm": dict(task="char_lm", cells=["tanh_rnn", "lstm", "lstm_b", "gru"], steps=1500,
+    "char_lm": dict(task="char_lm", cells=["tanh_rnn", "lstm", "lstm_b", "gru"], steps=1000,
                     eval_every=250, options={"fraction": 0.1, "batch_size": 32},
                     hparams=ADAM),
     "sentiment": dict(task="sentiment", cells=["tanh_rnn", "lstm", "lstm_b", "gru"],

@@ -77,6 +77,8 @@ class TrialRecord(_Record):
     stage: str | None = None
     hparams: dict[str, Any] = Field(default_factory=dict)
     seed: int | None = None
+    #: Which hyperparameter sample of the cell on the task (its seeds share it).
+    sample: int | None = None
     score: float | None = None
     score_metric: str | None = None
     score_mode: Literal["max", "min"] | None = None

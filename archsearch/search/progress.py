@@ -83,15 +83,22 @@ class SearchProgress(tune.Callback):
 
     def counts(self) -> tuple[int, int]:
         """(finished trials, failed trials) in this run directory."""
+        counts = getattr(self.oracle, "counts", None)
+        if counts is not None:  # archsearch's oracles keep them incrementally
+            return counts()
         trials = [self.oracle.trials[t] for t in self.oracle.end_order]
         return len(trials), sum(1 for t in trials if t.status == "FAILED")
 
     def best(self) -> tuple[str, float] | None:
         """Best scored cell so far: (name or fingerprint, score)."""
-        scored = self.oracle.scored()
-        if not scored:
+        leader = getattr(self.oracle, "leader", None)
+        if leader is not None:
+            cell = leader()
+        else:
+            scored = self.oracle.scored()
+            cell = max(scored, key=lambda c: c["score"]) if scored else None
+        if cell is None:
             return None
-        cell = max(scored, key=lambda c: c["score"])
         return cell["name"] or cell["fingerprint"][:10], cell["score"]
 
     def render(self):
