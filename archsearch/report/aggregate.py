@@ -87,8 +87,15 @@ def summarize(runs: RunSet, *, baseline: str | None = None, top: int = 5,
                       for t in task_order)
     top_cards, genomes = cards.make_cards(cells[:top], runs.genomes, df, problems)
     effects, importance_note = importance.hparam_importance(df)
+    title = title or "archsearch report: " + ", ".join(r.label for r in runs.runs)
+    simulated = sum(t.simulated for t in runs.trials)
+    if simulated:
+        title += " (simulated scores, no training)"
+        problems.insert(0, f"{simulated} of {len(runs.trials)} trials were scored by "
+                           f"`archsearch search --simulate` (a deterministic stand-in for "
+                           f"training): the numbers say nothing about the cells")
     report = Report(
-        title=title or "archsearch report: " + ", ".join(r.label for r in runs.runs),
+        title=title,
         runs=runs.runs,
         baseline=baseline,
         baseline_fingerprint=base_fp,

@@ -225,7 +225,7 @@ def _parse_trial(data: dict, run: str, fname: str, defaults: dict):
         metrics=rec.metrics, curve=tuple(rec.curve), params=rec.params, units=rec.units,
         steps=rec.steps, seconds=seconds, started_at=_time(rec.started_at),
         finished_at=_time(rec.finished_at), node=str(node) if node is not None else None,
-        file=fname)
+        file=fname, sample=rec.sample, simulated=rec.simulated)
     return record, rec.cell.genome
 
 

@@ -91,6 +91,8 @@ class TrialRecord:
     finished_at: datetime | None
     node: str | None
     file: str
+    sample: int | None = None
+    simulated: bool = False
 
     @property
     def completed(self) -> bool:
