@@ -277,6 +277,9 @@ def _search(space, run_dir, oracle, strategy, genomes, *, address, workers, prog
     view = SearchProgress(oracle if isinstance(oracle, ArchitectureOracle) else _KTView(oracle),
                           oracle.max_trials, enabled=progress)
     storage_path = storage.path("ray") if storage.is_local else storage.uri.rstrip("/") + "/ray"
+    # The run directory's records are archsearch's log; Tune's per-trial CSV,
+    # JSON and TensorBoard loggers would only add files and driver time.
+    os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
     tuner = tune.Tuner(
         trainable,
         tune_config=tune.TuneConfig(search_alg=search_alg, num_samples=-1, reuse_actors=True),
