@@ -66,3 +66,20 @@ def test_trials_of_the_same_shapes_reuse_one_traced_step_and_match_fresh_models(
     compiled.cache_clear()
     fresh = run_trial("gru", seed=3, **kwargs)  # a newly built and traced model
     assert fresh.metrics == first.metrics
+
+
+def test_trials_on_given_data_do_not_depend_on_earlier_trials_in_the_process():
+    # With `data` given (a worker's cached data), run_trial leaves TensorFlow's
+    # global seed alone (setting it clears the kernel cache). Note: one
+    # TaskData object reshuffles on every pass, so each run gets a fresh one.
+    from archsearch import tasks
+
+    def run(seed):
+        return run_trial("lstm", {"units": 8}, "memorization", Budget(steps=10, eval_every=5),
+                         seed=seed, data=tasks.get("memorization").load(seed=0, num_examples=64))
+
+    a, b, c = run(3), run(4), run(3)
+    assert a.status == b.status == c.status == "completed"
+    assert a.curve[-1]["train_loss"] != b.curve[-1]["train_loss"]
+    assert c.metrics == a.metrics
+    assert [p["train_loss"] for p in c.curve] == [p["train_loss"] for p in a.curve]
