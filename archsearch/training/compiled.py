@@ -34,7 +34,21 @@ _since_cleanup = [0]
 
 
 class CompiledModel:
-    """A built Keras model with a traced train step `step(x, y, w, clip_norm) -> loss`."""
+    """A built Keras model with a traced train step `step(x, y, w, clip_norm) -> loss`.
+
+    Example:
+        >>> import numpy as np
+        >>> from types import SimpleNamespace
+        >>> from archsearch.training import build_model, resolve
+        >>> data = SimpleNamespace(batch_size=2, stateful=False, input_kind="tokens",
+        ...     vocab_size=7, output="sequence", num_outputs=7, info={},
+        ...     loss="sparse_categorical_crossentropy")
+        >>> model, _ = build_model("gru", resolve({"units": 4}), data, seed=0)
+        >>> x = np.ones((2, 3), "int32")
+        >>> loss = CompiledModel(model).step(x, x, np.ones((2, 3), "float32"), 5.0)
+        >>> bool(loss > 0)
+        True
+    """
 
     def __init__(self, model):
         import tensorflow as tf

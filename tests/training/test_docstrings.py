@@ -1,0 +1,16 @@
+"""The Examples in archsearch.training's docstrings run."""
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = ["archsearch.training.budget", "archsearch.training.compiled",
+           "archsearch.training.grouping", "archsearch.training.population",
+           "archsearch.training.stacked", "archsearch.tasks.metrics"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name):
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0, result
