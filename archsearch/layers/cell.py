@@ -7,8 +7,8 @@ import json
 import keras
 import numpy as np
 from keras import ops
-from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 
+from archsearch.compat.keras import DropoutRNNCell
 from archsearch.genome import INPUT, Genome, GenomeError, zoo
 from archsearch.genome.layout import CellPlan
 from archsearch.genome.ops import OPS
