@@ -23,7 +23,7 @@ import math
 from typing import NamedTuple
 
 import keras_tuner
-from keras_tuner.src.engine import trial as trial_module
+from keras_tuner.engine import trial as trial_module
 
 __all__ = ["EndedTrial", "LeanTrials", "RUNNING", "IDLE", "STOPPED", "COMPLETED", "FAILED"]
 
