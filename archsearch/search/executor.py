@@ -25,10 +25,11 @@ from archsearch.scoring import objective
 from archsearch.search.oracles import ORACLES, ArchitectureOracle
 from archsearch.search.oracles.base import COMPLETED, FAILED, HPARAM_KEYS, RUNNING, STOPPED
 from archsearch.search.progress import SearchProgress
-from archsearch.search.records import failed_record
+from archsearch.search.records import failed_record, trial_record
 from archsearch.search.rundir import open_run
+from archsearch.search.schedulers import baseline_curves, make_scheduler, stopped_result
 from archsearch.search.simulate import trainable as simulated_trainable
-from archsearch.search.worker import execute, task_plan
+from archsearch.search.worker import curve_path, execute, task_plan
 
 __all__ = ["OracleSearcher", "SearchSummary", "run_search", "make_oracle"]
 
@@ -118,12 +119,34 @@ class OracleSearcher(Searcher):
         record = write_trial(self.storage, failed_record(config, self.strategy, reason))
         self.finish(kt_id, record)
 
+    def record_stopped(self, trial_id, points: list[dict], reason: str) -> None:
+        """Writes the `stopped` record of Tune trial `trial_id` (a scheduler's `on_stop`).
+
+        Called before Tune stops the trial, while its worker waits in
+        `tune.report`: the record exists before the trial ends, so a driver
+        killed from here on finds it when it resumes.
+        """
+        if trial_id not in self.running:
+            return
+        _, config = self.running[trial_id]
+        last = points[-1]
+        worker = {"node": last.get("node_ip"), "node_id": None,
+                  "hostname": last.get("hostname"), "pid": last.get("pid")}
+        record = trial_record(config, stopped_result(points, reason), self.strategy,
+                              started_at=None, worker=worker)
+        write_trial(self.storage, record)
+        self.storage.delete(curve_path(record.trial_id))
+
     def finish(self, kt_id: str, record: TrialRecord) -> None:
-        """Ends the trial in the oracle with the result its record holds."""
+        """Ends the trial in the oracle with the result its record holds.
+
+        A `stopped` trial is evaluated, with the partial score of its best
+        evaluation before it was stopped; only a `failed` one is a failure.
+        """
         oracle = self.oracle
         trial = oracle.trials[kt_id]
         value = objective(record.score, record.score_mode or "max")  # the paper's rule, once
-        if record.status == "completed" and value is not None:
+        if record.status in ("completed", "stopped") and value is not None:
             oracle.update_trial(kt_id, {"score": value})
             trial.status = COMPLETED
         else:
@@ -146,11 +169,13 @@ class OracleSearcher(Searcher):
         return resumed
 
 
-def _trainable(config, plan, run_dir, data_seed, cpus):
-    record = execute(config, plan, run_dir, data_seed, cpus)  # JSON data of the stored record
+def _trainable(config, plan, run_dir, data_seed, cpus, trainer=None):
+    # Each evaluation goes to tune.report, where the space's scheduler decides.
+    record = execute(config, plan, run_dir, data_seed, cpus, report=tune.report,
+                     trainer=trainer)  # JSON data of the stored record
     score = record.get("score")
     tune.report({"score": float("nan") if score is None else float(score),
-                 "failed": record["status"] != "completed"})
+                 "failed": record["status"] == "failed"})
 
 
 def _start_ray(address, workers, cpus_per_trial) -> bool:
@@ -198,7 +223,7 @@ def _start_ray(address, workers, cpus_per_trial) -> bool:
 
 def run_search(space, run_dir, *, address=None, max_trials=None, workers=None, seed=None,
                progress=True, oracle=None, max_failures=2, force=False,
-               simulate=False) -> SearchSummary:
+               simulate=False, trainer=None) -> SearchSummary:
     """Runs (or resumes) a search; returns when it is done or interrupted.
 
     Args:
@@ -216,6 +241,8 @@ def run_search(space, run_dir, *, address=None, max_trials=None, workers=None, s
             holds it (see `archsearch.rundir.Lease`).
         simulate: Score trials with `archsearch.search.simulate` (deterministic,
             instant, records marked `simulated`) instead of training them.
+        trainer: Replaces `archsearch.training.run_trial` on the workers (see
+            `archsearch.search.worker.execute`), e.g. a fake with known curves.
 
     Returns:
         A `SearchSummary`.
@@ -246,13 +273,13 @@ def run_search(space, run_dir, *, address=None, max_trials=None, workers=None, s
     try:
         return _search(space, run_dir, oracle, strategy, genomes, address=address,
                        workers=workers, progress=progress, max_failures=max_failures,
-                       simulate=simulate)
+                       simulate=simulate, trainer=trainer)
     finally:
         lease.release()
 
 
 def _search(space, run_dir, oracle, strategy, genomes, *, address, workers, progress,
-            max_failures, simulate=False) -> SearchSummary:
+            max_failures, simulate=False, trainer=None) -> SearchSummary:
     """`run_search` once the run directory's lease is held."""
     storage, resumed = open_run(space, run_dir, strategy)
     if isinstance(oracle, ArchitectureOracle):
@@ -269,10 +296,15 @@ def _search(space, run_dir, oracle, strategy, genomes, *, address, workers, prog
     owns_ray = _start_ray(address, workers, space.resources.cpus)
     start = time.monotonic()
     search_alg = ConcurrencyLimiter(searcher, workers) if workers else searcher
+    extra = {} if simulate else {"trainer": trainer}
+    baseline = space.baseline_genome().fingerprint()
+    scheduler = make_scheduler(space.scheduler, baseline, on_stop=searcher.record_stopped,
+                               curves=baseline_curves(storage, baseline)
+                               if space.scheduler.name == "curve_cut" else None)
     trainable = tune.with_resources(
         tune.with_parameters(simulated_trainable if simulate else _trainable,
                              plan=task_plan(space), run_dir=storage.uri,
-                             data_seed=space.seed, cpus=space.resources.cpus),
+                             data_seed=space.seed, cpus=space.resources.cpus, **extra),
         {"cpu": space.resources.cpus, "gpu": space.resources.gpu})
     view = SearchProgress(oracle if isinstance(oracle, ArchitectureOracle) else _KTView(oracle),
                           oracle.max_trials, enabled=progress)
@@ -282,7 +314,8 @@ def _search(space, run_dir, oracle, strategy, genomes, *, address, workers, prog
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
     tuner = tune.Tuner(
         trainable,
-        tune_config=tune.TuneConfig(search_alg=search_alg, num_samples=-1, reuse_actors=True),
+        tune_config=tune.TuneConfig(search_alg=search_alg, scheduler=scheduler, num_samples=-1,
+                                    reuse_actors=True),
         run_config=tune.RunConfig(name=f"tune-{int(time.time() * 1000)}",
                                   storage_path=storage_path, verbose=0, callbacks=[view],
                                   failure_config=tune.FailureConfig(max_failures=max_failures)))

@@ -1,14 +1,26 @@
-"""What runs on a Ray worker: one trial, its record created once (the trial's one writer)."""
+"""What runs on a Ray worker: one trial, its live curve, its record created once.
+
+While a trial trains, every evaluation goes to `curves/<trial_id>.json` (the
+curve so far, rewritten atomically, so a report on a running search shows
+it) and to the `report` callback (Ray Tune's `tune.report`, where the
+schedulers of `archsearch.search.schedulers` decide). The record is created
+once when the trial ends; its curve file is then removed.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 
+from archsearch import scoring
 from archsearch.rundir import RunStore, write_trial
 from archsearch.search.records import now, trial_record
 
-__all__ = ["execute", "task_plan"]
+__all__ = ["CURVES_DIR", "LiveCurve", "curve_path", "execute", "task_plan"]
+
+#: Where running trials' curves are kept, relative to the run directory.
+CURVES_DIR = "curves"
 
 _DATA_CACHE: dict[str, object] = {}
 _CACHE_SIZE = 4
@@ -58,38 +70,138 @@ def limit_threads(cpus: float) -> None:
         pass  # TensorFlow already started in this process: keep its pools
 
 
+def curve_path(trial_id: str) -> str:
+    """The live curve file of trial `trial_id`, relative to the run directory."""
+    from archsearch.rundir import trial_path
+
+    return CURVES_DIR + trial_path(trial_id)[len("trials"):]
+
+
+def progress(point: dict, budget: dict) -> float:
+    """The fraction of `budget` (steps and/or seconds) spent at curve `point`, at most 1."""
+    parts = [point.get("step", 0) / budget["steps"] if budget.get("steps") else 0.0,
+             point.get("seconds", 0.0) / budget["seconds"] if budget.get("seconds") else 0.0]
+    return min(1.0, max(parts))
+
+
+class LiveCurve:
+    """The `on_eval` callback of a trial: keeps its curve file and reports to Ray Tune.
+
+    Each call rewrites `curves/<trial_id>.json` with the curve so far, then
+    calls `report` with `progress` (fraction of the budget spent), `score`
+    (the objective, higher is better, of the best evaluation so far),
+    `step`, `score_metric`, `score_mode` and the curve `point`. Time spent
+    here is `seconds`. If Tune stops the trial, `report` does not return
+    (it raises `SystemExit` in the trial's thread); the driver has written
+    the stopped record by then.
+
+    Example:
+        >>> import tempfile
+        >>> seen = []
+        >>> live = LiveCurve(RunStore(tempfile.mkdtemp()), {"trial_id": "3", "task": "xml"},
+        ...                  {"steps": 100}, "accuracy", "max", report=seen.append)
+        >>> live({"step": 50, "seconds": 1.0, "valid_accuracy": 0.5})
+        >>> live({"step": 100, "seconds": 2.0, "valid_accuracy": 0.25})
+        >>> [(r["progress"], r["score"]) for r in seen]
+        [(0.5, 0.5), (1.0, 0.5)]
+    """
+
+    def __init__(self, store: RunStore, config: dict, budget: dict, metric: str, mode: str,
+                 report=None):
+        self.store, self.config, self.budget, self.report = store, config, budget, report
+        self.metric, self.mode = metric, mode
+        self.curve: list[dict] = []
+        self.best: float | None = None
+        self.seconds = 0.0
+        self.path = curve_path(str(config["trial_id"]))
+
+    def __call__(self, point: dict):
+        t = time.perf_counter()
+        self.curve.append(point)
+        value = scoring.objective(point.get(f"valid_{self.metric}"), self.mode)
+        if value is not None and (self.best is None or value > self.best):
+            self.best = value
+        config = self.config
+        self.store.write_json(self.path, {
+            "trial_id": str(config["trial_id"]), "task": config.get("task"),
+            "fingerprint": config.get("fingerprint"), "name": config.get("name"),
+            "stage": config.get("stage"), "seed": config.get("seed"),
+            "score_metric": self.metric, "score_mode": self.mode,
+            "updated_at": now(), "curve": self.curve})
+        self.seconds += time.perf_counter() - t
+        if self.report is not None:
+            t = time.perf_counter()
+            try:
+                self.report({"progress": progress(point, self.budget),
+                             "score": float("nan") if self.best is None else self.best,
+                             "step": point.get("step", 0), "score_metric": self.metric,
+                             "score_mode": self.mode, "point": point})
+            finally:
+                self.seconds += time.perf_counter() - t
+
+    def remove(self) -> None:
+        """Deletes the curve file (the record now holds the curve)."""
+        with contextlib.suppress(Exception):
+            self.store.delete(self.path)
+
+
 def execute(config: dict, plan: dict, run_dir: str, data_seed: int,
-            cpus: float | None = None) -> dict:
+            cpus: float | None = None, report=None, trainer=None) -> dict:
     """Trains the trial described by `config`; records it and returns the stored record (JSON data).
 
     The record is created exclusively: if the trial was recorded already (Ray
-    retried it after its record was written), the stored record is kept and
-    returned.
+    retried it after its record was written, or the driver recorded it as
+    stopped), the stored record is kept and returned.
+
+    Args:
+        config: The trial (see `OracleSearcher.config_for`).
+        plan: `task_plan(space)`.
+        run_dir: The run directory's URI.
+        data_seed: Seed of the task data.
+        cpus: CPUs reserved for the trial (TensorFlow's thread pools).
+        report: Called with each evaluation (see `LiveCurve`), e.g. `tune.report`.
+        trainer: Replaces `archsearch.training.run_trial` (same signature;
+            returns a `TrialResult` or its dict), e.g. a fake with known
+            curves in tests. The task data is then not loaded here.
 
     Raises:
         RunDirError: the trial id already records a different trial.
     """
-    from archsearch.training import run_trial
+    from archsearch import tasks
 
-    if cpus:
+    if trainer is None:
+        from archsearch.training import run_trial
+    if cpus and trainer is None:
         limit_threads(cpus)
 
     started = now()
+    store = RunStore(run_dir)
     task = plan[config["task"]]
     data, failure = None, None
     t = time.perf_counter()
     try:
-        data = _load(config["task"], task["options"], data_seed)
+        data = _load(config["task"], task["options"], data_seed) if trainer is None else None
+        kind = data if data is not None else tasks.get(config["task"])
     except Exception as err:  # noqa: BLE001 - reported as the trial's failure
         failure = f"{type(err).__name__}: {err}"
     load_seconds = time.perf_counter() - t
-    if data is None:
+    live = None
+    if failure is not None:
         result = {"status": "failed", "failure": failure, "hparams": config["hparams"]}
     else:
-        result = run_trial(config["genome"], config["hparams"], config["task"],
-                           budget=task["budget"], seed=config["seed"], data=data).to_dict()
+        live = LiveCurve(store, config, task["budget"], kind.score_metric, kind.score_mode,
+                         report)
+        result = (trainer or run_trial)(config["genome"], config["hparams"], config["task"],
+                                        budget=task["budget"], seed=config["seed"], data=data,
+                                        on_eval=live)
+        result = result.to_dict() if hasattr(result, "to_dict") else dict(result)
         # Loading is cached per worker; count what this trial actually waited for.
-        result["timings"]["data"] = round(load_seconds, 4)
-        result["timings"]["total"] = round(result["timings"]["total"] + load_seconds, 4)
+        timings = result.setdefault("timings", {})
+        timings["data"] = round(load_seconds, 4)
+        timings["total"] = round(timings.get("total", 0.0) + load_seconds, 4)
+        timings["report"] = round(live.seconds, 4)  # curve file and Tune reports
     record = trial_record(config, result, config["strategy"], started)
-    return write_trial(RunStore(run_dir), record).model_dump(mode="json")
+    stored = write_trial(store, record).model_dump(mode="json")
+    if live is not None:
+        live.remove()
+    return stored

@@ -186,3 +186,51 @@ def module_subprocesses():
     helper = Subprocess()
     yield helper
     helper.close()
+
+
+class CurveTrainer:
+    """A fake `run_trial` with known learning curves: no TensorFlow, no data.
+
+    Each cell (by genome name) has a list of validation accuracies, one per
+    evaluation, spread evenly over the budget's steps; every evaluation goes
+    to `on_eval` (after `pause` seconds of "training"), and a truthy answer
+    stops the trial as `run_trial` does. Picklable by value, so Ray workers
+    run it without importing the tests.
+    """
+
+    def __init__(self, curves: dict[str, list[float]], pause: float = 0.0):
+        self.curves, self.pause = curves, pause
+
+    def __call__(self, genome, hparams, task, budget=None, seed=0, data=None, on_eval=None):
+        import time
+
+        name = genome["name"] if isinstance(genome, dict) else genome.name
+        values = self.curves[name]
+        steps = budget["steps"]
+        curve, status, reason = [], "completed", None
+        for k, value in enumerate(values, start=1):
+            time.sleep(self.pause)
+            point = {"step": steps * k // len(values), "seconds": self.pause * k,
+                     "train_loss": 1.0 - value, "learning_rate": 0.1,
+                     "valid_accuracy": value, "valid_loss": 1.0 - value}
+            curve.append(point)
+            answer = on_eval(dict(point)) if on_eval is not None else None
+            if answer:
+                status, reason = "stopped", str(answer)
+                break
+        best = max(p["valid_accuracy"] for p in curve)
+        return {"status": status, "failure": reason, "task": task, "score": best,
+                "score_metric": "accuracy", "score_mode": "max",
+                "metrics": {"valid": {"accuracy": best}, "test": {"accuracy": best}},
+                "curve": curve, "params": 100, "units": 8, "steps": curve[-1]["step"],
+                "hparams": dict(hparams), "seed": seed,
+                "timings": {"train": self.pause * len(curve), "total": self.pause * len(curve)}}
+
+
+@pytest.fixture(scope="session")
+def curve_trainer():
+    """`CurveTrainer`, its module registered with cloudpickle to travel by value to Ray."""
+    import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[CurveTrainer.__module__])
+    return CurveTrainer
