@@ -152,13 +152,12 @@ class EarlyStopping(FIFOScheduler):
         self._for(trial).on_trial_add(tune_controller, trial)
 
     def on_trial_result(self, tune_controller, trial, result: dict) -> str:
-        if TIME_ATTR not in result or "point" not in result:
+        if TIME_ATTR not in result:
             return CONTINUE  # the trial's closing report
         kept = {k: result.get(k) for k in (TIME_ATTR, METRIC, "step", "score_mode")}
         points = self.points.setdefault(trial.trial_id, [])
-        points.append({k: result.get(k) for k in ("point", "score_metric", "score_mode",
-                                                  "hostname", "node_ip", "pid",
-                                                  "time_total_s")})
+        points.append({"point": _point(result), **{k: result.get(k) for k in (
+            "score_metric", "score_mode", "hostname", "node_ip", "pid", "time_total_s")}})
         inner = self._for(trial)
         action = inner.on_trial_result(tune_controller, trial, kept)
         if action != STOP or trial.config.get("fingerprint") == self.baseline \
@@ -208,6 +207,13 @@ class EarlyStopping(FIFOScheduler):
 
     def debug_string(self) -> str:
         return f"EarlyStopping({self.name}): {len(self.stopped)} stopped"
+
+
+def _point(result: dict) -> dict:
+    """The curve point of a result: Tune flattens the reported `point` to `point/<key>`."""
+    if isinstance(result.get("point"), dict):
+        return dict(result["point"])
+    return {k[len("point/"):]: v for k, v in result.items() if k.startswith("point/")}
 
 
 def _best_metric(points: list[dict]) -> float:

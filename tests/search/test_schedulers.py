@@ -65,7 +65,8 @@ def _drive(scheduler, curves, task="xml"):
             best[name] = max(best.get(name, value), value)
             point = {"step": STEPS * k // n, "seconds": float(k), "valid_accuracy": value}
             result = {"progress": k / n, "score": best[name], "step": point["step"],
-                      "score_metric": "accuracy", "score_mode": "max", "point": point,
+                      "score_metric": "accuracy", "score_mode": "max",
+                      **{f"point/{key}": v for key, v in point.items()},  # as Tune flattens
                       "hostname": "h", "node_ip": "127.0.0.1", "pid": 7, "time_total_s": k}
             ran[name] = k
             if scheduler.on_trial_result(None, trial, result) == STOP or k == n:
