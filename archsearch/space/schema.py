@@ -37,15 +37,13 @@ from archsearch.space.limits import (
     MAX_VALUE,
     Size,
 )
+from archsearch.space.registry import register_strategy, strategies
 from archsearch.space.task_options import check_options
 
 __all__ = ["Budget", "Evolution", "Fixed", "Hyperparameters", "MutationSpec", "RandomSearch",
            "RegularizedEvolution", "Resources", "SCHEDULERS", "STRATEGIES", "Scheduler",
            "TaskSpec", "task_names"]
 
-#: Used when `archsearch.tasks` cannot be imported.
-FALLBACK_TASKS = ("memorization", "arithmetic", "xml", "word_lm", "char_lm", "sentiment", "trec",
-                  "ptb", "music")
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 PositiveFloat = Annotated[float, Field(gt=0.0, le=MAX_VALUE)]
 NonNegativeFloat = Annotated[float, Field(ge=0.0, le=MAX_VALUE)]
@@ -70,12 +68,10 @@ def _check_activation(value: str) -> str:
 
 
 def task_names() -> tuple[str, ...]:
-    """Registered task names (a fixed list if `archsearch.tasks` is unavailable)."""
-    try:
-        from archsearch import tasks
-        return tuple(tasks.names())
-    except Exception:  # noqa: BLE001 - tasks is optional here; any failure means the fallback
-        return FALLBACK_TASKS
+    """Registered task names, read from the task registry (`archsearch.tasks`, no TF)."""
+    from archsearch.tasks import registry
+
+    return registry.names()
 
 
 class MutationSpec(Strict):
@@ -238,6 +234,10 @@ class TaskSpec(Strict):
         return self
 
 
+_ORACLES = "archsearch.search.oracles.strategies"
+
+
+@register_strategy(oracle=f"{_ORACLES}:EvolutionOracle")
 class Evolution(Strict):
     """The paper's procedure: a top-N list, pre-filter, staged tasks, min ratio to baseline.
 
@@ -254,6 +254,7 @@ class Evolution(Strict):
     reevaluate_probability: Fraction = 0.5
 
 
+@register_strategy(oracle=f"{_ORACLES}:RegularizedEvolutionOracle")
 class RegularizedEvolution(Strict):
     """Aging evolution (Real et al. 2019): tournament of `sample_size` from a population.
 
@@ -276,6 +277,7 @@ class RegularizedEvolution(Strict):
         return self
 
 
+@register_strategy(oracle=f"{_ORACLES}:RandomArchitectureOracle")
 class RandomSearch(Strict):
     """Random architecture search: seed cells mutated `mutations` times in a row.
 
@@ -289,6 +291,7 @@ class RandomSearch(Strict):
     hyperparameter_samples: Samples = 1
 
 
+@register_strategy(oracle=f"{_ORACLES}:FixedListOracle")
 class Fixed(Strict):
     """A fixed list of cells (ablations, comparisons): no mutation.
 
@@ -302,8 +305,8 @@ class Fixed(Strict):
     hyperparameter_samples: Samples = 20
 
 
-STRATEGIES = {cls.model_fields["name"].annotation.__args__[0]: cls
-              for cls in (Evolution, RegularizedEvolution, RandomSearch, Fixed)}
+#: Strategy name -> parameter model, from the registry (`archsearch.space.registry`).
+STRATEGIES = {name: entry.params for name, entry in strategies().items()}
 
 
 class Resources(Strict):

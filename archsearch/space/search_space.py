@@ -11,13 +11,11 @@ from archsearch.genome import Genome
 from archsearch.genome.mutate import Mutator
 from archsearch.space.cells import CellRef, PathError, Strict
 from archsearch.space.limits import MAX_CELLS, MAX_SEED, MAX_TRIALS, Size
+from archsearch.space.registry import strategy_union
 from archsearch.space.schema import (
-    Evolution,
     Fixed,
     Hyperparameters,
     MutationSpec,
-    RandomSearch,
-    RegularizedEvolution,
     Resources,
     Scheduler,
     TaskSpec,
@@ -33,8 +31,8 @@ def _strategy_shorthand(value):
     return {"name": value} if isinstance(value, str) else value
 
 
-Strategy = Annotated[Evolution | RegularizedEvolution | RandomSearch | Fixed,
-                     Field(discriminator="name"), BeforeValidator(_strategy_shorthand)]
+#: One of the registered strategies (`archsearch.space.registry`), tagged by `name`.
+Strategy = Annotated[strategy_union(), BeforeValidator(_strategy_shorthand)]
 
 
 class SearchSpace(Strict):

@@ -9,7 +9,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = ["archsearch.space.files", "archsearch.space.limits", "archsearch.space.strict_yaml",
            "archsearch.space.task_options", "archsearch.space.loader",
-           "archsearch.space.search_space", "archsearch.search.progress"]
+           "archsearch.space.search_space", "archsearch.space.registry",
+           "archsearch.search.progress"]
 
 
 @pytest.mark.parametrize("name", MODULES)
