@@ -53,8 +53,10 @@ class CompiledModel:
     def __init__(self, model):
         import tensorflow as tf
 
+        from archsearch.compat.keras import set_gradient_clipper
+
         self.model = model
-        model.optimizer._clip_gradients = lambda grads: grads  # clipped in `step`
+        set_gradient_clipper(model.optimizer, lambda grads: grads)  # clipped in `step`
         variables = model.trainable_variables
         model.optimizer.build(variables)  # slot variables exist before tracing
 

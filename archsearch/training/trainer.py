@@ -181,21 +181,14 @@ def _set_seed(seed: int, tensorflow_too: bool) -> None:
     own seed; with the data already loaded, a trial creates none (weights,
     dropout and shuffling all take explicit seeds), so it is skipped then.
     """
-    import random
-
     import keras
+
+    from archsearch.compat.keras import set_random_seed_except_tf
 
     if tensorflow_too:
         keras.utils.set_random_seed(seed)
-        return
-    from keras.src.backend.common import global_state
-    from keras.src.random import seed_generator
-    from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
-
-    global_state.set_global_attribute(GLOBAL_RANDOM_SEED, seed)
-    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
-    random.seed(seed)
-    np.random.seed(seed)
+    else:
+        set_random_seed_except_tf(seed)
 
 
 def _reset_states(model) -> None:
