@@ -275,8 +275,11 @@ def _check_not_foreign(location: str) -> None:
     """Fails fast (before Ray and TensorFlow load) on a local non-empty non-run directory."""
     if "://" in location and not location.startswith("file://"):
         return  # checked by open_run once the storage is open
+    from archsearch.rundir import LEASE_FILE  # alone: taken by a driver before its run.json
+
     path = Path(os.path.realpath(Path(location.removeprefix("file://")).expanduser()))
-    if path.is_dir() and not (path / "run.json").exists() and any(path.iterdir()):
+    if path.is_dir() and not (path / "run.json").exists() and any(
+            entry.name != LEASE_FILE for entry in path.iterdir()):
         raise CliError(f"{path}: exists and is not an archsearch run directory (no run.json); "
                        f"choose an empty or new --run-dir")
 

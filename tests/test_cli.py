@@ -246,3 +246,14 @@ def test_ctrl_c_prints_the_archsearch_command_that_resumes(tmp_path, monkeypatch
     assert last.endswith(f"archsearch search '{space}' --run-dir {run} --max-trials 7 "
                          f"--no-progress")
     assert not run.exists()
+
+
+def test_run_dir_holding_only_a_lease_is_not_foreign(tmp_path):
+    from archsearch.cli import CliError, _check_not_foreign
+    from archsearch.rundir import LEASE_FILE
+
+    (tmp_path / LEASE_FILE).write_text("{}")
+    _check_not_foreign(str(tmp_path))  # a driver took the lease before writing run.json
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(CliError, match="not an archsearch run directory"):
+        _check_not_foreign(str(tmp_path))
