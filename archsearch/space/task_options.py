@@ -3,7 +3,8 @@
 The schema of each option is derived from the task itself: its name and
 type from the default in the task's `options` (`archsearch.tasks`), its
 range from the checks the task makes when it builds data (e.g. arithmetic's
-`max_digits` in [1, 18]) and, failing that, from `limits`. So a space that
+`max_digits` in [1, 18]) and, failing that, from `limits`; string options
+with a fixed set of values (classification's `pooling`) take only those. So a space that
 passes `archsearch spaces check` never fails later in a worker because of an
 option, and a task that gains an option is checked here without an edit
 (integers then get the generic range [0, `MAX_EXAMPLES`]).
@@ -27,7 +28,7 @@ from typing import Any
 from archsearch.space.cells import PathError
 from archsearch.space.limits import MAX_EXAMPLES, MAX_SEQ_LEN
 
-__all__ = ["INT_RANGES", "check_options", "option_defaults"]
+__all__ = ["INT_RANGES", "check_options", "option_defaults", "string_choices"]
 
 #: (task, option) or option -> inclusive integer range; mirrors the tasks' own checks.
 INT_RANGES: dict[tuple[str, str] | str, tuple[int, int]] = {
@@ -55,6 +56,23 @@ def option_defaults(task: str) -> dict[str, Any] | None:
         return None
 
 
+def string_choices(task: str, key: str) -> tuple[str, ...] | None:
+    """The values a string option may take, or `None` for free text (paths).
+
+    Read from the task modules' own tables (classification's `POOLINGS`), so
+    the check here and the task's own check at data-building time agree.
+
+    Example:
+        >>> string_choices("sentiment", "pooling")
+        ('last', 'attention')
+    """
+    if key == "pooling":  # the classification tasks (sentiment, trec)
+        from archsearch.tasks.classification import POOLINGS
+
+        return tuple(POOLINGS)
+    return None
+
+
 def _int_range(task: str, key: str) -> tuple[int, int]:
     return INT_RANGES.get((task, key)) or INT_RANGES.get(key) or (0, MAX_EXAMPLES)
 
@@ -80,6 +98,10 @@ def _check(task: str, key: str, default: Any, value: Any) -> Any:
         if isinstance(value, str) and not 0 < len(value) <= MAX_STRING:
             raise PathError((key,), f"expected a string of 1 to {MAX_STRING} characters "
                                     f"for {where}. Received: {len(value)} characters")
+        choices = string_choices(task, key) if isinstance(value, str) else None
+        if choices is not None and value not in choices:
+            raise PathError((key,), f"expected one of {', '.join(choices)} for {where}. "
+                                    f"Received: {value!r}")
     return value
 
 

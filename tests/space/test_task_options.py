@@ -7,7 +7,12 @@ import pytest
 from archsearch import tasks
 from archsearch.space.cells import PathError
 from archsearch.space.files import FileRefused, read_text
-from archsearch.space.task_options import INT_RANGES, check_options, option_defaults
+from archsearch.space.task_options import (
+    INT_RANGES,
+    check_options,
+    option_defaults,
+    string_choices,
+)
 
 
 @pytest.mark.parametrize("name", tasks.names())
@@ -65,3 +70,34 @@ def test_read_text_refuses_a_symlink_to_a_fifo_without_blocking(tmp_path):
     (tmp_path / "link.yaml").symlink_to(tmp_path / "fifo")
     with pytest.raises(FileRefused, match="FIFO"):
         read_text(tmp_path / "link.yaml")
+
+
+@pytest.mark.parametrize("task", ["sentiment", "trec"])
+def test_pooling_takes_only_the_tasks_own_choices(task):
+    from archsearch.tasks.classification import POOLINGS
+
+    assert string_choices(task, "pooling") == tuple(POOLINGS)
+    for good in POOLINGS:
+        assert check_options(task, {"pooling": good}) == {"pooling": good}
+    with pytest.raises(PathError) as info:
+        check_options(task, {"pooling": "max"})
+    assert info.value.path == ("pooling",)
+    assert str(info.value) == (f"expected one of last, attention for option 'pooling' of task "
+                               f"{task!r}. Received: 'max'")
+
+
+def test_spaces_check_names_a_bad_pooling(tmp_path, capsys):
+    from archsearch.cli import main
+
+    space = tmp_path / "space.yaml"
+    space.write_text("max_trials: 2\nseed_cells: [gru]\nstrategy: random\ntasks:\n"
+                     "  - {name: trec, budget: {steps: 5}, options: {pooling: mean}}\n")
+    assert main(["spaces", "check", str(space)]) == 2
+    err = capsys.readouterr().err
+    assert "tasks[0].options.pooling" in err or "tasks.0.options.pooling" in err, err
+    assert "expected one of last, attention" in err and "Received: 'mean'" in err
+
+
+def test_free_text_options_have_no_choices():
+    assert string_choices("ptb", "data_dir") is None
+    assert check_options("ptb", {"data_dir": "/any/where"}) == {"data_dir": "/any/where"}
