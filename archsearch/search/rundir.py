@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+import typing
+
+from pydantic import BaseModel, ValidationError
 
 from archsearch.rundir import (
     LEASE_FILE,
@@ -29,17 +31,67 @@ def space_record(space) -> dict:
     return data
 
 
-def _first_difference(old: dict, new: dict, prefix: str = "") -> str | None:
+def _models(annotation) -> list:
+    """The pydantic models a field's annotation holds (itself, list items, union members)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models(arg)]
+
+
+def _model_for(annotation, value):
+    """The model describing `value` under `annotation` (a tagged union picks by `name`)."""
+    models = _models(annotation)
+    if len(models) > 1 and isinstance(value, dict):
+        for model in models:
+            tag = model.model_fields.get("name")
+            if tag is not None and value.get("name") in typing.get_args(tag.annotation):
+                return model
+        return None
+    return models[0] if models else None
+
+
+def _is_default(model, key: str, value) -> bool:
+    """Whether `value` (JSON data) is the schema default of `model`'s field `key`."""
+    field = getattr(model, "model_fields", {}).get(key)
+    if field is None or field.is_required():
+        return False
+    default = field.get_default(call_default_factory=True)
+    if isinstance(default, BaseModel):
+        default = default.model_dump(mode="json")
+    return default == value
+
+
+def _first_difference(old, new, model=None, prefix: str = "") -> str | None:
+    """The path of the first value that differs between two space records, or `None`.
+
+    A key absent from `old` whose value in `new` is the schema's default (per
+    `model`, the pydantic model of this level) is no difference: the run was
+    recorded before that key existed, and meant the same thing.
+    """
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        for k, (a, b) in enumerate(zip(old, new, strict=True)):
+            found = _first_difference(a, b, model, f"{prefix.rstrip('.')}[{k}].")
+            if found:
+                return found
+        return None
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return None if old == new else prefix.rstrip(".")
+    fields = getattr(model, "model_fields", {})
     for key in sorted(set(old) | set(new)):
         path = f"{prefix}{key}"
         if key in _RESUMABLE_CHANGES and not prefix:
             continue
+        if key not in old and _is_default(model, key, new[key]):
+            continue
         a, b = old.get(key), new.get(key)
-        if isinstance(a, dict) and isinstance(b, dict):
-            found = _first_difference(a, b, path + ".")
+        if a == b:
+            continue
+        if isinstance(a, dict | list) and type(a) is type(b):
+            sub = _model_for(fields[key].annotation, b) if key in fields else None
+            found = _first_difference(a, b, sub, path + ".")
             if found:
                 return found
-        elif a != b:
+        else:
             return path
     return None
 
@@ -82,7 +134,7 @@ def open_run(space, location: str, strategy: str, create: bool = True
     if old.strategy != strategy:
         raise RunDirError(f"{storage.uri}: holds a {old.strategy!r} run, not "
                           f"{strategy!r}; use another --run-dir")
-    diff = _first_difference(old.space, record.space)
+    diff = _first_difference(old.space, record.space, type(space))
     if diff:
         raise RunDirError(f"{storage.uri}: was started from a different search space "
                           f"({diff!r} differs); rerun with the same space (and --seed), or "
