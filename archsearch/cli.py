@@ -305,7 +305,7 @@ def _already_finished(space, storage, workers) -> int | None:
     if not oracle.reload() or not oracle.trials or oracle.ongoing_trials:
         return None
     done = (oracle.remaining_trials() or 0) <= 0 or (
-        space.strategy.name == "fixed" and not oracle.queue and not oracle.in_flight())
+        not space.strategy.searches and not oracle.queue and not oracle.in_flight())
     return len(oracle.trials) if done else None
 
 

@@ -13,7 +13,7 @@ hyperparameter distribution, its 95% memorization pre-filter and its staged
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
@@ -235,10 +235,26 @@ class TaskSpec(Strict):
 
 
 _ORACLES = "archsearch.search.oracles.strategies"
+#: Default `min_ratio` of `search` tasks under the `evolution` strategy (the paper's).
+STAGED_CUT = 0.9
+
+
+class _StrategyTraits:
+    """What the space asks of every strategy model besides its parameters.
+
+    Attributes:
+        searches: Whether the strategy evolves `seed_cells` and scores them
+            on `search` tasks (else it trains the cells it lists).
+        staged_cut: The `min_ratio` its `search` tasks default to (`None`:
+            no cut unless the space sets one).
+    """
+
+    searches: ClassVar[bool] = True
+    staged_cut: ClassVar[float | None] = None
 
 
 @register_strategy(oracle=f"{_ORACLES}:EvolutionOracle")
-class Evolution(Strict):
+class Evolution(_StrategyTraits, Strict):
     """The paper's procedure: a top-N list, pre-filter, staged tasks, min ratio to baseline.
 
     Attributes:
@@ -248,6 +264,7 @@ class Evolution(Strict):
             on new settings instead of mutating one (the paper gives none).
     """
 
+    staged_cut: ClassVar[float | None] = STAGED_CUT
     name: Literal["evolution"]
     top_n: Samples = 100
     hyperparameter_samples: Samples = 20
@@ -255,7 +272,7 @@ class Evolution(Strict):
 
 
 @register_strategy(oracle=f"{_ORACLES}:RegularizedEvolutionOracle")
-class RegularizedEvolution(Strict):
+class RegularizedEvolution(_StrategyTraits, Strict):
     """Aging evolution (Real et al. 2019): tournament of `sample_size` from a population.
 
     Attributes:
@@ -278,7 +295,7 @@ class RegularizedEvolution(Strict):
 
 
 @register_strategy(oracle=f"{_ORACLES}:RandomArchitectureOracle")
-class RandomSearch(Strict):
+class RandomSearch(_StrategyTraits, Strict):
     """Random architecture search: seed cells mutated `mutations` times in a row.
 
     Attributes:
@@ -292,7 +309,7 @@ class RandomSearch(Strict):
 
 
 @register_strategy(oracle=f"{_ORACLES}:FixedListOracle")
-class Fixed(Strict):
+class Fixed(_StrategyTraits, Strict):
     """A fixed list of cells (ablations, comparisons): no mutation.
 
     Attributes:
@@ -300,6 +317,7 @@ class Fixed(Strict):
         hyperparameter_samples: Random settings per cell per task.
     """
 
+    searches: ClassVar[bool] = False
     name: Literal["fixed"]
     cells: Annotated[list[CellRef], Field(min_length=1, max_length=MAX_CELLS)]
     hyperparameter_samples: Samples = 20

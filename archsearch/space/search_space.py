@@ -13,7 +13,7 @@ from archsearch.space.cells import CellRef, PathError, Strict
 from archsearch.space.limits import MAX_CELLS, MAX_SEED, MAX_TRIALS, Size
 from archsearch.space.registry import strategy_union
 from archsearch.space.schema import (
-    Fixed,
+    STAGED_CUT,
     Hyperparameters,
     MutationSpec,
     Resources,
@@ -22,9 +22,6 @@ from archsearch.space.schema import (
 )
 
 __all__ = ["SearchSpace", "STAGED_CUT"]
-
-#: Default `min_ratio` of `search` tasks under the `evolution` strategy (the paper's).
-STAGED_CUT = 0.9
 
 
 def _strategy_shorthand(value):
@@ -82,7 +79,7 @@ class SearchSpace(Strict):
 
     @model_validator(mode="after")
     def _consistent(self):
-        if self.strategy.name != "fixed" and not self.seed_cells:
+        if self.strategy.searches and not self.seed_cells:
             raise PathError(("seed_cells",), f"strategy {self.strategy.name!r} mutates seed "
                                              f"cells; expected at least one")
         for key, refs in (("seed_cells", self.seed_cells),
@@ -97,11 +94,12 @@ class SearchSpace(Strict):
         for k, name in enumerate(names):
             if name in names[:k]:
                 raise PathError(("tasks", k, "name"), f"task {name!r} is listed twice")
-        if self.strategy.name != "fixed" and not any(t.role == "search" for t in self.tasks):
+        if self.strategy.searches and not any(t.role == "search" for t in self.tasks):
             raise PathError(("tasks",), "expected at least one task with role 'search' to "
                                         "score cells by")
-        if self.strategy.name == "evolution":  # the paper's staged 90%-of-GRU cut
-            tasks = [t.model_copy(update={"min_ratio": STAGED_CUT})
+        cut = self.strategy.staged_cut  # evolution: the paper's staged 90%-of-GRU cut
+        if cut is not None:
+            tasks = [t.model_copy(update={"min_ratio": cut})
                      if t.role == "search" and t.min_ratio is None else t for t in self.tasks]
             object.__setattr__(self, "tasks", tasks)
         return self
@@ -118,7 +116,7 @@ class SearchSpace(Strict):
 
     def cells(self) -> list[Genome]:
         """The cells a `fixed` strategy trains, else the seed cells."""
-        refs = self.strategy.cells if isinstance(self.strategy, Fixed) else self.seed_cells
+        refs = self.seed_cells if self.strategy.searches else self.strategy.cells
         return [ref.genome for ref in refs]
 
     def baseline_genome(self) -> Genome:
@@ -138,7 +136,7 @@ class SearchSpace(Strict):
         if self.description:
             lines.append(f"description: {self.description}")
         lines.append(f"strategy:    {s.name} ({params})")
-        label = "cells:      " if isinstance(s, Fixed) else "seed cells: "
+        label = "seed cells: " if s.searches else "cells:      "
         lines.append(f"{label} {', '.join(g.name for g in self.cells())}")
         lines.append(f"baseline:    {self.baseline.label}")
         for task in self.tasks:

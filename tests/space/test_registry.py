@@ -113,3 +113,27 @@ def test_a_model_without_a_literal_name_is_refused():
 def test_unknown_strategy_lists_the_known_ones():
     with pytest.raises(KeyError, match="one of: .*evolution.*Received: name='grid'"):
         registry.strategy("grid")
+
+
+def test_strategy_traits_are_class_data_not_space_keys():
+    traits = {name: (e.params.searches, e.params.staged_cut)
+              for name, e in registry.strategies().items()}
+    assert traits == {"evolution": (True, 0.9), "regularized_evolution": (True, None),
+                      "random": (True, None), "fixed": (False, None)}
+    for entry in registry.strategies().values():
+        assert not {"searches", "staged_cut"} & set(entry.params.model_fields)
+    text = SPACE.replace("{strategy}", "\n    name: random\n    searches: false")
+    with pytest.raises(Exception, match="searches"):
+        parse_search_space(text)
+
+
+def test_staged_cut_and_searches_drive_the_space():
+    evo = parse_search_space(SPACE.replace("{strategy}", "evolution"))
+    assert [t.min_ratio for t in evo.tasks] == [0.9]
+    rnd = parse_search_space(SPACE.replace("{strategy}", "random"))
+    assert [t.min_ratio for t in rnd.tasks] == [None]
+    assert [g.name for g in rnd.cells()] == ["gru"]
+    fixed = parse_search_space(SPACE.replace("seed_cells: [gru]\n", "").replace(
+        "{strategy}", "{name: fixed, cells: [lstm, mgu]}"))
+    assert [g.name for g in fixed.cells()] == ["lstm", "mgu"]
+    assert "cells:       lstm, mgu" in fixed.summary()
