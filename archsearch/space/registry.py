@@ -9,9 +9,12 @@ that runs it. Both are named in one registration, on the parameter model:
         name: Literal["evolution"]
         ...
 
-The space schema (`STRATEGIES`, the `strategy` union of `SearchSpace`), the
-loader's error messages and the executor's choice of oracle all derive from
-this table. The oracle is named by its import path and imported only on
+The space schema (`STRATEGIES`, the `strategy` union of `SearchSpace`) and
+the loader's error messages derive from this table, and
+`tests/space/test_registry.py` checks that the executor's `ORACLES` agree
+with it. What the space asks of a strategy besides its parameters is class
+data on the model (`searches`, `staged_cut`; see `archsearch.space.schema`).
+The oracle is named by its import path and imported only on
 `StrategyEntry.load_oracle()`, so reading a space never imports KerasTuner or
 TensorFlow. Tasks have their own registry, `archsearch.tasks.registry`, which
 the schema reads directly (it imports no TensorFlow).
