@@ -229,8 +229,8 @@ class CurveTrainer:
 
 @pytest.fixture(scope="session")
 def curve_trainer():
-    """`CurveTrainer`, its module registered with cloudpickle to travel by value to Ray."""
-    import cloudpickle
+    """`CurveTrainer`, its module registered with Ray's cloudpickle to travel by value."""
+    from ray import cloudpickle
 
     cloudpickle.register_pickle_by_value(sys.modules[CurveTrainer.__module__])
     return CurveTrainer

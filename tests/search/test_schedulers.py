@@ -199,3 +199,69 @@ def test_a_search_with_curve_cut_records_stopped_trials_and_resumes_without_reru
     again = run_search(space, str(run_dir), progress=False, workers=1, trainer=trainer)
     assert again.resumed and again.finished and again.failed == 0
     assert {p.name: p.read_bytes() for p in (run_dir / "trials").glob("*.json")} == before
+
+
+DRIVER = '''\
+import json, sys
+from ray import cloudpickle
+sys.path.insert(0, {tests!r})
+import conftest
+import archsearch
+from archsearch.search.executor import run_search
+
+cloudpickle.register_pickle_by_value(conftest)
+space = archsearch.load_search_space({space!r})
+trainer = conftest.CurveTrainer({curves!r}, pause=0.4)
+summary = run_search(space, {run_dir!r}, progress=False, workers=2, trainer=trainer)
+print("SUMMARY", json.dumps({{"trials": summary.trials, "failed": summary.failed,
+                             "finished": summary.finished, "resumed": summary.resumed}}))
+'''
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("ray")
+def test_a_driver_killed_mid_search_with_a_scheduler_loses_and_reruns_no_trial(
+        tmp_path, subprocesses, space_yaml, read_records):
+    import signal
+    import time
+    from pathlib import Path
+
+    curves = {**SEARCH_CURVES, "lstm_b": [0.3, 0.6, 0.8, 0.95]}
+    text = space_yaml(cells=("gru", "lstm", "tanh_rnn", "lstm_b"), samples=2,
+                      learning_rate="[0.01, 0.02]",
+                      tasks=("{name: memorization, budget: {steps: 100}}",), name="kill")
+    space = tmp_path / "space.yaml"
+    space.write_text(text + "scheduler: curve_cut\n")
+    run_dir, total = tmp_path / "run", 8
+    script = tmp_path / "driver.py"
+    script.write_text(DRIVER.format(tests=str(Path(__file__).parent), space=str(space),
+                                    curves=curves, run_dir=str(run_dir)))
+    trials = run_dir / "trials"
+
+    first = subprocesses.start([script], tmp_path / "first.log")
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and first.poll() is None:
+        if trials.exists() and len(list(trials.glob("*.json"))) >= 3:
+            break
+        time.sleep(0.05)
+    assert first.poll() is None, (tmp_path / "first.log").read_text()[-3000:]
+    before = {p.name: p.read_bytes() for p in trials.glob("*.json")}
+    subprocesses.kill(first)
+    assert first.returncode == -signal.SIGKILL and 3 <= len(before) < total, sorted(before)
+
+    second = subprocesses.start([script], tmp_path / "second.log")
+    second.wait(timeout=240)
+    output = (tmp_path / "second.log").read_text(errors="replace")
+    assert second.returncode == 0, output[-4000:]
+    summary = json.loads(output.split("SUMMARY ", 1)[1].splitlines()[0])
+    assert summary == {"trials": total, "failed": 0, "finished": True, "resumed": True}
+
+    recs = read_records(run_dir)
+    assert sorted(recs, key=int) == [str(k) for k in range(total)]  # none lost
+    for rec in recs.values():
+        expected = "stopped" if rec["cell"]["name"] == "tanh_rnn" else "completed"
+        assert rec["status"] == expected, rec
+    for name, data in before.items():  # none rerun, none rewritten
+        assert (trials / name).read_bytes() == data, name
+    state = json.loads((run_dir / "oracle.json").read_text())
+    assert state["ended"] == total and not state["ongoing"] and not state["pending"]
