@@ -85,6 +85,8 @@ class TaskData:
         seq_len: time steps per example.
         num_batches: split name -> batches in one pass.
         info: extra facts (token counts, data source, options used).
+        epochs: `epoch -> training Dataset` (see `train_epoch`); None for
+            hand-made `TaskData`, which then trains on `train`.
     """
 
     name: str
@@ -107,6 +109,15 @@ class TaskData:
     seq_len: int
     num_batches: Mapping[str, int]
     info: Mapping[str, Any]
+    epochs: Any = None
+
+    def train_epoch(self, epoch: int) -> Any:
+        """The training pipeline of pass `epoch` (0-based).
+
+        Its order depends on the load seed and `epoch` only, never on how often
+        the data was iterated before (workers reuse loaded data across trials).
+        """
+        return self.train if self.epochs is None else self.epochs(epoch)
 
     def split(self, name: str) -> Any:
         """Returns the pipeline of split `name` (`"train"`, `"valid"`, `"test"`)."""
@@ -212,6 +223,7 @@ class Task(abc.ABC):
             seq_len=prepared.seq_len,
             num_batches=pipeline.num_batches(prepared),
             info=dict(prepared.info),
+            epochs=pipeline.epoch_orders(prepared, seed=seed),
         )
 
     def prepare(

@@ -51,9 +51,52 @@ def build(prepared: Prepared, seed: int) -> dict[str, Any]:
         if not prepared.stateful:
             if split == "train":
                 ds = ds.shuffle(len(inputs), seed=seed, reshuffle_each_iteration=True)
-            drop = split == "train" and len(inputs) >= prepared.batch_size
-            ds = ds.batch(prepared.batch_size, drop_remainder=drop)
-        options = tf.data.Options()
-        options.deterministic = True
-        datasets[split] = ds.with_options(options).prefetch(2)
+            ds = _batched(ds, prepared, split)
+        datasets[split] = _finish(ds)
     return datasets
+
+
+def epoch_orders(prepared: Prepared, seed: int):
+    """Returns `epoch -> training Dataset` whose order depends on `(seed, epoch)` only.
+
+    The `train` pipeline of `build` draws a new order on every pass from a
+    generator it keeps, so a second trial that reuses the same `TaskData`
+    (a worker caches data between trials) would see the orders after the
+    first trial's. Trainers iterate `epoch_orders(...)(epoch)` instead: the
+    same seed gives the same data order whatever ran before.
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    arrays = prepared.arrays["train"]
+    if prepared.stateful:
+        stream = _finish(tf.data.Dataset.from_tensor_slices(arrays))
+        return lambda index: stream
+    tensors = tuple(tf.constant(a) for a in arrays)
+    rows, size = len(arrays[0]), prepared.batch_size
+
+    def gather(idx):
+        return tuple(tf.gather(t, idx) for t in tensors)
+
+    def epoch(index: int):
+        # The order comes from numpy, not a TF shuffle op: TF mixes its global
+        # seed into an op's seed, and trainers set that seed differently.
+        order = np.random.default_rng([seed, index]).permutation(rows)
+        ds = tf.data.Dataset.from_tensor_slices(order)
+        ds = ds.batch(size, drop_remainder=rows >= size).map(gather)
+        return _finish(ds)
+
+    return epoch
+
+
+def _batched(ds, prepared: Prepared, split: str):
+    drop = split == "train" and len(prepared.arrays[split][0]) >= prepared.batch_size
+    return ds.batch(prepared.batch_size, drop_remainder=drop)
+
+
+def _finish(ds):
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.deterministic = True
+    return ds.with_options(options).prefetch(2)

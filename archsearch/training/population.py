@@ -219,13 +219,14 @@ class _Loop:
         import tensorflow as tf
 
         budget, timings = self.budget, self.timings
-        t_train, step = time.perf_counter(), 0
+        t_train, step, epoch = time.perf_counter(), 0, -1
 
         def elapsed():
             return time.perf_counter() - t_train - timings["eval"] - timings["trace"]
 
         while self.active.any() and not budget.exhausted(step, elapsed()):
-            for batches in zip(*(d.train for d in self.distinct), strict=False):
+            epoch += 1
+            for batches in zip(*(d.train_epoch(epoch) for d in self.distinct), strict=False):
                 t_step = time.perf_counter()
                 x, y, w = self._stack(batches)
                 losses = self.train_fn(x, y, w, tf.constant(self.lr),

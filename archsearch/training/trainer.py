@@ -293,11 +293,12 @@ def _train(compiled, data, budget: Budget, result: TrialResult, timings: dict,
     lr = float(model.optimizer.learning_rate.numpy())
     t_train = time.perf_counter()
     losses: list[float] = []
-    step, first_loss, stop_reason = 0, None, None
+    step, first_loss, stop_reason, epoch = 0, None, None, -1
     while not budget.exhausted(step, time.perf_counter() - t_train - timings["eval"]
                                  - timings["trace"]):
         _reset_states(model)
-        for x, y, w in data.train:
+        epoch += 1
+        for x, y, w in data.train_epoch(epoch):
             t_step = time.perf_counter()
             loss = float(compiled.step(x, y, w, clip))
             step += 1
