@@ -273,6 +273,7 @@ def _cells(df, names, stats, prefilter, base_best, task_best) -> list[CellSummar
     params = by_fp.params.median()
     completed = by_fp.ok.sum()
     failed = df.status.eq("failed").groupby(df.fingerprint).sum()
+    stopped = df.status.eq("stopped").groupby(df.fingerprint).sum()  # partial: not `ok`
     runs = by_fp.run.unique()
     cells = []
     for fp, n_trials in by_fp.size().items():
@@ -288,7 +289,7 @@ def _cells(df, names, stats, prefilter, base_best, task_best) -> list[CellSummar
             score=score,
             complete=bool(base_best) and all(t in tasks and tasks[t].best is not None
                                              for t in base_best),
-            runs=tuple(runs[fp]),
+            runs=tuple(runs[fp]), stopped=int(stopped[fp]),
         ))
 
     def rel_mean(c: CellSummary) -> float:

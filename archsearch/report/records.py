@@ -205,6 +205,8 @@ class CellSummary:
         rank_low: Best plausible rank (2.5% of its bootstrap ranks).
         rank_high: Worst plausible rank (97.5%).
         group: Group of statistically tied cells (1 = the top group).
+        stopped: Trials a scheduler stopped early; their partial scores are
+            left out of every best, ratio and score.
     """
 
     fingerprint: str
@@ -231,6 +233,7 @@ class CellSummary:
     rank_low: int | None = None
     rank_high: int | None = None
     group: int | None = None
+    stopped: int = 0
 
     @property
     def rank_range(self) -> str:

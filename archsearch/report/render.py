@@ -113,6 +113,7 @@ def _context(report: Report, figs) -> dict:
         noise=[n for n in report.noise if n.repeated], findings=report.findings,
         n_trials=len(df), n_completed=int(df.ok.sum()) if len(df) else 0,
         n_failed=int((df.status == "failed").sum()) if len(df) else 0,
+        n_stopped=int((df.status == "stopped").sum()) if len(df) else 0,
         n_mutants=sum(c.is_mutant for c in report.cells),
         top=report.cells[0] if report.cells else None,
         paper=paper_rows(report), board=report.cells[:MAX_BOARD_ROWS],
@@ -174,7 +175,8 @@ def render_markdown(report: Report, figs) -> str:
             fmt(c.score), fmt_interval(c.score_low, c.score_high, c.score_reliable, value=c.score),
             c.verdict if c.verdict in ("better", "worse", "tied") else "") if x)])
     board_md = [[c.rank_range, c.group or "-", c.label, f"`{c.fingerprint[:12]}`",
-                 c.origin or "-", c.family, fmt(c.params), c.trials, c.failed,
+                 c.origin or "-", c.family, fmt(c.params), c.trials,
+                 f"{c.failed} (+{c.stopped} stopped)" if c.stopped else c.failed,
                  " ".join(x for x in (fmt(c.score), fmt_interval(
                      c.score_low, c.score_high, c.score_reliable, value=c.score)) if x),
                  c.verdict or "-",

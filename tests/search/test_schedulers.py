@@ -195,6 +195,17 @@ def test_a_search_with_curve_cut_records_stopped_trials_and_resumes_without_reru
     state = json.loads((run_dir / "oracle.json").read_text())
     assert state["ended"] == 3 and not state["ongoing"] and not state["pending"]
 
+    # The report counts the stopped trial and keeps its partial score out of every best.
+    from archsearch.report import build_report
+
+    report = build_report([str(run_dir)], tmp_path / "report", figures=False)
+    cells = {c.label: c for c in report.cells}
+    assert (cells["tanh_rnn"].stopped, cells["tanh_rnn"].failed) == (1, 0)
+    assert cells["tanh_rnn"].score is None and cells["lstm"].stopped == 0
+    assert cells["lstm"].score == pytest.approx(0.92 / 0.9)
+    text = (tmp_path / "report" / "report.md").read_text()
+    assert "1 stopped early by the scheduler" in text and "0 (+1 stopped)" in text
+
     before = {p.name: p.read_bytes() for p in (run_dir / "trials").glob("*.json")}
     again = run_search(space, str(run_dir), progress=False, workers=1, trainer=trainer)
     assert again.resumed and again.finished and again.failed == 0
