@@ -41,6 +41,7 @@ from archsearch.report.records import (
     NoiseSplit,
     Report,
     RunInfo,
+    RunningTrial,
     RunSet,
     TaskStats,
     TaskSummary,
@@ -50,7 +51,8 @@ from archsearch.report.render import ReportOutputError, write_report
 from archsearch.report.store import RunDirError
 
 __all__ = ["load_runs", "summarize", "write_report", "build_report", "trials_frame",
-           "RunDirError", "ReportOutputError", "ReportWarning", "RunInfo", "TrialRecord",
+           "RunDirError", "ReportOutputError", "ReportWarning", "RunInfo", "RunningTrial",
+           "TrialRecord",
            "RunSet", "TaskStats", "CellSummary", "TaskSummary", "FailureGroup", "HparamEffect",
            "CellCard", "Comparison", "ExpectedBest", "NoiseSplit", "ClaimCheck", "Findings",
            "Report"]

@@ -114,6 +114,7 @@ def summarize(runs: RunSet, *, baseline: str | None = None, top: int = 5,
         expected=ev.expected,
         noise=ev.noise,
         importance_note=importance_note,
+        running=runs.running,
     )
     return replace(report, findings=findings.findings(report))
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from archsearch.report.records import RunInfo, RunSet, TrialRecord
+from archsearch.report.records import RunInfo, RunningTrial, RunSet, TrialRecord
 from archsearch.report.store import RunDirError, RunStore, open_store
 from archsearch.rundir import RUN_FORMAT, RUN_VERSION, TRIAL_FORMAT, TRIAL_VERSION, explain
 from archsearch.rundir import TrialRecord as StoredTrial
@@ -63,7 +63,7 @@ def load_runs(sources: Iterable[str | os.PathLike]) -> RunSet:
     if not sources:
         raise RunDirError("no run directory given")
     stores = [open_store(s) for s in sources]
-    runs, trials, problems = [], [], []
+    runs, trials, problems, running = [], [], [], []
     genomes: dict[str, Mapping[str, Any]] = {}
     labels: Counter = Counter()
     seen_dirs: dict[str, str] = {}  # store location -> the source it was first read from
@@ -87,11 +87,32 @@ def load_runs(sources: Iterable[str | os.PathLike]) -> RunSet:
             info = replace(info, trials=len(kept))
         seen_trials.update((_identity(t), info.label) for t in kept)
         runs.append(info)
+        running.extend(_read_running(store, info.label))
         trials.extend(kept)
         problems.extend(run_problems)
     for line in problems:
         warnings.warn(line, ReportWarning, stacklevel=2)
-    return RunSet(tuple(runs), tuple(trials), genomes, tuple(problems))
+    return RunSet(tuple(runs), tuple(trials), genomes, tuple(problems), tuple(running))
+
+
+def _read_running(store: RunStore, label: str) -> list[RunningTrial]:
+    """Trials with a live curve (`curves/<id>.json`) and no record yet; unreadable ones skipped."""
+    running = []
+    for fname in store.list_json("curves"):
+        if store.exists(f"trials/{fname}"):  # ended between the two writes
+            continue
+        try:
+            data = json.loads(store.read_text(f"curves/{fname}"))
+            curve = tuple(p for p in data.get("curve", []) if isinstance(p, dict))
+            text = {k: data.get(k) if isinstance(data.get(k), str) else None
+                    for k in ("name", "fingerprint", "task", "score_metric", "score_mode",
+                              "updated_at")}
+        except (ValueError, UnicodeDecodeError, OSError, AttributeError):
+            continue
+        running.append(RunningTrial(label, fname[:-len(".json")], text["name"],
+                                    text["fingerprint"], text["task"], text["score_metric"],
+                                    text["score_mode"], curve, text["updated_at"]))
+    return running
 
 
 def _identity(trial: TrialRecord) -> tuple:

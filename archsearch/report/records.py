@@ -15,6 +15,8 @@ from typing import Any
 
 import pandas as pd
 
+from archsearch import scoring
+
 __all__ = ["RunInfo", "TrialRecord", "RunSet", "TaskStats", "CellSummary", "TaskSummary",
            "FailureGroup", "HparamEffect", "CellCard", "Comparison", "ExpectedBest",
            "NoiseSplit", "ClaimCheck", "Findings", "Report"]
@@ -101,6 +103,39 @@ class TrialRecord:
 
 
 @dataclass(frozen=True)
+class RunningTrial:
+    """A trial still training: its curve so far (`curves/<trial_id>.json`), no record yet.
+
+    Args:
+        run: Label of its run.
+        trial_id: The trial's id.
+        cell_name: The cell's name, if it has one.
+        fingerprint: The cell's fingerprint.
+        task: Task name.
+        score_metric: The metric ranked by; `score_mode` `max` or `min`.
+        curve: One dict per evaluation so far (step, seconds, valid_* ...).
+        updated_at: When the curve was last written.
+    """
+
+    run: str
+    trial_id: str
+    cell_name: str | None
+    fingerprint: str | None
+    task: str | None
+    score_metric: str | None
+    score_mode: str | None
+    curve: tuple[Mapping[str, Any], ...]
+    updated_at: str | None = None
+
+    @property
+    def best(self) -> float | None:
+        """The best validation value of `score_metric` so far."""
+        values = [p.get(f"valid_{self.score_metric}") for p in self.curve]
+        return scoring.best([v for v in values if isinstance(v, int | float)],
+                            self.score_mode if self.score_mode in scoring.MODES else "max")
+
+
+@dataclass(frozen=True)
 class RunSet:
     """What `load_runs` read: runs, their trials, genomes and warnings.
 
@@ -109,12 +144,14 @@ class RunSet:
         trials: All valid trial records, run by run, in finishing order.
         genomes: Genome JSON data (`Genome.to_dict()`) by cell fingerprint.
         warnings: One line per problem found (file name and what is wrong).
+        running: Trials of a running search that have a curve and no record yet.
     """
 
     runs: tuple[RunInfo, ...]
     trials: tuple[TrialRecord, ...]
     genomes: Mapping[str, Mapping[str, Any]]
     warnings: tuple[str, ...] = ()
+    running: tuple[RunningTrial, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -479,6 +516,7 @@ class Report:
             bias; NaN for other cells).
         progress: Best-so-far per run and task, one row per completed trial.
         warnings: Problems met while reading or summarising.
+        running: Trials still training, with their curves so far.
         created_at: When the report was made.
         comparisons: Every cell vs the baseline per task and on the score
             (`comparisons.csv`).
@@ -509,6 +547,7 @@ class Report:
     noise: tuple[NoiseSplit, ...] = ()
     findings: Findings = field(default_factory=Findings)
     importance_note: str | None = None
+    running: tuple[RunningTrial, ...] = ()
 
     def cell(self, key: str) -> CellSummary:
         """Returns the cell with this label, name or fingerprint (prefix)."""

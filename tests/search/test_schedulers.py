@@ -195,16 +195,30 @@ def test_a_search_with_curve_cut_records_stopped_trials_and_resumes_without_reru
     state = json.loads((run_dir / "oracle.json").read_text())
     assert state["ended"] == 3 and not state["ongoing"] and not state["pending"]
 
-    # The report counts the stopped trial and keeps its partial score out of every best.
+    # The report counts the stopped trial and keeps its partial score out of every best,
+    # and shows a trial still training (its live curve, as a worker writes it).
     from archsearch.report import build_report
+    from archsearch.rundir import RunStore
+    from archsearch.search.worker import LiveCurve
 
+    config = {"trial_id": "9", "task": "memorization", "name": "lstm_b",
+              "fingerprint": archsearch.zoo.get("lstm_b").fingerprint()}
+    live = LiveCurve(RunStore(str(run_dir)), config, {"steps": 100}, "accuracy", "max")
+    for step, value in ((25, 0.4), (50, 0.3)):
+        live({"step": step, "seconds": 0.1, "valid_accuracy": value})
     report = build_report([str(run_dir)], tmp_path / "report", figures=False)
+    (running,) = report.running
+    assert (running.trial_id, running.cell_name, running.best) == ("9", "lstm_b", 0.4)
+    assert [p["step"] for p in running.curve] == [25, 50]
     cells = {c.label: c for c in report.cells}
     assert (cells["tanh_rnn"].stopped, cells["tanh_rnn"].failed) == (1, 0)
     assert cells["tanh_rnn"].score is None and cells["lstm"].stopped == 0
     assert cells["lstm"].score == pytest.approx(0.92 / 0.9)
     text = (tmp_path / "report" / "report.md").read_text()
     assert "1 stopped early by the scheduler" in text and "0 (+1 stopped)" in text
+    assert "## Running trials" in text and "lstm_b on memorization: 2 evaluations" in text
+    assert "curve 0.4, 0.3" in text
+    live.remove()
 
     before = {p.name: p.read_bytes() for p in (run_dir / "trials").glob("*.json")}
     again = run_search(space, str(run_dir), progress=False, workers=1, trainer=trainer)
