@@ -29,6 +29,7 @@ Example:
 from __future__ import annotations
 
 import bisect
+import contextlib
 import math
 
 from ray.tune.schedulers import AsyncHyperBandScheduler, MedianStoppingRule
@@ -140,6 +141,7 @@ class EarlyStopping(FIFOScheduler):
         self.make, self.name, self.baseline, self.on_stop = make, name, baseline, on_stop
         self.inner: dict[str, TrialScheduler] = {}
         self.points: dict[str, list[dict]] = {}
+        self.last: dict[str, dict] = {}  # Tune trial id -> its last timed result
         self.stopped: dict[str, str] = {}  # Tune trial id -> reason
 
     def _for(self, trial) -> TrialScheduler:
@@ -154,7 +156,8 @@ class EarlyStopping(FIFOScheduler):
     def on_trial_result(self, tune_controller, trial, result: dict) -> str:
         if TIME_ATTR not in result:
             return CONTINUE  # the trial's closing report
-        kept = {k: result.get(k) for k in (TIME_ATTR, METRIC, "step", "score_mode")}
+        kept = self.last[trial.trial_id] = {
+            k: result.get(k) for k in (TIME_ATTR, METRIC, "step", "score_mode")}
         points = self.points.setdefault(trial.trial_id, [])
         points.append({"point": _point(result), **{k: result.get(k) for k in (
             "score_metric", "score_mode", "hostname", "node_ip", "pid", "time_total_s")}})
@@ -175,14 +178,18 @@ class EarlyStopping(FIFOScheduler):
 
     def _drop(self, trial) -> None:
         self.points.pop(trial.trial_id, None)
+        self.last.pop(trial.trial_id, None)
 
     def on_trial_complete(self, tune_controller, trial, result):
-        inner = self._for(trial)
-        if result and TIME_ATTR in result:
-            inner.on_trial_complete(tune_controller, trial, {
-                k: result.get(k) for k in (TIME_ATTR, METRIC, "step", "score_mode")})
-        elif hasattr(inner, "_trial_info"):  # ASHA forgets it only on a timed result
-            inner._trial_info.pop(trial.trial_id, None)
+        # Tune passes the trial's closing report, which has no progress: the
+        # inner schedulers get its last evaluation instead (ASHA forgets a
+        # trial only on a timed result; the median rule indexes by progress).
+        last = self.last.get(trial.trial_id)
+        if last is not None:
+            self._for(trial).on_trial_complete(tune_controller, trial, last)
+        else:  # ended before any evaluation: forgotten as if never run
+            with contextlib.suppress(KeyError):
+                self._for(trial).on_trial_remove(tune_controller, trial)
         self._drop(trial)
 
     def on_trial_error(self, tune_controller, trial):
@@ -190,9 +197,7 @@ class EarlyStopping(FIFOScheduler):
         self._drop(trial)
 
     def on_trial_remove(self, tune_controller, trial):
-        inner = self._for(trial)
-        if trial.trial_id in getattr(inner, "_trial_info", {trial.trial_id: None}):
-            inner.on_trial_remove(tune_controller, trial)
+        self._for(trial).on_trial_remove(tune_controller, trial)
         self._drop(trial)
 
     def choose_trial_to_run(self, tune_controller):

@@ -290,3 +290,19 @@ def test_a_driver_killed_mid_search_with_a_scheduler_loses_and_reruns_no_trial(
         assert (trials / name).read_bytes() == data, name
     state = json.loads((run_dir / "oracle.json").read_text())
     assert state["ended"] == total and not state["ongoing"] and not state["pending"]
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_deciding_costs_microseconds_per_report_and_keeps_nothing_per_ended_trial(name):
+    import time
+
+    scheduler = make_scheduler(Scheduler.model_validate(SPECS[name]), _fp("gru"))
+    curves = {"gru": CURVES["gru"], **{f"c{k}": [0.3 + k / 1000] * 4 for k in range(300)}}
+    t = time.perf_counter()
+    _drive(scheduler, curves)
+    per_report = (time.perf_counter() - t) / (4 * len(curves))
+    # A trial reports once per evaluation, seconds apart: < 1 ms is < 1% of any real trial.
+    assert per_report < 1e-3, per_report
+    assert not scheduler.points and not scheduler.last
+    for inner in scheduler.inner.values():
+        assert not getattr(inner, "_trial_info", {})  # ASHA forgot every ended trial
