@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, PrivateAttr, model_validator
+from pydantic import BeforeValidator, Field, PrivateAttr, model_serializer, model_validator
 
 from archsearch.genome import Genome
 from archsearch.genome.mutate import Mutator
@@ -103,6 +103,15 @@ class SearchSpace(Strict):
                      if t.role == "search" and t.min_ratio is None else t for t in self.tasks]
             object.__setattr__(self, "tasks", tasks)
         return self
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler):
+        # The default scheduler is left out, so a run directory made before the
+        # key existed records the same space and still resumes.
+        data = handler(self)
+        if isinstance(data, dict) and self.scheduler.name == "none":
+            data.pop("scheduler", None)
+        return data
 
     # -- resolved views -------------------------------------------------------
     @property

@@ -216,6 +216,12 @@ def test_scheduler_defaults_to_none_and_takes_a_bare_name_or_parameters(tmp_path
     assert "scheduler:   median (grace_period=0.25, min_samples_required=3)" in median.summary()
 
 
+def test_the_default_scheduler_is_not_recorded_so_older_runs_still_match(tmp_path):
+    assert "scheduler" not in load_search_space(_write(tmp_path, MINIMAL)).model_dump(mode="json")
+    asha = load_search_space(_write(tmp_path, MINIMAL + "scheduler: asha\n"))
+    assert asha.model_dump(mode="json")["scheduler"]["name"] == "asha"
+
+
 def test_malformed_yaml_names_file_and_line(tmp_path):
     path = _write(tmp_path, MINIMAL.replace("budget: {steps: 10}", "budget: {steps: 10"))
     with pytest.raises(SearchSpaceError) as info:
