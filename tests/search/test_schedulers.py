@@ -226,6 +226,28 @@ def test_a_search_with_curve_cut_records_stopped_trials_and_resumes_without_reru
     assert {p.name: p.read_bytes() for p in (run_dir / "trials").glob("*.json")} == before
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("ray")
+def test_asha_in_a_real_tune_run_stops_the_hopeless_cell_at_its_first_rung(
+        tmp_path, ray_session, write_space, space_yaml, read_records, curve_trainer):
+    from archsearch.search.executor import run_search
+
+    curves = {**SEARCH_CURVES, "lstm_b": [0.3, 0.6, 0.8, 0.95]}
+    text = space_yaml(cells=("gru", "lstm", "tanh_rnn", "lstm_b"),
+                      tasks=("{name: memorization, budget: {steps: 100}}",))
+    space = archsearch.load_search_space(write_space(text + "scheduler: asha\n"))
+    # One at a time, so the rung's cutoff is known: the median of those before.
+    summary = run_search(space, str(tmp_path / "run"), progress=False, workers=1,
+                         trainer=curve_trainer(curves, pause=0.05))
+    assert summary.finished and (summary.trials, summary.failed) == (4, 0)
+    recs = {r["cell"]["name"]: r for r in read_records(tmp_path / "run").values()}
+    assert {k: (r["status"], len(r["curve"])) for k, r in recs.items()} == {
+        "gru": ("completed", 4), "lstm": ("completed", 4), "tanh_rnn": ("stopped", 1),
+        "lstm_b": ("completed", 4)}
+    assert recs["tanh_rnn"]["failure"].startswith("stopped early by asha: best accuracy 0.05 "
+                                                  "at step 25 (25% of the budget)")
+
+
 DRIVER = '''\
 import json, sys
 from ray import cloudpickle
