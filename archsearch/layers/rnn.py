@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import keras
 from keras import ops
-from keras.src import backend
-from keras.src.layers.input_spec import InputSpec
+from keras.layers import InputSpec
 
+from archsearch.compat.keras import backend
 from archsearch.layers.cell import GenomeCell
 from archsearch.layers.fused import check_fused_option, fused_inner_loop, uses_fused
 
