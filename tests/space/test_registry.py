@@ -137,3 +137,19 @@ def test_staged_cut_and_searches_drive_the_space():
         "{strategy}", "{name: fixed, cells: [lstm, mgu]}"))
     assert [g.name for g in fixed.cells()] == ["lstm", "mgu"]
     assert "cells:       lstm, mgu" in fixed.summary()
+
+
+def test_option_tables_name_registered_tasks_and_their_options():
+    from archsearch.space.task_options import INT_RANGES, string_choices
+
+    every_option = {key for name in tasks.names() for key in tasks.get(name).options}
+    for key in INT_RANGES:
+        if isinstance(key, tuple):
+            task, option = key
+            assert task in tasks.names() and option in tasks.get(task).options, key
+        else:
+            assert key in every_option, key
+    for name in tasks.names():
+        for option, default in tasks.get(name).options.items():
+            choices = string_choices(name, option)
+            assert choices is None or default in choices, (name, option)
