@@ -178,7 +178,8 @@ class TaskStats:
         ratio_high: Upper end.
         reliable: False when the interval rests on fewer than 5 trials a side.
         p_value: Two-sided Mann-Whitney p of the cell's trials vs the baseline's.
-        p_holm: The same, Holm-corrected over every test in the report.
+        p_holm: The same, Holm-corrected within its family (the verdicts vs the
+            baseline, or the paper-claim pairs).
         verdict: `better`, `worse`, `tied` (vs the baseline) or `baseline`.
     """
 

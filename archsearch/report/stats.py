@@ -25,7 +25,8 @@ ratios over tasks (`archsearch.scoring.min_ratio`).
 * Coverage: the percentile bootstrap of a maximum is too narrow; on normal
   scores with 8 trials a side (sd 5% of the mean) the 95% interval of the
   ratio covered the ratio of expected bests about 80-87% of the time.
-* Multiplicity: Holm's step-down correction over every test in a report.
+* Multiplicity: Holm's step-down correction within each family of tests (see
+  `archsearch.report.evidence`).
 * Verdict per task: `better` / `worse` when the Holm-adjusted p < `ALPHA`,
   in the direction of the test's effect, else `tied`; the baseline's own is
   `baseline`. Overall (score): `worse` if any scored task is `worse` (the

@@ -160,3 +160,20 @@ def test_reports_are_deterministic(known, tmp_path):
     assert again.findings == report.findings
     assert [(c.rank_low, c.rank_high, c.group) for c in again.cells] == \
         [(c.rank_low, c.rank_high, c.group) for c in report.cells]
+
+
+def test_claim_checks_do_not_dilute_the_verdicts(tmp_path):
+    # Ten cells, 6 trials each, two tasks: the paper-claim pairs (dozens of tests)
+    # are their own Holm family, so a perfectly separated cell still gets its verdict.
+    cells = ["gru", "lstm", "lstm_f", "lstm_i", "lstm_o", "lstm_b", "mut1", "mut2", "mut3",
+             "tanh_rnn"]
+    scores = {cell: {task: normal_scores(0.2 if cell == "tanh_rnn" else 0.5, 0.01, 6,
+                                         seed=10 * k + j)
+                     for j, task in enumerate(TASKS)} for k, cell in enumerate(cells)}
+    report = summarize(load_runs([write_scores(tmp_path / "run", scores)]))
+    verdicts = {(c.cell, c.task): c.verdict for c in report.comparisons}
+    assert verdicts[("tanh_rnn", "score")] == "worse"
+    assert verdicts[("tanh_rnn", "arithmetic")] == "worse"
+    assert len(report.pairs) > 20  # many claim checks, corrected among themselves
+    assert all(v in ("tied", "baseline") for (cell, _), v in verdicts.items()
+               if cell != "tanh_rnn")
