@@ -79,9 +79,13 @@ class RecordSummary(NamedTuple):
 
     @classmethod
     def of(cls, record: TrialRecord) -> RecordSummary:
-        """The summary of a validated record; objective = -metric for "min" metrics."""
+        """The summary of a validated record; objective = -metric for "min" metrics.
+
+        A `stopped` trial (ended early by a scheduler) is evaluated: its
+        objective is its partial score, as when the driver ended it.
+        """
         objective = None
-        if record.status == "completed":
+        if record.status in ("completed", "stopped"):
             objective = scoring.objective(record.score, record.score_mode or "max")
         cell = record.cell
         return cls(record.trial_id, record.finished_at or "", objective, record.task,
