@@ -20,6 +20,7 @@ import time
 from ray import tune
 from ray.tune.search import ConcurrencyLimiter, Searcher
 
+from archsearch.compat.keras_tuner import retry_trial, set_project_dir
 from archsearch.rundir import Lease, TrialRecord, read_trial, write_trial
 from archsearch.scoring import objective
 from archsearch.search.oracles import ORACLES, ArchitectureOracle
@@ -164,7 +165,7 @@ class OracleSearcher(Searcher):
                 resumed += 1
             else:
                 oracle.ongoing_trials.pop(tuner_id, None)
-                oracle._retry_queue.append(trial.trial_id)
+                retry_trial(oracle, trial.trial_id)
         oracle.save()
         return resumed
 
@@ -194,7 +195,8 @@ def _start_ray(address, workers, cpus_per_trial) -> bool:
     started (or joined) here.
     """
     import ray
-    from ray._private import ray_constants  # private: where Ray reads the no-cluster switch
+
+    from archsearch.compat.ray import ray_constants  # where Ray reads the no-cluster switch
 
     if ray.is_initialized():
         return False
@@ -287,7 +289,7 @@ def _search(space, run_dir, oracle, strategy, genomes, *, address, workers, prog
         if resumed:
             oracle.reload()
     else:
-        oracle._set_project_dir(storage.path(), "keras_tuner")
+        set_project_dir(oracle, storage.path(), "keras_tuner")
         if resumed and storage.exists("keras_tuner/oracle.json"):
             oracle.reload()
     searcher = OracleSearcher(oracle, storage, genomes, strategy)

@@ -115,6 +115,7 @@ def build_model(genome, hp: Mapping[str, Any], data, seed: int = 0):
     """
     import keras
 
+    from archsearch.compat.keras import set_gradient_clipper
     from archsearch.layers import AttentionPooling, GenomeRNN
 
     units = hp["units"] or units_for_budget(genome, hp["param_budget"], hp["num_layers"])
@@ -152,7 +153,7 @@ def build_model(genome, hp: Mapping[str, Any], data, seed: int = 0):
     # Clip by the global norm as the paper does, with TensorFlow's op: Keras'
     # own global_clipnorm leaks ~12 MiB per trained model in a long-lived
     # worker (measured by benchmarks/search_throughput.py).
-    optimizer._clip_gradients = _global_norm_clipper(float(hp["clip_norm"]))
+    set_gradient_clipper(optimizer, _global_norm_clipper(float(hp["clip_norm"])))
     loss = (keras.losses.BinaryCrossentropy(from_logits=True) if data.loss ==
             "binary_crossentropy" else keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     model.compile(optimizer=optimizer, loss=loss, jit_compile=False)
