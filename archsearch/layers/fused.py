@@ -24,11 +24,35 @@ from keras import ops
 
 from archsearch.genome import INPUT
 from archsearch.genome.layout import CellPlan
+from archsearch.genome.ops import OPS
+from archsearch.layers.cell import apply_op
 
 __all__ = ["FUSED_OPTIONS", "check_fused_option", "fused_inner_loop", "uses_fused"]
 
 FUSED_OPTIONS = ("auto", True, False, "xla")
+#: `OpSpec.keras` kinds whose derivative reads the node's own value (kept per step).
 _ACTIVATIONS = ("tanh", "sigmoid", "relu")
+#: `OpSpec.keras` kinds whose derivatives read the node's input values.
+_READS_INPUTS = ("multiply", "scale")
+
+#: Reverse-mode rule per `OpSpec.keras` kind (every kind but `project`, whose
+#: dZ goes to the weight gradients): `rule(dy, y, args, scale, tf)` returns
+#: the gradient of each input, in the node's input order. `y` is the node's
+#: value and `args` its inputs' values (`None` where not kept); `scale` is
+#: the learned vector of a `scale` node.
+_BACKWARD = {
+    # dy * (1 - y^2), dy * y * (1 - y): TensorFlow's own fused kernels.
+    "tanh": lambda dy, y, args, scale, tf: [tf.raw_ops.TanhGrad(y=y, dy=dy)],
+    "sigmoid": lambda dy, y, args, scale, tf: [tf.raw_ops.SigmoidGrad(y=y, dy=dy)],
+    # dy where y > 0 (y > 0 exactly where the input is).
+    "relu": lambda dy, y, args, scale, tf: [tf.raw_ops.ReluGrad(gradients=dy, features=y)],
+    "pass": lambda dy, y, args, scale, tf: [dy],
+    "add": lambda dy, y, args, scale, tf: [dy, dy],
+    "subtract": lambda dy, y, args, scale, tf: [dy, -dy],
+    "one_minus": lambda dy, y, args, scale, tf: [-dy],
+    "multiply": lambda dy, y, args, scale, tf: [dy * args[1], dy * args[0]],
+    "scale": lambda dy, y, args, scale, tf: [dy * scale],
+}
 
 
 def check_fused_option(value):
@@ -80,9 +104,10 @@ class _Program:
         self.groups = tuple(g for g in (first, rest) if g)
         keep = {s.name for s in self.sources}  # projected values: weight gradients
         for node in genome.nodes:
-            if node.op in _ACTIVATIONS:
+            kind = OPS[node.op].keras
+            if kind in _ACTIVATIONS:
                 keep.add(node.id)
-            elif node.op in ("mul", "scale"):
+            elif kind in _READS_INPUTS:
                 keep.update(node.inputs)
         self.keep = tuple(n for n in (*genome.states, *(n.id for n in genome.nodes))
                           if n in keep)
@@ -126,8 +151,8 @@ class _Program:
             distribute(targets, value)
         done = {INPUT, *genome.states}
         for node in genome.nodes:
-            op, args = node.op, [env.get(r) for r in node.inputs]
-            if op in ("linear", "linear_a"):
+            spec = OPS[node.op]
+            if spec.keras == "project":
                 for ref in node.inputs:
                     if ref not in done:
                         distribute(plan.source(ref).targets, project(ref))
@@ -135,20 +160,8 @@ class _Program:
                 value = functools.reduce(lambda a, b: a + b, parts[node.id])
                 if node.id not in plan.reads_x and w["bias"] is not None:
                     value = value + w["bias"][node.id]
-            elif op in _ACTIVATIONS:
-                value = getattr(tf.nn, op)(args[0])
-            elif op == "identity":
-                value = args[0]
-            elif op == "add":
-                value = args[0] + args[1]
-            elif op == "sub":
-                value = args[0] - args[1]
-            elif op == "mul":
-                value = args[0] * args[1]
-            elif op == "one_minus":
-                value = 1.0 - args[0]
-            else:  # scale
-                value = args[0] * w["scales"][node.id]
+            else:
+                value = apply_op(spec, [env[r] for r in node.inputs], w["scales"].get(node.id))
             env[node.id] = value
         return [env[r] for r in genome.next_state], env
 
@@ -171,28 +184,16 @@ class _Program:
                                  if len(source.targets) > 1 else dz[source.targets[0]],
                                  w["kernels_t"][node.id])
                 dy = back if dy is None else dy + back
-            op, refs = node.op, node.inputs
-            if op in ("linear", "linear_a"):
+            kind = OPS[node.op].keras
+            if kind == "project":
                 dz[node.id] = dy
-            elif op == "tanh":  # dy * (1 - y^2), TensorFlow's own fused kernel
-                add(refs[0], tf.raw_ops.TanhGrad(y=values[node.id], dy=dy))
-            elif op == "sigmoid":  # dy * y * (1 - y)
-                add(refs[0], tf.raw_ops.SigmoidGrad(y=values[node.id], dy=dy))
-            elif op == "relu":  # dy where y > 0 (y > 0 exactly where the input is)
-                add(refs[0], tf.raw_ops.ReluGrad(gradients=dy, features=values[node.id]))
-            elif op in ("identity", "add"):
-                for ref in refs:
-                    add(ref, dy)
-            elif op == "sub":
-                add(refs[0], dy)
-                add(refs[1], -dy)
-            elif op == "one_minus":
-                add(refs[0], -dy)
-            elif op == "mul":
-                add(refs[0], dy * values[refs[1]])
-                add(refs[1], dy * values[refs[0]])
-            else:  # scale
-                add(refs[0], dy * w["scales"][node.id])
+                continue
+            args = [values.get(ref) for ref in node.inputs]
+            for ref, d in zip(node.inputs, _BACKWARD[kind](dy, values.get(node.id), args,
+                                                            w["scales"].get(node.id), tf),
+                              strict=True):
+                add(ref, d)
+            if node.id in plan.scales:
                 dscale[node.id] = dy
         grouped = [tf.concat([dz[n] for n in ids], -1) if len(ids) > 1 else dz[ids[0]]
                    for ids in self.groups]
