@@ -24,13 +24,14 @@ from archsearch.compat.keras_tuner import retry_trial, set_project_dir
 from archsearch.rundir import Lease, TrialRecord, read_trial, write_trial
 from archsearch.scoring import objective
 from archsearch.search.oracles import ORACLES, ArchitectureOracle
-from archsearch.search.oracles.base import COMPLETED, FAILED, HPARAM_KEYS, RUNNING, STOPPED
+from archsearch.search.oracles.base import COMPLETED, FAILED, RUNNING, STOPPED
 from archsearch.search.progress import SearchProgress
 from archsearch.search.records import failed_record, trial_record
 from archsearch.search.rundir import open_run
 from archsearch.search.schedulers import baseline_curves, make_scheduler, stopped_result
 from archsearch.search.simulate import trainable as simulated_trainable
 from archsearch.search.worker import curve_path, execute, task_plan
+from archsearch.space.hyperparameters import current_names
 
 __all__ = ["OracleSearcher", "SearchSummary", "run_search", "make_oracle"]
 
@@ -91,7 +92,7 @@ class OracleSearcher(Searcher):
                 "name": genome.get("name"),
                 "parent": cell.get("parent"), "origin": cell.get("origin", "fixed"),
                 "strategy": self.strategy,
-                "hparams": {HPARAM_KEYS.get(k, k): v for k, v in values.items()}}
+                "hparams": current_names(values)}  # names of old oracle snapshots too
 
     def suggest(self, trial_id):
         trial = self.oracle.create_trial(tuner_id=trial_id)
@@ -189,14 +190,14 @@ def _start_ray(address, workers, cpus_per_trial) -> bool:
     without the dashboard. `ray.init(_node_ip_address="127.0.0.1")` alone is
     not enough: Ray replaces a loopback address by the machine's reachable IP
     unless `RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0` ("no cluster") was set before
-    Ray was imported, so that switch is set for the duration of `ray.init`
-    (and inherited by the processes it starts). An address of `local` (or
-    `RAY_ADDRESS=local`) also means this local Ray. Returns whether Ray was
-    started (or joined) here.
+    Ray was imported, so `ray.init` runs under `archsearch.compat.ray.no_cluster()`,
+    which sets that switch for the call (the processes it starts inherit it). An
+    address of `local` (or `RAY_ADDRESS=local`) also means this local Ray. Returns
+    whether Ray was started (or joined) here.
     """
     import ray
 
-    from archsearch.compat.ray import ray_constants  # where Ray reads the no-cluster switch
+    from archsearch.compat.ray import no_cluster
 
     if ray.is_initialized():
         return False
@@ -205,21 +206,11 @@ def _start_ray(address, workers, cpus_per_trial) -> bool:
     if target and target != "local":  # "local" asks for a new local Ray: started below
         ray.init(address=address, **quiet)
         return True
-    switch, saved = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", os.environ.get(
-        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER")
-    cluster = ray_constants.ENABLE_RAY_CLUSTER
-    os.environ[switch], ray_constants.ENABLE_RAY_CLUSTER = "0", False
-    try:
+    with no_cluster():
         ray.init(address="local",
                  num_cpus=None if workers is None else max(1, math.ceil(workers * cpus_per_trial)),
                  include_dashboard=False, _node_ip_address="127.0.0.1",
                  runtime_env={"env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}}, **quiet)
-    finally:
-        ray_constants.ENABLE_RAY_CLUSTER = cluster
-        if saved is None:
-            os.environ.pop(switch, None)
-        else:
-            os.environ[switch] = saved
     return True
 
 
