@@ -11,8 +11,8 @@ import keras
 import numpy as np
 import pytest
 from keras import initializers
-from keras.src import testing
 
+from archsearch.compat.keras import testing
 from archsearch.layers import GenomeRNN
 
 CONSTANTS = {
