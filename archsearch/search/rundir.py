@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typing
 
-from pydantic import BaseModel, ValidationError
+from pydantic import AliasChoices, BaseModel, ValidationError
 
 from archsearch.rundir import (
     LEASE_FILE,
@@ -61,6 +61,20 @@ def _is_default(model, key: str, value) -> bool:
     return default == value
 
 
+def _current_keys(model, data: dict) -> dict:
+    """`data` with keys written under a field's former name (a validation alias) renamed.
+
+    A run recorded before a key was renamed (`hyperparameters.layers`, now
+    `num_layers`) compares equal to the same space written today.
+    """
+    names = {}
+    for name, field in getattr(model, "model_fields", {}).items():
+        alias = field.validation_alias
+        choices = alias.choices if isinstance(alias, AliasChoices) else [alias]
+        names.update({c: name for c in choices if isinstance(c, str) and c != name})
+    return {names.get(key, key): value for key, value in data.items()} if names else data
+
+
 def _first_difference(old, new, model=None, prefix: str = "") -> str | None:
     """The path of the first value that differs between two space records, or `None`.
 
@@ -77,6 +91,7 @@ def _first_difference(old, new, model=None, prefix: str = "") -> str | None:
     if not (isinstance(old, dict) and isinstance(new, dict)):
         return None if old == new else prefix.rstrip(".")
     fields = getattr(model, "model_fields", {})
+    old, new = _current_keys(model, old), _current_keys(model, new)
     for key in sorted(set(old) | set(new)):
         path = f"{prefix}{key}"
         if key in _RESUMABLE_CHANGES and not prefix:

@@ -15,11 +15,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BeforeValidator,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 from archsearch.genome.mutate import DEFAULT_MAX_ATTEMPTS, Mutator
 from archsearch.genome.operators import DEFAULT_ACTIVATIONS, DEFAULT_ELEMENTWISE, Activation
 from archsearch.space.cells import CellRef, PathError, Strict
+from archsearch.space.hyperparameters import PAPER_SPACE, RENAMED
 from archsearch.space.limits import (
     MAX_BATCH_SIZE,
     MAX_CELLS,
@@ -122,31 +131,62 @@ class MutationSpec(Strict):
 class Hyperparameters(Strict):
     """The distribution each trial's hyperparameters are drawn from (uniform over lists).
 
-    The hidden size comes from `units` if given, else it is derived from
-    `param_budget` (parameters of the whole model) by the trainer.
+    The keys are the trainer's (`archsearch.space.hyperparameters.DEFAULTS`)
+    and the defaults are the paper's distribution (`PAPER_SPACE`). The hidden
+    size comes from `units` if given, else it is derived from `param_budget`
+    (parameters of the whole model) by the trainer. A deprecated key (`layers`
+    for `num_layers`) is still read; `deprecated_keys()` lists the ones used.
 
     Attributes:
         init_scale: s of the uniform init U[-s/sqrt(n), s/sqrt(n)].
         learning_rate: Learning rates.
         clip_norm: Max global gradient norm.
-        layers: Stacked recurrent layers.
+        num_layers: Stacked recurrent layers (formerly `layers`).
         param_budget: Parameter budgets the hidden size is derived from.
         units: Fixed hidden sizes (instead of `param_budget`).
         forget_bias: If set, overrides the bias initialiser of the cell's
             forget gate (`linear` node `f_pre`) when the cell has one.
         dropout: Dropout rate (language models).
         optimizer: `sgd` (the paper) or `adam`.
+
+    Example:
+        >>> Hyperparameters.model_validate({"layers": [2]}).num_layers
+        [2]
+        >>> Hyperparameters.model_validate({"layers": [2]}).deprecated_keys()
+        {'layers': 'num_layers'}
+        >>> Hyperparameters().learning_rate == PAPER_SPACE["learning_rate"]
+        True
     """
 
-    init_scale: Choices(PositiveFloat) = [0.3, 0.7, 1.0, 1.4, 2.0, 2.8]
-    learning_rate: Choices(PositiveFloat) = [0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0]
-    clip_norm: Choices(PositiveFloat) = [1.0, 2.5, 5.0, 10.0, 20.0]
-    layers: Choices(Size(MAX_LAYERS)) = [1, 2, 3, 4]
-    param_budget: Choices(Size(MAX_PARAM_BUDGET)) | None = [250_000, 1_000_000]
+    # Field order is the oracles' sampling order: keep it, so resumed runs draw alike.
+    init_scale: Choices(PositiveFloat) = PAPER_SPACE["init_scale"]
+    learning_rate: Choices(PositiveFloat) = PAPER_SPACE["learning_rate"]
+    clip_norm: Choices(PositiveFloat) = PAPER_SPACE["clip_norm"]
+    num_layers: Annotated[Choices(Size(MAX_LAYERS)),
+                          Field(validation_alias=AliasChoices("num_layers", "layers"))] = \
+        PAPER_SPACE["num_layers"]
+    param_budget: Choices(Size(MAX_PARAM_BUDGET)) | None = PAPER_SPACE["param_budget"]
     units: Choices(Size(MAX_UNITS)) | None = None
     forget_bias: Choices(Annotated[float, Field(ge=-MAX_VALUE, le=MAX_VALUE)]) | None = None
     dropout: Choices(Annotated[float, Field(ge=0.0, lt=1.0)]) = [0.0]
     optimizer: Choices(Literal["sgd", "adam"]) = ["sgd"]
+    _deprecated: tuple[str, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _renamed_keys(cls, data, handler):
+        used = tuple(k for k in RENAMED if isinstance(data, dict) and k in data)
+        for old in used:
+            if RENAMED[old] in data:
+                raise PathError((old,), f"expected {RENAMED[old]!r} or its deprecated name "
+                                        f"{old!r}, not both")
+        model = handler(data)
+        model._deprecated = used
+        return model
+
+    def deprecated_keys(self) -> dict[str, str]:
+        """Deprecated key used in the file -> the key to write instead."""
+        return {old: RENAMED[old] for old in self._deprecated}
 
     @model_validator(mode="after")
     def _one_size(self):

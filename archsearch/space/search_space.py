@@ -137,7 +137,7 @@ class SearchSpace(Strict):
         return self.mutation.mutator()
 
     def summary(self) -> str:
-        """A few lines: strategy, cells, tasks, max trials, resources."""
+        """A few lines: strategy, cells, tasks, max trials, resources, deprecated keys used."""
         s = self.strategy
         params = ", ".join(f"{k}={v}" for k, v in s.model_dump().items()
                            if k not in ("name", "cells"))
@@ -164,4 +164,7 @@ class SearchSpace(Strict):
         lines.append(f"seed:        {self.seed}")
         lines.append(f"resources:   {self.resources.cpus:g} CPU, {self.resources.gpu:g} GPU "
                      f"per trial")
+        for old, new in self.hyperparameters.deprecated_keys().items():
+            lines.append(f"deprecated:  hyperparameters.{old} is read as "
+                         f"hyperparameters.{new}; rename it in the file")
         return "\n".join(lines)

@@ -1,4 +1,8 @@
-"""The paper's hyperparameter distribution, as KerasTuner `HyperParameters`."""
+"""The paper's hyperparameter distribution, as KerasTuner `HyperParameters`.
+
+`PAPER_SPACE` and `DEFAULTS` live in `archsearch.space.hyperparameters` (no
+TensorFlow), the one vocabulary the search-space schema and the trainer share.
+"""
 
 from __future__ import annotations
 
@@ -6,30 +10,10 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
+from archsearch.space.hyperparameters import DEFAULTS, PAPER_SPACE
+
 __all__ = ["PAPER_SPACE", "DEFAULTS", "paper_hyperparameters", "sample", "resolve",
            "units_for_budget"]
-
-# Jozefowicz et al. 2015, "Hyperparameter distribution" (see shared/reference).
-PAPER_SPACE: dict[str, list] = {
-    "init_scale": [0.3, 0.7, 1.0, 1.4, 2.0, 2.8],
-    "learning_rate": [0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0],
-    "clip_norm": [1.0, 2.5, 5.0, 10.0, 20.0],
-    "num_layers": [1, 2, 3, 4],
-    "param_budget": [250_000, 1_000_000],
-}
-
-# Values a trial uses for anything the sampled hyperparameters leave out.
-DEFAULTS: dict[str, Any] = {
-    "init_scale": 1.0,
-    "learning_rate": 1.0,
-    "clip_norm": 5.0,
-    "num_layers": 1,
-    "param_budget": 250_000,
-    "units": None,          # set directly to bypass the parameter budget
-    "forget_bias": None,    # None: the genome's own initialiser (lstm 0, lstm_b 1)
-    "dropout": 0.0,
-    "optimizer": "sgd",     # the paper's; "adam" is an option
-}
 
 
 def paper_hyperparameters(space: Mapping[str, list] | None = None):

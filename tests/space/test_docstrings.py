@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MODULES = ["archsearch.space.files", "archsearch.space.limits", "archsearch.space.strict_yaml",
            "archsearch.space.task_options", "archsearch.space.loader",
            "archsearch.space.search_space", "archsearch.space.registry",
+           "archsearch.space.hyperparameters", "archsearch.space.schema",
            "archsearch.search.progress"]
 
 

@@ -96,7 +96,7 @@ def test_paper_defaults():
     assert hp.init_scale == [0.3, 0.7, 1.0, 1.4, 2.0, 2.8]
     assert hp.learning_rate == [0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0]
     assert hp.clip_norm == [1.0, 2.5, 5.0, 10.0, 20.0]
-    assert hp.layers == [1, 2, 3, 4] and hp.optimizer == ["sgd"]
+    assert hp.num_layers == [1, 2, 3, 4] and hp.optimizer == ["sgd"]
     assert space.baseline.label == "gru" and space.resources.gpu == 0
     assert space.mutation.activations == ["tanh", "sigmoid", "relu", "linear(0)", "linear(1)",
                                           "linear(0.9)", "linear(1.1)"]

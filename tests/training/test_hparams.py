@@ -39,3 +39,18 @@ def test_units_for_budget_is_the_largest_that_fits(name, layers):
         return layers * genome.parameter_count(u, u)
 
     assert params(units) <= 250_000 < params(units + 1)
+
+
+def test_resolve_speaks_the_search_space_vocabulary():
+    from archsearch.space import Hyperparameters
+    from archsearch.space.hyperparameters import current_names
+
+    # Every schema key is a trainer key, so a sampled setting needs no renaming.
+    drawn = {k: v[-1] for k, v in Hyperparameters(forget_bias=[1.0]).model_dump().items()
+             if v is not None}
+    assert set(drawn) == set(Hyperparameters.model_fields) - {"units"}
+    assert resolve(drawn)["num_layers"] == 4
+    with pytest.raises(ValueError, match="unknown hyperparameter 'layers'"):
+        resolve({"layers": 2})
+    # Values queued by an oracle snapshot written before the rename still train.
+    assert resolve(current_names({"layers": 2}))["num_layers"] == 2

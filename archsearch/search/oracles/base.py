@@ -33,14 +33,9 @@ from archsearch.search.oracles.trials import (
     LeanTrials,
 )
 
-__all__ = ["ArchitectureOracle", "space_hyperparameters", "HPARAM_KEYS", "COMPLETED", "FAILED",
+__all__ = ["ArchitectureOracle", "space_hyperparameters", "COMPLETED", "FAILED",
            "IDLE", "RUNNING", "STOPPED"]
 
-# Search-space hyperparameter name -> trainer name.
-HPARAM_KEYS = {"init_scale": "init_scale", "learning_rate": "learning_rate",
-               "clip_norm": "clip_norm", "layers": "num_layers", "param_budget": "param_budget",
-               "units": "units", "forget_bias": "forget_bias", "dropout": "dropout",
-               "optimizer": "optimizer"}
 #: Trial values that are not hyperparameters.
 TRIAL_KEYS = ("cell", "task", "stage", "seed", "sample")
 _ACTIVE = ("running", "waiting")
