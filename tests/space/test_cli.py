@@ -19,6 +19,19 @@ def test_check_shipped_spaces(capsys, path):
     out = capsys.readouterr().out
     for word in ("strategy:", "task:", "max trials:", "ok:"):
         assert word in out
+    assert "deprecated" not in out
+
+
+def test_check_a_space_with_the_deprecated_layers_key(tmp_path, capsys):
+    path = tmp_path / "old.yaml"
+    path.write_text(GOOD + "hyperparameters: {layers: [2], units: [8]}\n")
+    assert main(["spaces", "check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "deprecated:  hyperparameters.layers is read as hyperparameters.num_layers" in out
+    assert "ok:" in out
+    path.write_text(GOOD + "hyperparameters: {num_layers: [2], units: [8]}\n")
+    assert main(["spaces", "check", str(path)]) == 0
+    assert "deprecated" not in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("bad, key", [
