@@ -1,10 +1,11 @@
 """The hyperparameter vocabulary: one set of names from the YAML file to the trainer.
 
-A search space's `hyperparameters` keys, the values the oracles sample and the
-trainer's arguments (`archsearch.training.resolve`) use the same names, the
-keys of `DEFAULTS`. `PAPER_SPACE` is the paper's distribution (Jozefowicz et
-al. 2015) and the schema's default. Plain Python, no TensorFlow, so that both
-the search-space schema and the trainer import it.
+A search space's `hyperparameters` keys (the `Hyperparameters` model), the
+values the oracles sample and the trainer's arguments
+(`archsearch.training.resolve`) use the same names, the keys of `DEFAULTS`.
+`PAPER_SPACE` is the paper's distribution (Jozefowicz et al. 2015) and the
+model's default. No TensorFlow, so that both the search-space schema and the
+trainer import it.
 
 Renamed keys are still read: `RENAMED` maps an old name to its current one
 (`layers` became `num_layers`). A space file that uses an old name loads, and
@@ -22,9 +23,21 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any, Literal
 
-__all__ = ["DEFAULTS", "PAPER_SPACE", "RENAMED", "current_names"]
+from pydantic import AliasChoices, BeforeValidator, Field, PrivateAttr, model_validator
+
+from archsearch.space.cells import PathError, Strict
+from archsearch.space.limits import (
+    MAX_CHOICES,
+    MAX_LAYERS,
+    MAX_PARAM_BUDGET,
+    MAX_UNITS,
+    MAX_VALUE,
+    Size,
+)
+
+__all__ = ["DEFAULTS", "PAPER_SPACE", "RENAMED", "Hyperparameters", "current_names"]
 
 # Jozefowicz et al. 2015, "Hyperparameter distribution" (see shared/reference).
 PAPER_SPACE: dict[str, list] = {
@@ -66,3 +79,89 @@ def current_names(values: Mapping[str, Any]) -> dict[str, Any]:
             raise ValueError(f"expected {new!r} or its deprecated name {old!r}, not both. "
                              f"Received: {old}={values[old]!r}, {new}={values[new]!r}")
     return {RENAMED.get(name, name): value for name, value in values.items()}
+
+
+PositiveFloat = Annotated[float, Field(gt=0.0, le=MAX_VALUE)]
+
+
+def _as_list(value):
+    return [value] if isinstance(value, str | int | float) and not isinstance(value, bool) \
+        else value
+
+
+def Choices(item):  # noqa: N802 - reads like a type in the models below
+    """A non-empty list of values to sample from; a single value is a one-item list."""
+    return Annotated[list[item], BeforeValidator(_as_list),
+                     Field(min_length=1, max_length=MAX_CHOICES)]
+
+
+class Hyperparameters(Strict):
+    """The distribution each trial's hyperparameters are drawn from (uniform over lists).
+
+    The keys are the trainer's (`DEFAULTS`, read by `archsearch.training.resolve`)
+    and the defaults are the paper's distribution (`PAPER_SPACE`). The hidden
+    size comes from `units` if given, else it is derived from `param_budget`
+    (parameters of the whole model) by the trainer. A deprecated key (`layers`
+    for `num_layers`) is still read; `deprecated_keys()` lists the ones used.
+
+    Attributes:
+        init_scale: s of the uniform init U[-s/sqrt(n), s/sqrt(n)].
+        learning_rate: Learning rates.
+        clip_norm: Max global gradient norm.
+        num_layers: Stacked recurrent layers (formerly `layers`).
+        param_budget: Parameter budgets the hidden size is derived from.
+        units: Fixed hidden sizes (instead of `param_budget`).
+        forget_bias: If set, overrides the bias initialiser of the cell's
+            forget gate (`linear` node `f_pre`) when the cell has one.
+        dropout: Dropout rate (language models).
+        optimizer: `sgd` (the paper) or `adam`.
+
+    Example:
+        >>> Hyperparameters.model_validate({"layers": [2]}).num_layers
+        [2]
+        >>> Hyperparameters.model_validate({"layers": [2]}).deprecated_keys()
+        {'layers': 'num_layers'}
+        >>> Hyperparameters().learning_rate == PAPER_SPACE["learning_rate"]
+        True
+    """
+
+    # Field order is the oracles' sampling order: keep it, so resumed runs draw alike.
+    init_scale: Choices(PositiveFloat) = PAPER_SPACE["init_scale"]
+    learning_rate: Choices(PositiveFloat) = PAPER_SPACE["learning_rate"]
+    clip_norm: Choices(PositiveFloat) = PAPER_SPACE["clip_norm"]
+    num_layers: Annotated[Choices(Size(MAX_LAYERS)),
+                          Field(validation_alias=AliasChoices("num_layers", "layers"))] = \
+        PAPER_SPACE["num_layers"]
+    param_budget: Choices(Size(MAX_PARAM_BUDGET)) | None = PAPER_SPACE["param_budget"]
+    units: Choices(Size(MAX_UNITS)) | None = None
+    forget_bias: Choices(Annotated[float, Field(ge=-MAX_VALUE, le=MAX_VALUE)]) | None = None
+    dropout: Choices(Annotated[float, Field(ge=0.0, lt=1.0)]) = [0.0]
+    optimizer: Choices(Literal["sgd", "adam"]) = ["sgd"]
+    _deprecated: tuple[str, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _renamed_keys(cls, data, handler):
+        used = tuple(k for k in RENAMED if isinstance(data, dict) and k in data)
+        for old in used:
+            if RENAMED[old] in data:
+                raise PathError((old,), f"expected {RENAMED[old]!r} or its deprecated name "
+                                        f"{old!r}, not both")
+        model = handler(data)
+        model._deprecated = used
+        return model
+
+    def deprecated_keys(self) -> dict[str, str]:
+        """Deprecated key used in the file -> the key to write instead."""
+        return {old: RENAMED[old] for old in self._deprecated}
+
+    @model_validator(mode="after")
+    def _one_size(self):
+        if self.units is not None:
+            if "param_budget" in self.model_fields_set and self.param_budget is not None:
+                raise PathError(("units",), "expected either units or param_budget, not both")
+            object.__setattr__(self, "param_budget", None)
+        elif self.param_budget is None:
+            raise PathError(("param_budget",), "expected units or param_budget to size the "
+                                               "hidden layer; both are null")
+        return self

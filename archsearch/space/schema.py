@@ -17,10 +17,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
-    AliasChoices,
-    BeforeValidator,
     Field,
-    PrivateAttr,
     field_validator,
     model_validator,
 )
@@ -28,21 +25,18 @@ from pydantic import (
 from archsearch.genome.mutate import DEFAULT_MAX_ATTEMPTS, Mutator
 from archsearch.genome.operators import DEFAULT_ACTIVATIONS, DEFAULT_ELEMENTWISE, Activation
 from archsearch.space.cells import CellRef, PathError, Strict
-from archsearch.space.hyperparameters import PAPER_SPACE, RENAMED
+from archsearch.space.hyperparameters import Hyperparameters
 from archsearch.space.limits import (
     MAX_BATCH_SIZE,
     MAX_CELLS,
     MAX_CHOICES,
     MAX_CPUS,
-    MAX_LAYERS,
-    MAX_PARAM_BUDGET,
     MAX_POPULATION,
     MAX_SAMPLES,
     MAX_SECONDS,
     MAX_SEEDS,
     MAX_SEQ_LEN,
     MAX_STEPS,
-    MAX_UNITS,
     MAX_VALUE,
     Size,
 )
@@ -54,22 +48,10 @@ __all__ = ["Budget", "Evolution", "Fixed", "Hyperparameters", "MutationSpec", "R
            "TaskSpec", "task_names"]
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
-PositiveFloat = Annotated[float, Field(gt=0.0, le=MAX_VALUE)]
 NonNegativeFloat = Annotated[float, Field(ge=0.0, le=MAX_VALUE)]
 Samples = Size(MAX_SAMPLES)
 OperatorName = Literal["change_activation", "change_elementwise", "insert_activation",
                        "remove_node", "replace_with_ancestor", "replace_with_combination"]
-
-
-def _as_list(value):
-    return [value] if isinstance(value, str | int | float) and not isinstance(value, bool) \
-        else value
-
-
-def Choices(item):  # noqa: N802 - reads like a type in the models below
-    """A non-empty list of values to sample from; a single value is a one-item list."""
-    return Annotated[list[item], BeforeValidator(_as_list),
-                     Field(min_length=1, max_length=MAX_CHOICES)]
 
 
 def _check_activation(value: str) -> str:
@@ -126,78 +108,6 @@ class MutationSpec(Strict):
         return Mutator(activations=self.activations, elementwise=self.elementwise,
                        operators=self.operators, max_attempts=self.max_attempts,
                        allow_square_input=self.allow_square_input, max_nodes=self.max_nodes)
-
-
-class Hyperparameters(Strict):
-    """The distribution each trial's hyperparameters are drawn from (uniform over lists).
-
-    The keys are the trainer's (`archsearch.space.hyperparameters.DEFAULTS`)
-    and the defaults are the paper's distribution (`PAPER_SPACE`). The hidden
-    size comes from `units` if given, else it is derived from `param_budget`
-    (parameters of the whole model) by the trainer. A deprecated key (`layers`
-    for `num_layers`) is still read; `deprecated_keys()` lists the ones used.
-
-    Attributes:
-        init_scale: s of the uniform init U[-s/sqrt(n), s/sqrt(n)].
-        learning_rate: Learning rates.
-        clip_norm: Max global gradient norm.
-        num_layers: Stacked recurrent layers (formerly `layers`).
-        param_budget: Parameter budgets the hidden size is derived from.
-        units: Fixed hidden sizes (instead of `param_budget`).
-        forget_bias: If set, overrides the bias initialiser of the cell's
-            forget gate (`linear` node `f_pre`) when the cell has one.
-        dropout: Dropout rate (language models).
-        optimizer: `sgd` (the paper) or `adam`.
-
-    Example:
-        >>> Hyperparameters.model_validate({"layers": [2]}).num_layers
-        [2]
-        >>> Hyperparameters.model_validate({"layers": [2]}).deprecated_keys()
-        {'layers': 'num_layers'}
-        >>> Hyperparameters().learning_rate == PAPER_SPACE["learning_rate"]
-        True
-    """
-
-    # Field order is the oracles' sampling order: keep it, so resumed runs draw alike.
-    init_scale: Choices(PositiveFloat) = PAPER_SPACE["init_scale"]
-    learning_rate: Choices(PositiveFloat) = PAPER_SPACE["learning_rate"]
-    clip_norm: Choices(PositiveFloat) = PAPER_SPACE["clip_norm"]
-    num_layers: Annotated[Choices(Size(MAX_LAYERS)),
-                          Field(validation_alias=AliasChoices("num_layers", "layers"))] = \
-        PAPER_SPACE["num_layers"]
-    param_budget: Choices(Size(MAX_PARAM_BUDGET)) | None = PAPER_SPACE["param_budget"]
-    units: Choices(Size(MAX_UNITS)) | None = None
-    forget_bias: Choices(Annotated[float, Field(ge=-MAX_VALUE, le=MAX_VALUE)]) | None = None
-    dropout: Choices(Annotated[float, Field(ge=0.0, lt=1.0)]) = [0.0]
-    optimizer: Choices(Literal["sgd", "adam"]) = ["sgd"]
-    _deprecated: tuple[str, ...] = PrivateAttr(default=())
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _renamed_keys(cls, data, handler):
-        used = tuple(k for k in RENAMED if isinstance(data, dict) and k in data)
-        for old in used:
-            if RENAMED[old] in data:
-                raise PathError((old,), f"expected {RENAMED[old]!r} or its deprecated name "
-                                        f"{old!r}, not both")
-        model = handler(data)
-        model._deprecated = used
-        return model
-
-    def deprecated_keys(self) -> dict[str, str]:
-        """Deprecated key used in the file -> the key to write instead."""
-        return {old: RENAMED[old] for old in self._deprecated}
-
-    @model_validator(mode="after")
-    def _one_size(self):
-        if self.units is not None:
-            if "param_budget" in self.model_fields_set and self.param_budget is not None:
-                raise PathError(("units",), "expected either units or param_budget, not both")
-            object.__setattr__(self, "param_budget", None)
-        elif self.param_budget is None:
-            raise PathError(("param_budget",), "expected units or param_budget to size the "
-                                               "hidden layer; both are null")
-        return self
 
 
 class Budget(Strict):
