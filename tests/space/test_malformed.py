@@ -1,6 +1,6 @@
 """`archsearch spaces check` on hundreds of malformed spaces: one line, exit 2, no trace.
 
-The corpus (tests/space/corpus.py) mutates every key of a valid space and adds
+The corpus (tests/space/space_corpus.py) mutates every key of a valid space and adds
 YAML attacks; each case must fail fast with one line naming the file and the
 key path (or the line and column), and write nothing.
 """
@@ -16,7 +16,7 @@ from archsearch.cli import main
 from archsearch.space import SearchSpaceError, load_search_space, parse_search_space
 
 sys.path.insert(0, str(Path(__file__).parent))
-import corpus  # noqa: E402 - the corpus sits next to this file
+import space_corpus as corpus  # noqa: E402 - the corpus sits next to this file
 
 CASES = list(corpus.malformed_spaces())
 
