@@ -140,11 +140,13 @@ def cluster_run(tmp_path_factory, module_subprocesses, space_yaml):
     """Runs CLUSTER_SCRIPT once (both searches); returns its result.json."""
     work = tmp_path_factory.mktemp("cluster")
     spaces = []
-    # Multi-node: trials long enough (~15 s here) that a second trainable actor
-    # is up before the first trial ends; with shorter ones Ray Tune hands the
-    # one warm actor every trial and they never overlap. Node kill: short ones.
-    for name, steps, examples in (("multi", 1500, 2000), ("kill", 30, 64)):
-        task = (f"{{name: memorization, budget: {{steps: {steps}, batch_size: 16}}, "
+    # Multi-node: trials long enough (12 s of training, however fast the
+    # trainer gets) that a second trainable actor is up before the first trial
+    # ends; with shorter ones Ray Tune hands the one warm actor every trial and
+    # they never overlap. Node kill: short ones.
+    for name, budget, examples in (("multi", "steps: 1000000, seconds: 12", 2000),
+                                   ("kill", "steps: 30", 64)):
+        task = (f"{{name: memorization, budget: {{{budget}, batch_size: 16}}, "
                 f"options: {{num_examples: {examples}}}}}")
         spaces.append(work / f"{name}.yaml")
         spaces[-1].write_text(space_yaml(cells=("gru", "lstm", "tanh_rnn"), tasks=(task,),
