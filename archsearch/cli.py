@@ -359,9 +359,14 @@ def _search(args) -> int:
     print(f"search {state}: {summary.trials} trials recorded ({summary.failed} failed) in "
           f"{summary.run_dir}; this call ran {summary.seconds:.0f} s"
           f"{' (resumed)' if summary.resumed else ''}")
-    for k, cell in enumerate(summary.best, 1):
-        print(f"  {k}. {cell['cell']:<20} score {cell['score']:.3f} (min ratio to baseline)")
-    print(f"next: archsearch report {summary.run_dir} --out reports/{space.name or 'run'}")
+    if summary.best:
+        # Raw best-of-n scores, not a verdict: the report says which gaps are real.
+        print("highest scores so far (min ratio to the baseline's best; not yet tested for "
+              "noise):")
+    for cell in summary.best:
+        print(f"  {cell['cell']:<20} {cell['score']:.3f}")
+    print(f"next: archsearch report {summary.run_dir} --out reports/{space.name or 'run'} "
+          f"(intervals, verdicts and findings)")
     return 0 if summary.finished else EXIT_INTERRUPTED
 
 
