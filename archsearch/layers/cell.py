@@ -218,6 +218,21 @@ class GenomeCell(keras.layers.Layer, DropoutRNNCell):
         return mask, values
 
     # -- the math of one step, shared with GenomeRNN ---------------------------
+    def sequence_dropout(self, sequences, initial_state, training):
+        """`(sequences, recurrent mask)` for a whole-sequence loop of this cell.
+
+        Input dropout is applied to `sequences` (batch-major, one mask for all
+        steps, as Keras' RNN layers do); the recurrent mask is None without
+        recurrent dropout or outside training.
+        """
+        if training and self.dropout > 0:
+            mask = self.get_dropout_mask(sequences[:, 0, :])
+            sequences = sequences * ops.expand_dims(mask, 1)
+        rec_mask = None
+        if training and self.recurrent_dropout > 0:
+            rec_mask = self.get_recurrent_dropout_mask(initial_state[0])
+        return sequences, rec_mask
+
     def project_input(self, x):
         """X @ kernel + the biases of x-reading nodes; works on (..., input_dim)."""
         if not self.n_x:

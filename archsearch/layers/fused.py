@@ -407,11 +407,7 @@ def fused_inner_loop(layer, sequences, initial_state, mask, training=False):
     dtype = cell.compute_dtype
     if isinstance(mask, list | tuple):
         mask = mask[0]
-    if training and cell.dropout > 0:
-        sequences = sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0, :]), 1)
-    rec_mask = None
-    if training and cell.recurrent_dropout > 0:
-        rec_mask = cell.get_recurrent_dropout_mask(initial_state[0])
+    sequences, rec_mask = cell.sequence_dropout(sequences, initial_state, training)
     x = tf.transpose(sequences, (1, 0, 2))
     xp = cell.project_input(x)
     if mask is not None:

@@ -115,11 +115,7 @@ class GenomeRNN(keras.layers.RNN):
         cell = self.cell
         if isinstance(mask, list | tuple):
             mask = mask[0]
-        if training and cell.dropout > 0:
-            sequences = sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0, :]), 1)
-        rec_mask = None
-        if training and cell.recurrent_dropout > 0:
-            rec_mask = cell.get_recurrent_dropout_mask(initial_state[0])
+        sequences, rec_mask = cell.sequence_dropout(sequences, initial_state, training)
         # Time-major from here: transpose the narrow input once, so the wide
         # projected sequence (k * units per step) is never transposed.
         x = ops.transpose(sequences, (1, 0, 2))
