@@ -136,3 +136,26 @@ def test_random_search_chains_mutations_from_seeds(tmp_path):
     seeds = {g.fingerprint() for g in space.seed_genomes()}
     mutants = [c for c in oracle.cells.values() if c["origin"] == "mutation"]
     assert mutants and all(c["parent"] in seeds for c in mutants)
+
+
+def test_fixed_list_gives_every_cell_the_same_samples_and_seeds(tmp_path):
+    space = _space(tmp_path, "{name: fixed, cells: [lstm, lstm_b, gru], "
+                             "hyperparameter_samples: 3}")
+    order = drive(FixedListOracle(space))
+    by_cell: dict = {}
+    for v in order:
+        key = (v["task"], v["sample"], v["seed"], v["learning_rate"])
+        by_cell.setdefault(v["cell"], []).append(key)
+    settings = [sorted(keys) for keys in by_cell.values()]
+    assert len(settings) == 3 and settings[0] == settings[1] == settings[2]
+    # Three samples from a three-value grid: each value once, per task.
+    for task in ("memorization", "arithmetic", "xml"):
+        lrs = sorted(k[3] for k in settings[0] if k[0] == task)
+        assert lrs == [0.1, 0.5, 1.0]
+        assert sorted(k[1] for k in settings[0] if k[0] == task) == [1, 2, 3]
+    seeds = [k[2] for k in settings[0]]
+    assert len(set(seeds)) == len(seeds), "a seed reused across samples or tasks"
+    # Deterministic by search seed; another seed draws another order of the grid.
+    again = drive(FixedListOracle(_space(tmp_path, "{name: fixed, cells: [lstm, lstm_b, gru], "
+                                                   "hyperparameter_samples: 3}")))
+    assert again == order

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from archsearch.genome import GenomeError
 from archsearch.search.oracles.base import ArchitectureOracle
 
@@ -12,7 +14,12 @@ __all__ = ["FixedListOracle", "EvolutionOracle", "RegularizedEvolutionOracle",
 class FixedListOracle(ArchitectureOracle):
     """Ablation studies: every listed cell x K hyperparameter samples x every task.
 
-    No mutation and no cuts: every cell is trained on every task.
+    No mutation and no cuts: every cell is trained on every task. The K
+    samples of a task (and the seeds of each) are the same for every cell: a
+    comparison of two cells is matched, setting by setting, instead of
+    depending on which learning rates each cell happened to draw. Samples are
+    drawn once per task from the search seed, without repeating a setting
+    while the grid has unused ones; `sample` is their index (1..K).
 
     Example:
         >>> import archsearch
@@ -29,6 +36,42 @@ class FixedListOracle(ArchitectureOracle):
         if not hasattr(self, "_listed"):
             self._listed = self.space.cells()
         return [(g, "fixed", None) for g in self._listed if g.fingerprint() not in self.cells]
+
+    def common_samples(self, task: str) -> list[dict]:
+        """The task's hyperparameter samples, shared by every cell (deterministic).
+
+        Latin-hypercube style over the grid: each hyperparameter cycles through
+        its values in a shuffled order, so K samples of a 3-value learning-rate
+        grid use each value K/3 times instead of, by chance, one value K times.
+        """
+        cache = self.__dict__.setdefault("_common", {})
+        if task not in cache:
+            rng = random.Random(f"{self.search_seed}:{task}")
+            k = self._samples(task)
+            columns = {}
+            for hp in self.hyperparameters.space:
+                values = list(getattr(hp, "values", None) or [hp.random_sample(rng.randrange(2**31))
+                                                               for _ in range(k)])
+                rng.shuffle(values)
+                column = [values[i % len(values)] for i in range(k)]
+                rng.shuffle(column)
+                columns[hp.name] = column
+            cache[task] = [{name: column[i] for name, column in columns.items()}
+                           for i in range(k)]
+        return cache[task]
+
+    def _enqueue_stage(self, cell: dict) -> None:
+        task = cell["stages"][cell["stage"]]
+        seeds = self._seeds(task)
+        offset = 1 + 100_000 * list(self.tasks).index(task)
+        for k, hparams in enumerate(self.common_samples(task)):
+            for s in range(seeds):
+                index = offset + k * seeds + s
+                self._seed_state = max(self._seed_state, index)  # as a rebuild from records
+                self.queue.append({**hparams, "cell": cell["fingerprint"], "task": task,
+                                   "stage": self.tasks[task].role, "sample": k + 1,
+                                   "seed": self.search_seed * 10_007 + index})
+                cell["pending"] += 1
 
     def _refill(self):
         # All cells at once, in the listed order: deterministic trial order.
