@@ -7,6 +7,8 @@
 * `write_trial`, `read_trial`: a trial's record is created once and never
   rewritten.
 * `Lease`: one search driver per run directory (`lease.json`, with a heartbeat).
+* `index`: one summary line per trial record (`index/`), so a report or a
+  resume reads 100k trials in a few requests: `scan`, `read_trials`, `compact`.
 
 Example:
     >>> import tempfile
@@ -18,6 +20,7 @@ Example:
     True
 """
 
+from archsearch.rundir.index import compact, read_trials, scan
 from archsearch.rundir.lease import (
     HEARTBEAT_SECONDS,
     LEASE_FILE,
@@ -41,5 +44,5 @@ from archsearch.rundir.trials import explain, read_trial, write_trial
 
 __all__ = ["HEARTBEAT_SECONDS", "LEASE_FILE", "RUN_FORMAT", "RUN_VERSION", "STALE_SECONDS",
            "STATUSES", "TRIAL_FORMAT", "TRIAL_VERSION", "CellRef", "Lease", "LeaseWarning",
-           "RunDirError", "RunRecord", "RunStore", "TrialRecord", "explain", "read_trial",
-           "trial_path", "write_trial"]
+           "RunDirError", "RunRecord", "RunStore", "TrialRecord", "compact", "explain",
+           "read_trial", "read_trials", "scan", "trial_path", "write_trial"]

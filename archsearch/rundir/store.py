@@ -123,15 +123,20 @@ class RunStore:
         else:
             self._fs.makedirs(self.path(rel), exist_ok=True)
 
-    def read_text(self, rel: str) -> str | None:
-        """The text of file `rel`, or None if it does not exist."""
+    def read_bytes(self, rel: str) -> bytes | None:
+        """The content of file `rel` (one request), or None if it does not exist."""
         try:
             if self.is_local:
-                with open(self.path(rel), encoding="utf-8") as f:
+                with open(self.path(rel), "rb") as f:
                     return f.read()
-            return self._fs.cat_file(self.path(rel)).decode("utf-8")
+            return self._fs.cat_file(self.path(rel))
         except (FileNotFoundError, NotADirectoryError):
             return None
+
+    def read_text(self, rel: str) -> str | None:
+        """The text of file `rel`, or None if it does not exist."""
+        data = self.read_bytes(rel)
+        return None if data is None else data.decode("utf-8")
 
     def read_json(self, rel: str):
         """Parsed JSON of `rel`, None if missing; `RunDirError` naming it if corrupt."""
@@ -145,11 +150,14 @@ class RunStore:
 
     def write_text(self, rel: str, text: str) -> None:
         """Writes `text` to `rel` atomically (a temporary file, then a rename)."""
+        self.write_bytes(rel, text.encode("utf-8"))
+
+    def write_bytes(self, rel: str, data: bytes) -> None:
+        """Writes `data` to `rel` atomically (a temporary file, then a rename)."""
         final = self.path(rel)
         parent, name = final.rsplit("/", 1)
         self.makedirs(os.path.dirname(rel))
         tmp = f"{parent}/.{name}.{uuid.uuid4().hex}"
-        data = text.encode("utf-8")
         if self.is_local:
             with open(tmp, "wb") as f:
                 f.write(data)
@@ -214,6 +222,21 @@ class RunStore:
             os.fsync(f.fileno())
         return True
 
+    def append_text(self, rel: str, text: str) -> None:
+        """Appends `text` to file `rel`, creating it if needed.
+
+        Locally one `O_APPEND` write (whole lines from several writers never
+        interleave). Object stores cannot append: the file is read and written
+        back whole, so only one writer may append to a given file there.
+        """
+        self.makedirs(os.path.dirname(rel))
+        if self.is_local:
+            fd = os.open(self.path(rel), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            with os.fdopen(fd, "wb") as f:
+                f.write(text.encode("utf-8"))
+            return
+        self.write_text(rel, (self.read_text(rel) or "") + text)
+
     def delete(self, rel: str) -> None:
         """Removes file `rel` (nothing happens if it does not exist)."""
         try:
@@ -234,6 +257,22 @@ class RunStore:
             names = (str(p).rstrip("/").rsplit("/", 1)[-1]
                      for p in self._fs.ls(self.path(rel), detail=False))
         return sorted(n for n in names if not n.startswith("."))
+
+    def list_sizes(self, rel: str = "") -> dict[str, int]:
+        """Size in bytes of each file directly under folder `rel`, hidden ones excluded.
+
+        One listing (with sizes) on object stores; one `stat` per file locally.
+        """
+        if not self.is_dir(rel):
+            return {}
+        if self.is_local:
+            with os.scandir(self.path(rel)) as entries:
+                found = {e.name: e.stat().st_size for e in entries if e.is_file()}
+        else:
+            found = {str(d["name"]).rstrip("/").rsplit("/", 1)[-1]: int(d.get("size") or 0)
+                     for d in self._fs.ls(self.path(rel), detail=True)
+                     if d.get("type") != "directory"}
+        return {n: found[n] for n in sorted(found) if not n.startswith(".")}
 
     def list_json(self, rel: str) -> list[str]:
         """Names of the `.json` files directly under folder `rel` (sorted)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from archsearch.rundir import index
 from archsearch.rundir.records import TrialRecord, trial_path
 from archsearch.rundir.store import RunDirError, RunStore
 
@@ -65,10 +66,12 @@ def write_trial(store: RunStore, record: TrialRecord) -> TrialRecord:
             unreadable one.
     """
     if store.create_exclusive(record.path, record.to_json()):
+        index.append(store, record)
         return record
     existing = read_trial(store, record.trial_id)
     if existing is None:  # removed between the two calls: nothing to protect
-        store.create_exclusive(record.path, record.to_json())
+        if store.create_exclusive(record.path, record.to_json()):
+            index.append(store, record)
         return record
     if not existing.same_trial(record):
         raise RunDirError(
