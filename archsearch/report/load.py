@@ -1,7 +1,12 @@
 """`load_runs`: run directories -> `RunSet` (typed trial records + warnings).
 
 Trial files are validated by the schema the search writes them with
-(`archsearch.rundir.TrialRecord`). Reading never stops at a bad file. A
+(`archsearch.rundir.TrialRecord`). The trials come from the run's index
+(`archsearch.rundir.index`: a few requests for all of them) wherever it has a
+valid line for a listed record file; the other records are read one by one
+(an older run without an index is read entirely that way). Their curves are
+not in the index, so trials read from it have none. Reading never stops at a
+bad file. A
 corrupt trial record (bad JSON, a missing key, a value of the wrong type) or a
 record from another format version is reported as a warning naming the file
 and what is wrong, and the rest is read. A run given twice (the same
@@ -25,7 +30,7 @@ from pydantic import ValidationError
 
 from archsearch.report.records import RunInfo, RunningTrial, RunSet, TrialRecord
 from archsearch.report.store import RunDirError, RunStore, open_store
-from archsearch.rundir import RUN_FORMAT, RUN_VERSION, TRIAL_FORMAT, TRIAL_VERSION, explain
+from archsearch.rundir import RUN_FORMAT, RUN_VERSION, TRIAL_FORMAT, TRIAL_VERSION, explain, index
 from archsearch.rundir import TrialRecord as StoredTrial
 
 __all__ = ["RUN_FORMAT", "TRIAL_FORMAT", "ReportWarning", "load_runs"]
@@ -156,18 +161,23 @@ def _read_run(store: RunStore, labels: Counter, genomes: dict):
 
     trials, file_problems, other_versions = [], [], Counter()
     run_genomes: dict[str, dict] = {}
-    names = store.list_json("trials")
+    found = index.scan(store)
+    names = found.files
     for fname in names:
         rel = f"trials/{fname}"
         try:
-            data = json.loads(store.read_text(rel))
-            if not isinstance(data, dict):
-                raise _Bad(f"expected a JSON object, got {type(data).__name__}")
-            if data.get("format", TRIAL_FORMAT) != TRIAL_FORMAT:
-                raise _Bad(f"format {data.get('format')!r}, expected {TRIAL_FORMAT!r}")
-            record, genome = _parse_trial(data, label, fname, run_defaults)
-            if data.get("version") != TRIAL_VERSION:
-                other_versions[repr(data.get("version"))] += 1
+            record, genome, version = _from_index(found.rows.get(fname), label, fname,
+                                                  run_defaults)
+            if record is None:  # not indexed (or its line is not valid): read the file
+                data = json.loads(store.read_text(rel))
+                if not isinstance(data, dict):
+                    raise _Bad(f"expected a JSON object, got {type(data).__name__}")
+                if data.get("format", TRIAL_FORMAT) != TRIAL_FORMAT:
+                    raise _Bad(f"format {data.get('format')!r}, expected {TRIAL_FORMAT!r}")
+                record, genome = _parse_trial(data, label, fname, run_defaults)
+                version = data.get("version")
+            if version != TRIAL_VERSION:
+                other_versions[repr(version)] += 1
         except (ValueError, UnicodeDecodeError, OSError, _Bad) as err:
             what = "not valid JSON" if isinstance(err, json.JSONDecodeError) else "skipped"
             file_problems.append(f"{_join(source, rel)}: {what}: {_short(err)}")
@@ -186,6 +196,11 @@ def _read_run(store: RunStore, labels: Counter, genomes: dict):
         problems.append(f"{_join(source, 'trials/')}: {count} trial record(s) have format version "
                         f"{ver}, this archsearch writes version {TRIAL_VERSION}; read with "
                         f"best effort")
+    if len(found.problems) > _MAX_FILE_WARNINGS:
+        more = len(found.problems) - _MAX_FILE_WARNINGS
+        found.problems[_MAX_FILE_WARNINGS:] = [
+            f"{_join(source, 'index/')}: ... and {more} more skipped index line(s) or file(s)"]
+    problems.extend(found.problems)
     if len(file_problems) > _MAX_FILE_WARNINGS:
         more = len(file_problems) - _MAX_FILE_WARNINGS
         file_problems = file_problems[:_MAX_FILE_WARNINGS] + [
@@ -203,6 +218,17 @@ def _read_run(store: RunStore, labels: Counter, genomes: dict):
     info = RunInfo(label, source, name, strategy, seed, baseline, tasks,
                    _time(meta.get("created_at")), version, space, len(trials), skipped)
     return info, trials, problems
+
+
+def _from_index(row: dict | None, run: str, fname: str, defaults: dict):
+    """(record, genome, version) from an index row; Nones if there is none or it is not valid."""
+    if row is None:
+        return None, None, None
+    try:
+        record, genome = _parse_trial(index.record_data(row), run, fname, defaults)
+    except _Bad:
+        return None, None, None
+    return record, genome, row.get("version")
 
 
 def _parse_trial(data: dict, run: str, fname: str, defaults: dict):
