@@ -50,6 +50,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -60,7 +61,8 @@ from archsearch import scoring
 
 __all__ = ["ALPHA", "MIN_RELIABLE", "N_BOOT", "SEED", "VERDICTS", "Interval", "replicates",
            "ratio_replicates", "interval", "ratio_interval", "score_interval",
-           "rank_test", "holm", "verdict", "overall_verdict"]
+           "rank_test", "compare", "stratified_test", "RankTest", "n_clusters", "holm",
+           "verdict", "overall_verdict"]
 
 ALPHA = 0.05
 MIN_RELIABLE = 5      # trials per side below which an interval is flagged unreliable
@@ -106,6 +108,17 @@ def _finite(values: Iterable) -> np.ndarray:
     return arr[np.isfinite(arr)]
 
 
+def _labelled(scores: Sequence[float], labels: Sequence, name: str
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Finite scores and their labels (as strings), dropped together."""
+    values = np.asarray([np.nan if v is None else v for v in scores], dtype=float)
+    if len(labels) != len(values):
+        raise ValueError(f"Expected {name} to have one label per score ({len(values)}). "
+                         f"Received: {len(labels)} labels")
+    keep = np.isfinite(values)
+    return values[keep], np.asarray([str(x) for x in labels], dtype=object)[keep]
+
+
 def _check_mode(mode: str) -> None:
     if mode not in scoring.MODES:
         raise ValueError(f"Expected mode 'max' or 'min'. Received: mode={mode!r}")
@@ -117,28 +130,62 @@ def _rng(*key: str | int) -> np.random.Generator:
     return np.random.default_rng(words)
 
 
-def replicates(scores: Sequence[float], mode: str, *key: str | int,
-               n_boot: int = N_BOOT) -> np.ndarray:
-    """Bootstrap replicates of the best-of-n of `scores` (n resampled with replacement).
+def replicates(scores: Sequence[float], mode: str, *key: str | int, n_boot: int = N_BOOT,
+               clusters: Sequence | None = None, pair_key: tuple | None = None) -> np.ndarray:
+    """Bootstrap replicates of the best-of-n of `scores`.
+
+    Without `clusters` (or when every cluster holds one trial) the n trials
+    are resampled with replacement. With `clusters` it is a two-stage cluster
+    bootstrap: the clusters (hyperparameter samples) are resampled with
+    replacement, then each chosen cluster's trials (its seeds) with
+    replacement, and the best is taken over all of them. The first stage is
+    seeded by `pair_key` and the set of cluster labels: two sides with the
+    same clusters (a matched design) draw the same clusters in each
+    replicate, so the cell and the baseline are resampled jointly (paired).
 
     Args:
         scores: Trial scores (non-finite values are dropped).
         mode: `max` or `min`.
         *key: Identifies the sample (e.g. fingerprint, task); seeds its generator.
         n_boot: Number of replicates.
+        clusters: One label per score (its hyperparameter setting or sample).
+        pair_key: Seeds the cluster draw with the labels (default: `key`).
 
     Returns:
         An array of `n_boot` bests (empty if there are no finite scores).
 
     Raises:
-        ValueError: `mode` is not `max` or `min`.
+        ValueError: `mode` is not `max` or `min`, or `clusters` has another length.
     """
     _check_mode(mode)
-    values = _finite(scores)
+    if clusters is not None:
+        values, labels = _labelled(scores, clusters, "clusters")
+    else:
+        values, labels = _finite(scores), None
     if not len(values):
         return np.empty(0)
-    draws = values[_rng(*key).integers(0, len(values), size=(n_boot, len(values)))]
-    return draws.max(axis=1) if mode == "max" else draws.min(axis=1)
+    if labels is None or len(np.unique(labels)) == len(values):
+        draws = values[_rng(*key).integers(0, len(values), size=(n_boot, len(values)))]
+        return draws.max(axis=1) if mode == "max" else draws.min(axis=1)
+    names, inverse = np.unique(labels, return_inverse=True)
+    sizes = np.bincount(inverse)
+    fill = -np.inf if mode == "max" else np.inf
+    table = np.full((len(names), sizes.max()), fill)
+    for k in range(len(names)):
+        table[k, :sizes[k]] = values[inverse == k]
+    picks = _rng("clusters", *(key if pair_key is None else pair_key), *names).integers(
+        0, len(names), size=(n_boot, len(names)))
+    chosen = sizes[picks][..., None]
+    within = (_rng(*key).random((n_boot, len(names), sizes.max())) * chosen).astype(int)
+    draws = np.where(np.arange(sizes.max()) < chosen, table[picks[..., None], within], fill)
+    return draws.max(axis=(1, 2)) if mode == "max" else draws.min(axis=(1, 2))
+
+
+def n_clusters(scores: Sequence[float], clusters: Sequence | None = None) -> int:
+    """Finite trials, or distinct clusters among them: what `MIN_RELIABLE` counts."""
+    if clusters is None:
+        return len(_finite(scores))
+    return len(np.unique(_labelled(scores, clusters, "clusters")[1]))
 
 
 def ratio_replicates(cell: np.ndarray, baseline: np.ndarray, mode: str) -> np.ndarray:
@@ -167,7 +214,9 @@ def interval(estimate: float | None, reps: np.ndarray, reliable: bool,
 
 
 def ratio_interval(cell: Sequence[float], baseline: Sequence[float], mode: str, *,
-                   key: tuple = ("cell", "task"), n_boot: int = N_BOOT) -> Interval:
+                   key: tuple = ("cell", "task"), n_boot: int = N_BOOT,
+                   cell_clusters: Sequence | None = None,
+                   baseline_clusters: Sequence | None = None) -> Interval:
     """Ratio of the cell's best to the baseline's best, with its bootstrap interval.
 
     Args:
@@ -176,20 +225,29 @@ def ratio_interval(cell: Sequence[float], baseline: Sequence[float], mode: str, 
         mode: `max` or `min`.
         key: Seeds the two samples' generators (the baseline's gets `key` + "baseline").
         n_boot: Number of replicates.
+        cell_clusters: Hyperparameter setting of each cell trial (two-stage
+            bootstrap; settings shared with the baseline are resampled jointly).
+        baseline_clusters: The baseline's.
 
     Returns:
-        An `Interval` of `scoring.ratio(best(cell), best(baseline))`.
+        An `Interval` of `scoring.ratio(best(cell), best(baseline))`; reliable
+        when each side has `MIN_RELIABLE` clusters (trials without clusters).
     """
     c, b = _finite(cell), _finite(baseline)
     estimate = scoring.ratio(scoring.best(c, mode), scoring.best(b, mode), mode)
-    reps = ratio_replicates(replicates(c, mode, *key, n_boot=n_boot),
-                            replicates(b, mode, *key, "baseline", n_boot=n_boot), mode)
-    return interval(estimate, reps, min(len(c), len(b)) >= MIN_RELIABLE)
+    reps = ratio_replicates(
+        replicates(cell, mode, *key, n_boot=n_boot, clusters=cell_clusters, pair_key=key),
+        replicates(baseline, mode, *key, "baseline", n_boot=n_boot, clusters=baseline_clusters,
+                   pair_key=key), mode)
+    reliable = min(n_clusters(cell, cell_clusters),
+                   n_clusters(baseline, baseline_clusters)) >= MIN_RELIABLE
+    return interval(estimate, reps, reliable)
 
 
 def score_interval(cell: Mapping[str, Sequence[float]], baseline: Mapping[str, Sequence[float]],
-                   modes: Mapping[str, str], *, key: str = "cell",
-                   n_boot: int = N_BOOT) -> Interval:
+                   modes: Mapping[str, str], *, key: str = "cell", n_boot: int = N_BOOT,
+                   cell_clusters: Mapping[str, Sequence] | None = None,
+                   baseline_clusters: Mapping[str, Sequence] | None = None) -> Interval:
     """The min-over-tasks score with its interval (all tasks resampled in each replicate).
 
     Args:
@@ -198,21 +256,26 @@ def score_interval(cell: Mapping[str, Sequence[float]], baseline: Mapping[str, S
         modes: Task -> `max` or `min`.
         key: Seeds the generators (with each task's name).
         n_boot: Number of replicates.
+        cell_clusters: Task -> the cell's trials' settings (see `ratio_interval`).
+        baseline_clusters: Task -> the baseline's.
 
     Returns:
         An `Interval` of `scoring.min_ratio` over the tasks of `baseline`.
     """
     tasks = list(baseline)
+    cc, bc = cell_clusters or {}, baseline_clusters or {}
     estimate = scoring.min_ratio(
         scoring.ratio(scoring.best(_finite(cell.get(t, ())), modes[t]),
                       scoring.best(_finite(baseline[t]), modes[t]), modes[t]) for t in tasks)
-    per_task = [ratio_replicates(replicates(cell.get(t, ()), modes[t], key, t, n_boot=n_boot),
-                                 replicates(baseline[t], modes[t], key, t, "baseline",
-                                            n_boot=n_boot), modes[t]) for t in tasks]
+    per_task = [ratio_replicates(
+        replicates(cell.get(t, ()), modes[t], key, t, n_boot=n_boot, clusters=cc.get(t),
+                   pair_key=(t,)),
+        replicates(baseline[t], modes[t], key, t, "baseline", n_boot=n_boot, clusters=bc.get(t),
+                   pair_key=(t,)), modes[t]) for t in tasks]
     if not tasks or any(not len(r) for r in per_task):
         return Interval(estimate, None, None, False)
-    reliable = all(min(len(_finite(cell.get(t, ()))), len(_finite(baseline[t]))) >= MIN_RELIABLE
-                   for t in tasks)
+    reliable = all(min(n_clusters(cell.get(t, ()), cc.get(t)),
+                       n_clusters(baseline[t], bc.get(t))) >= MIN_RELIABLE for t in tasks)
     return interval(estimate, np.min(np.vstack(per_task), axis=0), reliable)
 
 
@@ -263,6 +326,151 @@ def _rank_permutation_p(ranks: np.ndarray, n_cell: int, rng: np.random.Generator
     shuffled = ranks[np.argsort(rng.random((N_PERM, len(ranks))), axis=1)]
     null = np.abs(shuffled[:, :n_cell].mean(axis=1) - shuffled[:, n_cell:].mean(axis=1))
     return float((1 + np.sum(null >= observed - 1e-9)) / (1 + N_PERM))
+
+
+@dataclass(frozen=True)
+class RankTest:
+    """The test `compare` chose and what it found.
+
+    Args:
+        p_value: Two-sided p (None when nothing could be compared).
+        effect: Probability that a cell trial beats a baseline trial (ties
+            half; within strata for `stratified`, of sample means for `cluster`).
+        test: `stratified`, `cluster` or `trial`.
+        n: The cell's trials compared.
+        baseline_n: The baseline's.
+
+    Example:
+        >>> compare([0.2, 0.3, 0.7], [0.5, 0.6, 0.1], "max", cell_strata=["a", "a", "b"],
+        ...         baseline_strata=["a", "a", "b"])
+        RankTest(p_value=0.5, effect=0.2, test='stratified', n=3, baseline_n=3)
+    """
+
+    p_value: float | None
+    effect: float | None
+    test: str
+    n: int
+    baseline_n: int
+
+
+def compare(cell: Sequence[float], baseline: Sequence[float], mode: str, *,
+            cell_strata: Sequence | None = None, baseline_strata: Sequence | None = None,
+            cell_clusters: Sequence | None = None, baseline_clusters: Sequence | None = None,
+            key: tuple = ()) -> RankTest:
+    """The cell against the baseline by the test the design allows.
+
+    * `stratified` (`stratified_test`) when the two sides share
+      hyperparameter settings (`*_strata`) holding at least half of each
+      side's trials, some of them with several seeds; trials of unshared
+      settings are left out. With one seed per setting a stratum is a single
+      pair and k pairs cannot give p below 2^(1-k) (6 pairs: 0.031, nothing
+      survives Holm), so the trial test is kept there: it is valid (one trial
+      per sample), conservative when the settings are matched.
+    * `cluster` otherwise, when a cluster (`*_clusters`: a hyperparameter
+      sample, its seeds) holds several trials: `rank_test` of the clusters' means.
+    * `trial`: `rank_test` of the trials (every trial its own sample).
+
+    The choice depends on the labels only, never on the scores.
+    """
+    _check_mode(mode)
+    if cell_strata is not None and baseline_strata is not None:
+        c, cs = _labelled(cell, cell_strata, "cell_strata")
+        b, bs = _labelled(baseline, baseline_strata, "baseline_strata")
+        shared = list(set(cs) & set(bs))
+        nc, nb = int(np.isin(cs, shared).sum()), int(np.isin(bs, shared).sum())
+        seeds = len(set(cs[np.isin(cs, shared)])) < nc or len(set(bs[np.isin(bs, shared)])) < nb
+        if shared and seeds and 2 * nc >= len(c) and 2 * nb >= len(b):
+            p, effect = stratified_test(c, cs, b, bs, mode, key=key)
+            return RankTest(p, effect, "stratified", nc, nb)
+    if cell_clusters is not None and baseline_clusters is not None:
+        c, b = _means(cell, cell_clusters, "cell_clusters"), _means(
+            baseline, baseline_clusters, "baseline_clusters")
+        if len(c) < len(_finite(cell)) or len(b) < len(_finite(baseline)):
+            p, effect = rank_test(c, b, mode, key=key)
+            return RankTest(p, effect, "cluster", len(_finite(cell)), len(_finite(baseline)))
+    p, effect = rank_test(cell, baseline, mode, key=key)
+    return RankTest(p, effect, "trial", len(_finite(cell)), len(_finite(baseline)))
+
+
+def _means(scores: Sequence[float], clusters: Sequence, name: str) -> np.ndarray:
+    values, labels = _labelled(scores, clusters, name)
+    names, inverse = np.unique(labels, return_inverse=True) if len(labels) else ([], [])
+    return np.bincount(inverse, values) / np.bincount(inverse) if len(names) else values
+
+
+def stratified_test(cell: Sequence[float], cell_strata: Sequence, baseline: Sequence[float],
+                    baseline_strata: Sequence, mode: str, *,
+                    key: tuple = ()) -> tuple[float | None, float | None]:
+    """Van Elteren-style stratified rank test, by permutation within strata.
+
+    In each stratum (hyperparameter setting) s that both sides have, the n_s
+    scores are ranked (mid-ranks); T = sum_s (W_s - m_s (n_s + 1) / 2) / (n_s
+    + 1), W_s the rank sum of the cell's m_s trials. The null distribution of
+    T permutes the labels within each stratum: exact (the strata's
+    distributions convolved) when small, else `N_PERM` seeded Monte Carlo
+    permutations with p = (1 + #{|T*| >= |T|}) / (1 + `N_PERM`).
+
+    Returns:
+        `(p_value, effect)`: effect is the pooled within-stratum probability
+        that a cell trial beats a baseline trial (ties half). `(None, None)`
+        when no stratum has both sides.
+    """
+    from scipy.stats import rankdata
+
+    _check_mode(mode)
+    c, cs = _labelled(cell, cell_strata, "cell_strata")
+    b, bs = _labelled(baseline, baseline_strata, "baseline_strata")
+    if mode == "min":
+        c, b = -c, -b
+    strata, observed, wins, pairs = [], 0.0, 0.0, 0
+    for s in sorted(set(cs) & set(bs)):
+        x, y = c[cs == s], b[bs == s]
+        ranks = rankdata(np.concatenate([x, y]))
+        strata.append((ranks, len(x)))
+        observed += (ranks[:len(x)].sum() - len(x) * (len(ranks) + 1) / 2) / (len(ranks) + 1)
+        wins += (x[:, None] > y).sum() + 0.5 * (x[:, None] == y).sum()
+        pairs += len(x) * len(y)
+    if not strata:
+        return None, None
+    null = _exact_null(strata)
+    if null is not None:
+        values, probs = null
+        p = round(float(probs[np.abs(values) >= abs(observed) - 1e-9].sum()), 12)
+    else:
+        rng = _rng("strata", *key)
+        draws = sum(_deviation(r, m, rng.random((N_PERM, len(r))).argsort(axis=1)[:, :m])
+                    for r, m in strata)
+        p = float((1 + np.sum(np.abs(draws) >= abs(observed) - 1e-9)) / (1 + N_PERM))
+    return min(1.0, p), float(wins / pairs)
+
+
+MAX_EXACT = 20_000    # label arrangements per stratum / support size for the exact null
+
+
+def _deviation(ranks: np.ndarray, m: int, chosen: np.ndarray) -> np.ndarray:
+    """(rank sum of the `chosen` positions - its expectation) / (n + 1), per row."""
+    n = len(ranks)
+    return (ranks[chosen].sum(axis=1) - m * (n + 1) / 2) / (n + 1)
+
+
+def _exact_null(strata: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, np.ndarray] | None:
+    """The exact null distribution of T (values, probabilities), or None when too large."""
+    from math import comb
+
+    values, probs = np.zeros(1), np.ones(1)
+    for ranks, m in strata:
+        if comb(len(ranks), m) > MAX_EXACT:
+            return None
+        chosen = np.array(list(itertools.combinations(range(len(ranks)), m)), dtype=int)
+        v, counts = np.unique(_deviation(ranks, m, chosen.reshape(len(chosen), m)).round(9),
+                              return_counts=True)
+        values = (values[:, None] + v).ravel().round(9)
+        probs = (probs[:, None] * counts / counts.sum()).ravel()
+        values, inverse = np.unique(values, return_inverse=True)
+        probs = np.bincount(inverse, probs)
+        if len(values) > MAX_EXACT:
+            return None
+    return values, probs
 
 
 def holm(pvalues: Sequence[float]) -> np.ndarray:

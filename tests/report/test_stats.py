@@ -133,3 +133,133 @@ def test_bad_mode_says_what_was_expected():
         stats.replicates([0.5], "up")
     with pytest.raises(ValueError, match="Received: mode='best'"):
         stats.rank_test([0.5], [0.6], "best")
+
+
+# --- hyperparameter samples: stratified and cluster-level tests, cluster bootstrap ---
+SIMS = 400
+
+
+def _design(rng, settings, seeds, shift, matched, setting_sd=10.0):
+    """Scores = setting effect + shift (cell only) + seed noise N(0, 1), per side."""
+    effect = rng.normal(0, setting_sd, settings)
+    other = effect if matched else rng.normal(0, setting_sd, settings)
+    cell_labels = np.repeat([f"s{k}" for k in range(settings)], seeds)
+    base_labels = cell_labels if matched else np.repeat([f"t{k}" for k in range(settings)], seeds)
+    cell = np.repeat(effect, seeds) + shift + rng.normal(0, 1, settings * seeds)
+    base = np.repeat(other, seeds) + rng.normal(0, 1, settings * seeds)
+    return cell, cell_labels, base, base_labels
+
+
+def _rejections(seed, settings, seeds, shift, matched):
+    rng = np.random.default_rng(seed)
+    hits = {"trial": 0, "cluster": 0, "stratified": 0}
+    for _ in range(SIMS):
+        cell, cl, base, bl = _design(rng, settings, seeds, shift, matched)
+        hits["trial"] += stats.rank_test(cell, base, "max")[0] < stats.ALPHA
+        hits["cluster"] += stats.compare(cell, base, "max", cell_clusters=cl,
+                                         baseline_clusters=bl).p_value < stats.ALPHA
+        if matched:
+            t = stats.compare(cell, base, "max", cell_strata=cl, baseline_strata=bl)
+            assert t.test == "stratified" and t.n == t.baseline_n == settings * seeds
+            hits["stratified"] += t.p_value < stats.ALPHA
+    return {k: v / SIMS for k, v in hits.items()}
+
+
+def test_seeds_of_one_sample_are_not_independent_trials():
+    # unmatched samples (each side its own 6 settings x 4 seeds), no cell effect: the trial
+    # test counts 24 trials where there are 6 samples (measured 0.35 in 2000 sims)
+    rate = _rejections(21, settings=6, seeds=4, shift=0.0, matched=False)
+    assert rate["trial"] >= 0.2
+    assert rate["cluster"] <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / SIMS)  # measured 0.042
+
+
+def test_stratified_test_holds_its_level_on_matched_samples():
+    rate = _rejections(22, settings=3, seeds=4, shift=0.0, matched=True)
+    assert rate["stratified"] <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / SIMS)  # measured 0.035
+
+
+def test_stratified_test_finds_a_one_seed_sd_effect_the_others_miss():
+    # 3 settings x 4 seeds, both sides the same settings, the cell 1 seed-sd better
+    rate = _rejections(23, settings=3, seeds=4, shift=1.0, matched=True)
+    assert rate["stratified"] >= 0.4      # measured 0.51 (2000 sims)
+    assert rate["cluster"] == 0.0         # 3 vs 3 means: p >= 0.1
+    assert rate["trial"] <= 0.05          # drowned by the settings' spread (measured 0.016)
+
+
+def test_stratified_exact_p_by_hand():
+    # one stratum, cell {3, 4} vs baseline {1, 2}: 2 of the C(4,2) = 6 splits are as extreme
+    assert stats.stratified_test([3, 4], "aa", [1, 2], "aa", "max") == (pytest.approx(1 / 3), 1)
+    # two such strata: only (+2, +2) and (-2, -2) of 36 arrangements reach |T| = 4/5
+    p, effect = stats.stratified_test([3, 4, 13, 14], "aabb", [1, 2, 11, 12], "aabb", "max")
+    assert p == pytest.approx(1 / 18) and effect == 1.0
+    p, effect = stats.stratified_test([3, 4, 13, 14], "aabb", [1, 2, 11, 12], "aabb", "min")
+    assert p == pytest.approx(1 / 18) and effect == 0.0
+    # ties count half in the effect; an all-tied stratum carries no evidence
+    assert stats.stratified_test([1, 1], "ab", [1, 1], "ab", "max") == (1.0, 0.5)
+
+
+def test_one_stratum_is_the_exact_mann_whitney_test():
+    from scipy.stats import mannwhitneyu
+
+    rng = np.random.default_rng(24)
+    cell, base = rng.normal(0.5, 1, 5), rng.normal(0, 1, 6)
+    p, effect = stats.stratified_test(cell, ["x"] * 5, base, ["x"] * 6, "max")
+    exact = mannwhitneyu(cell, base, method="exact")
+    assert p == pytest.approx(exact.pvalue) and effect == pytest.approx(exact.statistic / 30)
+
+
+def test_large_strata_use_seeded_monte_carlo():
+    from scipy.stats import mannwhitneyu
+
+    rng = np.random.default_rng(25)
+    cell, base = rng.normal(0.6, 1, 15), rng.normal(0, 1, 15)  # C(30, 15) splits: too many
+    p = stats.stratified_test(cell, ["x"] * 15, base, ["x"] * 15, "max", key=("k",))[0]
+    assert p == stats.stratified_test(cell, ["x"] * 15, base, ["x"] * 15, "max", key=("k",))[0]
+    assert p == pytest.approx(mannwhitneyu(cell, base, method="exact").pvalue, abs=0.01)
+    assert (p * (1 + stats.N_PERM)) % 1 == pytest.approx(0, abs=1e-6)  # (1 + b) / (1 + B)
+
+
+def test_compare_chooses_the_test_by_the_design():
+    scores, base = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], [0.15, 0.25, 0.35, 0.45, 0.55, 0.65]
+    singles = list("abcdef")
+    # one seed per sample: exactly today's trial test
+    same = stats.compare(scores, base, "max", cell_strata=singles, baseline_strata=singles,
+                         cell_clusters=singles, baseline_clusters=singles)
+    assert (same.p_value, same.effect) == stats.rank_test(scores, base, "max")
+    assert same.test == "trial"
+    # own samples with 2 seeds each: the means of 3 vs 3 samples
+    t = stats.compare(scores, base, "max", cell_clusters="aabbcc", baseline_clusters="ddeeff")
+    assert (t.test, t.n, t.baseline_n) == ("cluster", 6, 6)
+    assert t.p_value == stats.rank_test([0.15, 0.35, 0.55], [0.2, 0.4, 0.6], "max")[0]
+    # shared settings with seeds; a setting only the cell has is left out of the test
+    t = stats.compare(scores + [0.9], base, "max", cell_strata="aabbccz",
+                      baseline_strata="aabbcc")
+    assert (t.test, t.n, t.baseline_n) == ("stratified", 6, 6)
+    with pytest.raises(ValueError, match="Expected cell_strata to have one label per score"):
+        stats.compare(scores, base, "max", cell_strata="ab", baseline_strata="ab")
+
+
+def test_cluster_bootstrap_resamples_samples_then_seeds():
+    # three samples, each with two equal seeds: the best is 0.9 iff sample A is drawn
+    values, labels = [0.9, 0.9, 0.1, 0.1, 0.5, 0.5], list("AABBCC")
+    reps = stats.replicates(values, "max", "k", clusters=labels, n_boot=4000)
+    assert np.mean(reps == 0.9) == pytest.approx(1 - (2 / 3) ** 3, abs=0.03)
+    trials = stats.replicates(values, "max", "k", n_boot=4000)  # 6 "independent" trials
+    assert np.mean(trials == 0.9) == pytest.approx(1 - (4 / 6) ** 6, abs=0.03)
+
+
+def test_shared_settings_are_resampled_jointly():
+    # the cell is the baseline doubled, setting by setting: every paired replicate's ratio is 2
+    rng = np.random.default_rng(26)
+    base = np.repeat(rng.uniform(0.1, 0.4, 6), 2)
+    labels = np.repeat(list("abcdef"), 2)
+    iv = stats.ratio_interval(2 * base, base, "max", cell_clusters=labels,
+                              baseline_clusters=labels)
+    assert iv.low == pytest.approx(2.0) and iv.high == pytest.approx(2.0)
+    assert iv.reliable  # 6 settings
+    unpaired = stats.ratio_interval(2 * base, base, "max", cell_clusters=labels,
+                                    baseline_clusters=np.char.add(labels, "'"))
+    assert unpaired.high - unpaired.low > 0.5
+    few = stats.ratio_interval(2 * base[:6], base[:6], "max", cell_clusters=labels[:6],
+                               baseline_clusters=labels[:6])
+    assert not few.reliable  # 6 trials but 3 settings
