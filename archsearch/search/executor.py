@@ -23,6 +23,7 @@ from ray.tune.search import ConcurrencyLimiter, Searcher
 from archsearch.compat.keras_tuner import retry_trial, set_project_dir
 from archsearch.rundir import Lease, TrialRecord, read_trial, write_trial
 from archsearch.scoring import objective
+from archsearch.search.batches import Batcher, batch_limit, batch_trainable
 from archsearch.search.oracles import ORACLES, ArchitectureOracle
 from archsearch.search.oracles.base import COMPLETED, FAILED, RUNNING, STOPPED
 from archsearch.search.progress import SearchProgress
@@ -71,14 +72,17 @@ class OracleSearcher(Searcher):
         storage: The run's `archsearch.rundir.RunStore`.
         genomes: Fingerprint -> genome dict, for oracles that do not hold them.
         strategy: Name written in the records.
+        batcher: A `archsearch.search.batches.Batcher`: each Tune trial then
+            runs a batch of oracle trials (config `{"batch": [configs]}`),
+            ended one by one in the oracle. None: one trial per Tune trial.
     """
 
-    def __init__(self, oracle, storage, genomes=None, strategy=None):
+    def __init__(self, oracle, storage, genomes=None, strategy=None, batcher=None):
         super().__init__(metric="score", mode="max")
-        self.oracle, self.storage = oracle, storage
+        self.oracle, self.storage, self.batcher = oracle, storage, batcher
         self.genomes = genomes if genomes is not None else oracle.genomes
         self.strategy = strategy or getattr(oracle, "strategy", type(oracle).__name__)
-        self.running: dict[str, tuple[str, dict]] = {}
+        self.running: dict[str, list[tuple[str, dict]]] = {}  # Tune id -> its oracle trials
 
     def config_for(self, trial) -> dict:
         """The worker's config of a KerasTuner trial."""
@@ -95,10 +99,16 @@ class OracleSearcher(Searcher):
                 "hparams": current_names(values)}  # names of old oracle snapshots too
 
     def suggest(self, trial_id):
+        if self.batcher is not None:
+            members, stopped = self.batcher.take(self.oracle, trial_id, self.config_for)
+            if members:
+                self.running[trial_id] = members
+                return {"batch": [config for _, config in members]}
+            return Searcher.FINISHED if stopped else None
         trial = self.oracle.create_trial(tuner_id=trial_id)
         if trial.status == RUNNING:
             config = self.config_for(trial)
-            self.running[trial_id] = (trial.trial_id, config)
+            self.running[trial_id] = [(trial.trial_id, config)]
             return config
         if trial.status == STOPPED:
             return Searcher.FINISHED
@@ -113,13 +123,13 @@ class OracleSearcher(Searcher):
     def on_trial_complete(self, trial_id, result=None, error=False):
         if trial_id not in self.running:
             return
-        kt_id, config = self.running.pop(trial_id)
         reason = "the worker running this trial died or raised" if error else \
             "the trial reported no result"
-        # Creates a failed record only if the worker wrote none; returns the
-        # worker's if it did, and raises RunDirError if the id holds another trial.
-        record = write_trial(self.storage, failed_record(config, self.strategy, reason))
-        self.finish(kt_id, record)
+        for kt_id, config in self.running.pop(trial_id):  # a batch: in creation order
+            # Creates a failed record only if the worker wrote none; returns the
+            # worker's if it did, and raises RunDirError if the id holds another trial.
+            record = write_trial(self.storage, failed_record(config, self.strategy, reason))
+            self.finish(kt_id, record)
 
     def record_stopped(self, trial_id, points: list[dict], reason: str) -> None:
         """Writes the `stopped` record of Tune trial `trial_id` (a scheduler's `on_stop`).
@@ -130,7 +140,7 @@ class OracleSearcher(Searcher):
         """
         if trial_id not in self.running:
             return
-        _, config = self.running[trial_id]
+        _, config = self.running[trial_id][0]  # with a scheduler, batches hold one trial
         last = points[-1]
         worker = {"node": last.get("node_ip"), "node_id": None,
                   "hostname": last.get("hostname"), "pid": last.get("pid")}
@@ -283,20 +293,26 @@ def _search(space, run_dir, oracle, strategy, genomes, *, address, workers, prog
         set_project_dir(oracle, storage.path(), "keras_tuner")
         if resumed and storage.exists("keras_tuner/oracle.json"):
             oracle.reload()
-    searcher = OracleSearcher(oracle, storage, genomes, strategy)
+    plan, limit = task_plan(space), batch_limit(space, simulate)
+    batcher = Batcher(limit, populations=not simulate, plan=plan) \
+        if limit != 1 and isinstance(oracle, ArchitectureOracle) else None
+    searcher = OracleSearcher(oracle, storage, genomes, strategy, batcher)
     if resumed:
         searcher.reconcile()
     owns_ray = _start_ray(address, workers, space.resources.cpus)
     start = time.monotonic()
     search_alg = ConcurrencyLimiter(searcher, workers) if workers else searcher
-    extra = {} if simulate else {"trainer": trainer}
+    extra = {} if simulate and batcher is None else {"trainer": trainer}
+    if batcher is not None:
+        function, extra["simulate"] = batch_trainable, simulate
+    else:
+        function = simulated_trainable if simulate else _trainable
     baseline = space.baseline_genome().fingerprint()
     scheduler = make_scheduler(space.scheduler, baseline, on_stop=searcher.record_stopped,
                                curves=baseline_curves(storage, baseline)
                                if space.scheduler.name == "curve_cut" else None)
     trainable = tune.with_resources(
-        tune.with_parameters(simulated_trainable if simulate else _trainable,
-                             plan=task_plan(space), run_dir=storage.uri,
+        tune.with_parameters(function, plan=plan, run_dir=storage.uri,
                              data_seed=space.seed, cpus=space.resources.cpus, **extra),
         {"cpu": space.resources.cpus, "gpu": space.resources.gpu})
     view = SearchProgress(oracle if isinstance(oracle, ArchitectureOracle) else _KTView(oracle),

@@ -90,29 +90,33 @@ def trainable(config, plan, run_dir, data_seed, cpus):
 
 
 def drive(searcher, limit: int | None = None, on_trial=None) -> int:
-    """Runs simulated trials one at a time in this process, without Ray.
+    """Runs simulated trials one Tune trial at a time in this process, without Ray.
 
     The executor's own path minus Ray's scheduling: `searcher.suggest`, the
-    simulated worker writes the record, `searcher.on_trial_complete` ends the
-    trial in the oracle (which saves its state).
+    simulated worker writes the record (of each member, for a searcher with a
+    `Batcher`), `searcher.on_trial_complete` ends the trial(s) in the oracle
+    (which saves its state).
 
     Args:
         searcher: An `archsearch.search.executor.OracleSearcher`.
-        limit: Stop after this many trials (default: when the oracle stops).
-        on_trial: Called with the number of trials run after each one.
+        limit: Stop once this many trials ran (default: when the oracle stops);
+            a batch is run whole.
+        on_trial: Called with the number of trials run after each Tune trial.
 
     Returns:
         The number of trials run.
     """
     done = 0
     while limit is None or done < limit:
-        tune_id = f"sim-{done}"
+        tune_id = f"sim-{done}"  # unique: `done` grows with every Tune trial
         config = searcher.suggest(tune_id)
         if config is None or config == "FINISHED":  # waiting cannot happen sequentially
             break
-        execute(config, None, searcher.storage.uri)
+        members = config.get("batch", [config])
+        for member in members:
+            execute(member, None, searcher.storage.uri)
         searcher.on_trial_complete(tune_id)
-        done += 1
+        done += len(members)
         if on_trial is not None:
             on_trial(done)
     return done

@@ -17,7 +17,8 @@ from archsearch import scoring
 from archsearch.rundir import RunStore, write_trial
 from archsearch.search.records import now, trial_record
 
-__all__ = ["CURVES_DIR", "LiveCurve", "curve_path", "execute", "task_plan"]
+__all__ = ["CURVES_DIR", "LiveCurve", "curve_path", "execute", "execute_population",
+           "task_plan"]
 
 #: Where running trials' curves are kept, relative to the run directory.
 CURVES_DIR = "curves"
@@ -168,6 +169,7 @@ def execute(config: dict, plan: dict, run_dir: str, data_seed: int,
         RunDirError: the trial id already records a different trial.
     """
     from archsearch import tasks
+    from archsearch.search.oracles.hyperband import trial_budget
 
     if trainer is None:
         from archsearch.training import run_trial
@@ -177,6 +179,7 @@ def execute(config: dict, plan: dict, run_dir: str, data_seed: int,
     started = now()
     store = RunStore(run_dir)
     task = plan[config["task"]]
+    budget, hparams = trial_budget(task["budget"], config["hparams"])  # Hyperband's tuner/*
     data, failure = None, None
     t = time.perf_counter()
     try:
@@ -189,10 +192,10 @@ def execute(config: dict, plan: dict, run_dir: str, data_seed: int,
     if failure is not None:
         result = {"status": "failed", "failure": failure, "hparams": config["hparams"]}
     else:
-        live = LiveCurve(store, config, task["budget"], kind.score_metric, kind.score_mode,
+        live = LiveCurve(store, config, budget, kind.score_metric, kind.score_mode,
                          report)
-        result = (trainer or run_trial)(config["genome"], config["hparams"], config["task"],
-                                        budget=task["budget"], seed=config["seed"], data=data,
+        result = (trainer or run_trial)(config["genome"], hparams, config["task"],
+                                        budget=budget, seed=config["seed"], data=data,
                                         on_eval=live)
         result = result.to_dict() if hasattr(result, "to_dict") else dict(result)
         # Loading is cached per worker; count what this trial actually waited for.
@@ -203,5 +206,51 @@ def execute(config: dict, plan: dict, run_dir: str, data_seed: int,
     record = trial_record(config, result, config["strategy"], started)
     stored = write_trial(store, record).model_dump(mode="json")
     if live is not None:
+        live.remove()
+    return stored
+
+
+def execute_population(configs: list[dict], plan: dict, run_dir: str, data_seed: int,
+                       cpus: float | None = None) -> list[dict]:
+    """Trains compatible trials together (`run_population`); records each as if alone.
+
+    `configs` share cell, task and shapes (`archsearch.training.population_groups`).
+    Each member keeps its own hyperparameters, seed, live curve file and
+    record (created once, as `execute` would); a diverging member fails
+    alone. Tasks a population cannot train (stateful, attention pooling)
+    fall back to `execute`, one member after another.
+
+    Returns:
+        The stored records (JSON data), in `configs` order.
+    """
+    from archsearch.training import run_population
+
+    if cpus:
+        limit_threads(cpus)
+    started, store = now(), RunStore(run_dir)
+    first = configs[0]
+    task = plan[first["task"]]
+    t = time.perf_counter()
+    try:
+        data = _load(first["task"], task["options"], data_seed)
+    except Exception:  # noqa: BLE001 - each member reports it, as when trained alone
+        data = None
+    if data is None or data.stateful or data.info.get("pooling", "last") == "attention":
+        return [execute(c, plan, run_dir, data_seed, cpus) for c in configs]
+    load_seconds = time.perf_counter() - t
+    lives = [LiveCurve(store, c, task["budget"], data.score_metric, data.score_mode)
+             for c in configs]
+    results = run_population(first["genome"], [c["hparams"] for c in configs], first["task"],
+                             budget=task["budget"], seeds=[c["seed"] for c in configs],
+                             data=data, on_eval=lambda k, point: lives[k](point))
+    stored = []
+    for config, result, live in zip(configs, results, lives, strict=True):
+        result = result.to_dict()
+        timings = result.setdefault("timings", {})
+        timings["data"] = round(load_seconds, 4)
+        timings["total"] = round(timings.get("total", 0.0) + load_seconds, 4)
+        timings["report"] = round(live.seconds, 4)
+        record = trial_record(config, result, config["strategy"], started)
+        stored.append(write_trial(store, record).model_dump(mode="json"))
         live.remove()
     return stored

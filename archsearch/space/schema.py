@@ -18,6 +18,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import (
     AfterValidator,
     Field,
+    StrictInt,
     field_validator,
     model_validator,
 )
@@ -273,6 +274,8 @@ class Fixed(_StrategyTraits, Strict):
     hyperparameter_samples: Samples = 20
 
 
+from archsearch.space import hyperband as _hyperband  # noqa: E402,F401 (registers it)
+
 #: Strategy name -> parameter model, from the registry (`archsearch.space.registry`).
 STRATEGIES = {name: entry.params for name, entry in strategies().items()}
 
@@ -283,11 +286,32 @@ class Resources(Strict):
     Attributes:
         cpus: CPU cores per trial.
         gpu: Fraction of one GPU per trial, in [0, 1].
+        population: `none` (default: each trial trains alone), `auto`, or an
+            integer K in [1, 256]: up to K compatible trials (same cell, task
+            and shapes) train together as one member-stacked model
+            (`archsearch.training.run_population`), each recorded as if
+            trained alone. `auto` picks K from the measured CPU crossover
+            (`archsearch.training.grouping.auto_k`: 16 up to 64 units, 8 up
+            to 128, alone from 256). With a scheduler other than `none`, each
+            trial trains alone (schedulers stop single trials).
+
+    Example:
+        >>> Resources.model_validate({"population": 8}).population
+        8
     """
 
     cpus: Annotated[float, Field(gt=0.0, le=MAX_CPUS)] = 1.0
     gpu: Fraction = 0.0
+    population: Literal["none", "auto"] | Annotated[StrictInt, Field(ge=1, le=256)] = "none"
 
+    @field_validator("population", mode="before")
+    @classmethod
+    def _population(cls, value):
+        if value in ("none", "auto") or (isinstance(value, int) and not isinstance(value, bool)
+                                         and 1 <= value <= 256):
+            return value
+        raise ValueError(f"expected 'none', 'auto' or an integer K in [1, 256] (trials "
+                         f"trained together); got {value!r}")
 
 
 #: Each scheduler's parameters and their defaults.
