@@ -2,7 +2,11 @@
 
 `gather` takes the trial frame and the ranked cells and returns everything
 `stats`, `ranking` and `expected_best` say about them, as record fields and
-records (see `stats` for the definitions). Two families for Holm's
+records (see `stats` for the definitions). Each test is `stats.compare`
+with the trials' hyperparameter settings (all `hparams` but `seed` and
+`sample`) as strata and clusters (the `sample` column, when the frame has
+one), so the seeds of one setting count as one sample; `comparisons.csv`
+names the test and the trials it compared. Two families for Holm's
 correction: the verdicts (every cell vs the baseline on every task: the
 leaderboard, the tables and `comparisons.csv`), and the cell-vs-cell pairs
 behind the paper's claims. Pooling them would let the number of claims the
@@ -43,19 +47,30 @@ class Evidence:
     noise: tuple[NoiseSplit, ...] = ()
 
 
-def _test(samples, reps, modes, a, b, task, labels) -> dict:
+def _test(samples, groups, reps, modes, a, b, task, labels) -> dict:
     mode = modes[task]
     x, y = samples[(a, task)], samples[(b, task)]
+    (xs, xc), (ys, yc) = groups[(a, task)], groups[(b, task)]
     estimate = scoring.ratio(scoring.best(x, mode), scoring.best(y, mode), mode)
-    reliable = min(len(x), len(y)) >= stats.MIN_RELIABLE
+    reliable = min(stats.n_clusters(x, xs), stats.n_clusters(y, ys)) >= stats.MIN_RELIABLE
     iv = stats.interval(estimate, stats.ratio_replicates(reps[(a, task)], reps[(b, task)], mode),
                         reliable)
     if min(len(x), len(y)) < 2:  # a single trial: no spread to resample
         iv = stats.Interval(estimate, None, None, False)
-    p, effect = stats.rank_test(x, y, mode, key=(a, b, task))
-    return dict(cell=labels[a], fingerprint=a, task=task, reference=labels[b], n=len(x),
-                reference_n=len(y), ratio=iv.estimate, ratio_low=iv.low, ratio_high=iv.high,
-                reliable=reliable, p_value=p, effect=effect)
+    t = stats.compare(x, y, mode, cell_strata=xs, baseline_strata=ys, cell_clusters=xc,
+                      baseline_clusters=yc, key=(a, b, task))
+    return dict(cell=labels[a], fingerprint=a, task=task, reference=labels[b], n=t.n,
+                reference_n=t.baseline_n, ratio=iv.estimate, ratio_low=iv.low,
+                ratio_high=iv.high, reliable=reliable, p_value=t.p_value, effect=t.effect,
+                test=t.test)
+
+
+def _groups(rows: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """Each trial's stratum (hyperparameter setting) and cluster (its sample, else setting)."""
+    strata = [_setting(h) for h in rows.hparams]
+    if "sample" in rows and rows["sample"].notna().all():
+        return strata, [f"sample {s}" for s in rows["sample"]]
+    return strata, strata
 
 
 def gather(df: pd.DataFrame, modes: Mapping[str, str], cells: Sequence[CellSummary],
@@ -78,7 +93,10 @@ def gather(df: pd.DataFrame, modes: Mapping[str, str], cells: Sequence[CellSumma
     labels = {c.fingerprint: c.label for c in cells}
     samples = {key: rows.score.to_numpy(float)
                for key, rows in ok.groupby(["fingerprint", "task"], sort=False)} if len(ok) else {}
-    reps = {key: stats.replicates(v, modes[key[1]], *key) for key, v in samples.items()}
+    groups = {key: _groups(rows) for key, rows in ok.groupby(["fingerprint", "task"],
+                                                             sort=False)} if len(ok) else {}
+    reps = {key: stats.replicates(v, modes[key[1]], *key, clusters=groups[key][0],
+                                  pair_key=(key[1],)) for key, v in samples.items()}
     ev = Evidence()
     ev.expected = tuple(ExpectedBest(labels[fp], task, modes[task],
                                      tuple(expected_best(v, modes[task]).round(6)))
@@ -90,10 +108,10 @@ def gather(df: pd.DataFrame, modes: Mapping[str, str], cells: Sequence[CellSumma
     if base_fp is None:
         return ev
     base_tasks = [t for (fp, t) in samples if fp == base_fp]
-    tests = [_test(samples, reps, modes, fp, base_fp, t, labels) for (fp, t) in samples
+    tests = [_test(samples, groups, reps, modes, fp, base_fp, t, labels) for (fp, t) in samples
              if fp != base_fp and fp in labels and t in base_tasks]
     n_base = len(tests)
-    tests += [_test(samples, reps, modes, a, b, t, labels) for a, b in dict.fromkeys(pairs)
+    tests += [_test(samples, groups, reps, modes, a, b, t, labels) for a, b in dict.fromkeys(pairs)
               if base_fp not in (a, b) and a != b for t in modes
               if (a, t) in samples and (b, t) in samples]
     pvalues = [np.nan if t["p_value"] is None else t["p_value"] for t in tests]
@@ -106,9 +124,10 @@ def gather(df: pd.DataFrame, modes: Mapping[str, str], cells: Sequence[CellSumma
     by_key = {(c.fingerprint, c.task): c for c in records[:n_base]}
     for t in base_tasks:
         n = len(samples[(base_fp, t)])
+        reliable = stats.n_clusters(samples[(base_fp, t)], groups[(base_fp, t)][0])
         by_key[(base_fp, t)] = Comparison(labels[base_fp], base_fp, t, labels[base_fp], n, n, 1.0,
-                                          1.0, 1.0, n >= stats.MIN_RELIABLE, None, None, 0.5,
-                                          "baseline")
+                                          1.0, 1.0, reliable >= stats.MIN_RELIABLE, None, None,
+                                          0.5, "baseline")
     ev.task_fields = {key: dict(ratio_low=c.ratio_low, ratio_high=c.ratio_high,
                                 reliable=c.reliable, p_value=c.p_value, p_holm=c.p_holm,
                                 verdict=c.verdict) for key, c in by_key.items()}
@@ -159,8 +178,8 @@ def _score_p(decided: Sequence[Comparison], verdict: str) -> float | None:
 def _setting(hparams) -> str:
     if not isinstance(hparams, Mapping):
         return "{}"
-    return json.dumps({k: v for k, v in hparams.items() if k != "seed"}, sort_keys=True,
-                      default=str)
+    return json.dumps({k: v for k, v in hparams.items() if k not in ("seed", "sample")},
+                      sort_keys=True, default=str)
 
 
 def noise_split(cell: str, task: str, rows: pd.DataFrame) -> NoiseSplit:

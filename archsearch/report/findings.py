@@ -196,7 +196,9 @@ def findings(report: Report) -> Findings:
     n_verdicts = sum(c.p_value is not None for c in report.comparisons)
     n_pairs = sum(c.p_value is not None for c in report.pairs)
     unreliable = sum(not c.reliable for c in rows)
-    notes = [f"Tests: two-sided Mann-Whitney U on trial scores, significant below {ALPHA} "
+    notes = [f"Tests: two-sided rank tests (Mann-Whitney U on trial scores; with several "
+             f"seeds per hyperparameter setting, stratified by setting or on setting means: "
+             f"comparisons.csv `test`), significant below {ALPHA} "
              f"after Holm's correction within each family: the {n_verdicts} verdicts vs the "
              f"baseline, and the {n_pairs} cell-vs-cell checks of the paper's claims. "
              f"Intervals: 95% "
@@ -204,7 +206,8 @@ def findings(report: Report) -> Findings:
              f"n: about 80-87% coverage at 8 trials a side)."]
     if unreliable:
         notes.append(f"{unreliable} of {len(rows)} comparisons rest on fewer than "
-                     f"{MIN_RELIABLE} trials a side: their intervals are unreliable.")
+                     f"{MIN_RELIABLE} trials (settings, if seeded) a side: their intervals "
+                     f"are unreliable.")
     for kind, items in (("established differences", significant), ("ties", ties)):
         if len(items) > MAX_LINES:
             notes.append(f"{len(items) - MAX_LINES} more {kind} are in comparisons.csv.")

@@ -395,17 +395,18 @@ class Comparison:
         task: Task name, or `score` for the min-over-tasks score.
         reference: Label of the cell compared against (the baseline, or
             another cell for the paper's claims).
-        n: The cell's completed trials on the task (min over tasks for `score`).
+        n: The cell's trials the test compared (min over tasks for `score`).
         reference_n: The reference's.
         ratio: The cell's best / the reference's best (> 1 = better).
         ratio_low: 2.5% percentile bootstrap bound.
         ratio_high: 97.5% bound.
-        reliable: False with fewer than 5 trials on a side.
-        p_value: Two-sided Mann-Whitney p (None for `score` rows).
+        reliable: False with fewer than 5 trials (settings, if seeded) on a side.
+        p_value: Two-sided p of `test` (None for `score` rows).
         p_holm: Holm-adjusted p over every test of the report (for `score`:
             the adjusted p that decided the verdict, None when tied).
         effect: P(a trial of the cell beats one of the reference); 0.5 = even.
         verdict: `better`, `worse`, `tied` or `baseline`.
+        test: The test behind `p_value` (`stratified`, `cluster` or `trial`; see `stats.compare`).
     """
 
     cell: str
@@ -422,6 +423,7 @@ class Comparison:
     p_holm: float | None
     effect: float | None
     verdict: str
+    test: str | None = None
 
 
 @dataclass(frozen=True)

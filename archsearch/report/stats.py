@@ -8,20 +8,35 @@ ratios over tasks (`archsearch.scoring.min_ratio`).
 
 * Intervals: percentile bootstrap. One replicate resamples a cell's trials on
   a task with replacement (n of n), recomputes its best-of-n, and does the
-  same, independently, for the baseline; the ratio of the two is one
-  replicate of the ratio. The score's replicate is the min over tasks of one
-  replicate per task. Replicates come from a fixed seed and the (cell, task)
-  key, so a report is the same every time it is made. With fewer than
-  `MIN_RELIABLE` trials on either side an interval is flagged unreliable
-  (the bootstrap of a maximum of a handful of values is too narrow).
-* Test: two-sided Mann-Whitney U on the trial scores (scipy; exact, or a
-  seeded Monte Carlo permutation test of the mid-ranks when there are ties). Under the null that
-  the cell's and the baseline's trials come from one distribution its 5%
-  level holds for any n. A permutation test of the best-of-n itself also
-  holds its level but uses one trial per side: with 8 vs 8 trials, sd 5% of
-  the mean and a 10% gap it found the gap 70% of the time, Mann-Whitney
-  94%. With 3 vs 3 trials the smallest possible p is 0.1, so such
-  comparisons can only come out `tied`.
+  same for the baseline; the ratio of the two is one replicate of the ratio.
+  When trials come in hyperparameter settings with several seeds it is a
+  two-stage cluster bootstrap (settings with replacement, then each chosen
+  setting's seeds), and settings the cell shares with the baseline are
+  drawn jointly for both (paired). The score's replicate is the min over
+  tasks of one replicate per task. Replicates come from a fixed seed and the
+  (cell, task) key, so a report is the same every time it is made. With
+  fewer than `MIN_RELIABLE` settings (trials, when each setting has one) on
+  either side an interval is flagged unreliable: the bootstrap of a maximum
+  over a handful of settings is too narrow, however many seeds each has.
+* Test (`compare`): a trial is (setting, seed), and the seeds of one setting
+  are not independent samples. With 6 settings x 4 seeds a side, each side
+  its own settings, a setting effect 10x the seed sd and no cell effect, the
+  two-sided Mann-Whitney U test of the 24 vs 24 trials rejected at 5% in
+  35% of 2000 datasets. So: when the cell and the baseline share settings
+  with several seeds (a `fixed` study with matched samples), a stratified
+  van Elteren-style rank test with p by permutation within settings
+  (`stratified_test`; 3 settings x 4 seeds, matched: level 0.035 in 4000
+  null datasets; a 1 seed-sd effect found in 51% of 2000, where the U test
+  of trials found 1.6% and the U test of setting means 0%); when each side
+  has its own settings with several seeds, the U test of the settings' means
+  (`cluster`; level 0.042 in the case above); with one seed per setting the
+  U test of the trials (`trial`, unchanged: scipy, exact, or a seeded Monte
+  Carlo permutation test of the mid-ranks when there are ties). Under the
+  null its 5% level holds for any n. A permutation test of the best-of-n
+  itself also holds its level but uses one trial per side: with 8 vs 8
+  trials, sd 5% of the mean and a 10% gap it found the gap 70% of the time,
+  Mann-Whitney 94%. With 3 vs 3 trials (or settings) the smallest possible p
+  is 0.1, so such comparisons can only come out `tied`.
 * Coverage: the percentile bootstrap of a maximum is too narrow; on normal
   scores with 8 trials a side (sd 5% of the mean) the 95% interval of the
   ratio covered the ratio of expected bests about 80-87% of the time.

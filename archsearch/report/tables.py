@@ -13,7 +13,7 @@ __all__ = ["leaderboard_frame", "comparisons_frame", "COMPARISON_COLUMNS", "pape
 
 COMPARISON_COLUMNS = ("cell", "fingerprint", "task", "reference", "n", "baseline_n", "ratio",
                       "ratio_low", "ratio_high", "reliable", "p_value", "p_holm", "effect",
-                      "verdict")
+                      "verdict", "test")
 
 MAX_PAPER_MUTANTS = 5
 
@@ -45,13 +45,14 @@ def comparisons_frame(report: Report) -> pd.DataFrame:
     the reference cell (the baseline), trial counts of both, the ratio of
     bests with its 95% bootstrap interval, whether the interval rests on at
     least 5 trials a side, the Mann-Whitney p and its Holm-adjusted value,
-    the effect (P(a cell trial beats a baseline trial)) and the verdict.
+    the effect (P(a cell trial beats a baseline trial)), the verdict and the
+    test behind the p (`stats.compare`: `stratified`, `cluster` or `trial`).
     """
     rows = [{"cell": c.cell, "fingerprint": c.fingerprint, "task": c.task,
              "reference": c.reference, "n": c.n, "baseline_n": c.reference_n, "ratio": c.ratio,
              "ratio_low": c.ratio_low, "ratio_high": c.ratio_high, "reliable": c.reliable,
              "p_value": c.p_value, "p_holm": c.p_holm, "effect": c.effect,
-             "verdict": c.verdict} for c in report.comparisons]
+             "verdict": c.verdict, "test": c.test} for c in report.comparisons]
     return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
 
 
