@@ -10,15 +10,26 @@ saved state, record reading and writing, and (with `--executor`) Ray Tune.
 2. Real executor (`--executor`): `run_search(..., simulate=True)` on a local
    Ray with `--workers` trials at once for `--trials`.
 
-For each: trials per second by decile (from the record files' modification
+3. Reading (`--report-records N`): N synthetic records and their index lines
+   written directly (`write_records`), then `archsearch report` (a child
+   process: wall time and peak RSS) with the index as the writers leave it,
+   after `compact`, and without an index (`--no-index-report`: every record
+   read on its own, as before the index); `load_runs` alone on a local and a
+   `memory://` run directory (seconds and store reads); and a resume: the
+   evolution oracle's `reload()` from the N records, as it reads them today
+   (one by one) and through the index (`read_trials`).
+
+For 1-2: trials per second by decile (from the record files' modification
 times), last decile's seconds per trial over the first's (flat: <= 1.5),
 driver resident memory (peak, sampled at 5 Hz, from /proc) and `oracle.json`'s
 largest size. Targets: >= 20 trials/s sustained through the executor, flat,
-saved state <= 10 MB at any size.
+saved state <= 10 MB at any size; report on 100k records <= 2 min and <= 4 GiB,
+resume of 100k trials <= 30 s.
 
 Usage:
     python benchmarks/driver_scale.py --oracle-trials 100000 --dir /dev/shm
     python benchmarks/driver_scale.py --executor --trials 3000 --workers 4 --oracle-trials 0
+    python benchmarks/driver_scale.py --oracle-trials 0 --report-records 100000
 """
 
 from __future__ import annotations
@@ -27,6 +38,9 @@ import argparse
 import contextlib
 import json
 import os
+import random
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -150,6 +164,177 @@ def executor(trials: int, workers: int, cpus: float, work: Path) -> dict:
                   deciles(run_dir), sampler, run_dir)
 
 
+TASKS = (("memorization", "prefilter"), ("arithmetic", "search"), ("xml", "search"))
+
+
+def write_records(location: str, n: int, *, unindexed: int = 0, seed: int = 0) -> None:
+    """`n` synthetic trial records and their index lines, written directly (no search).
+
+    Cells: gru, lstm, lstm_b, tanh_rnn and mutants of them, about 48 trials a
+    cell (3 tasks x 4 samples x 4 seeds), 5% failed, finishing in shuffled
+    order. Files and lines are what `write_trial` writes, in segments of
+    `index.SEGMENT_LINES` lines; the last `unindexed` records have no line.
+    """
+    from archsearch.genome import zoo
+    from archsearch.genome.mutate import Mutator
+    from archsearch.rundir import CellRef, RunRecord, RunStore, TrialRecord, index
+
+    store, rng = RunStore(location), random.Random(seed)
+    store.write_json("run.json", RunRecord(
+        name="driver_scale", strategy="evolution", seed=seed, baseline="gru",
+        tasks=[t for t, _ in TASKS], created_at="2026-01-01T00:00:00+00:00")
+        .model_dump(mode="json"))
+    named = {name: zoo.get(name) for name in ("gru", "lstm", "lstm_b", "tanh_rnn")}
+    cells = [(g, name, None, "seed") for name, g in named.items()]
+    mutator = Mutator()
+    for k in range(max(0, -(-n // 48) - len(cells))):
+        parent = named[list(named)[k % len(named)]]
+        cells.append((mutator.run(parent, seed * 100_000 + k).child, None,
+                      parent.fingerprint(), "mutation"))
+    jobs = [(c, t, s) for c in range(len(cells)) for t in range(3) for s in range(16)][:n]
+    rng.shuffle(jobs)
+    lines, local = [], store.is_local
+    store.makedirs("trials")
+    for k, (c, t, s) in enumerate(jobs):
+        genome, name, parent, origin = cells[c]
+        failed = rng.random() < 0.05
+        score = None if failed else round(0.3 + 0.6 * rng.random(), 6)
+        record = TrialRecord(
+            trial_id=f"{k:06d}", strategy="evolution", status="failed" if failed else
+            "completed", failure="loss became nan" if failed else None,
+            cell=CellRef(name=name, fingerprint=genome.fingerprint(), genome=genome.to_dict(),
+                         parent=parent, origin=origin),
+            task=TASKS[t][0], stage=TASKS[t][1], seed=s, sample=s // 4,
+            hparams={"units": 8, "learning_rate": rng.choice([0.1, 0.5, 1.0]), "num_layers": 1},
+            score=score, score_metric="accuracy", score_mode="max",
+            metrics={} if failed else {"valid": {"accuracy": score}},
+            curve=[{"step": 5, "valid_accuracy": score}], params=1000, units=8, steps=5,
+            timings={"total": 0.01}, worker={"node": "10.0.0.1"},
+            started_at=f"2026-01-01T00:00:00.{k % 1_000_000:06d}+00:00",
+            finished_at=f"2026-01-02T{k // 3600 % 24:02d}:{k // 60 % 60:02d}:{k % 60:02d}"
+                        f"+00:00")
+        text, fname = record.to_json(), f"{record.trial_id}.json"
+        if local:
+            Path(store.path(f"trials/{fname}")).write_text(text)
+        else:
+            store.write_text(f"trials/{fname}", text)
+        if k < n - unindexed:
+            lines.append(json.dumps(index.summary(record.model_dump(mode="json"), fname,
+                                                  len(text.encode())), separators=(",", ":")))
+    for k in range(0, len(lines), index.SEGMENT_LINES):
+        store.write_text(f"index/gen-{k // index.SEGMENT_LINES}-0.jsonl",
+                         "\n".join(lines[k:k + index.SEGMENT_LINES]) + "\n")
+
+
+class CountingReads:
+    """Counts `RunStore` reads and listings while active (a context manager)."""
+
+    def __enter__(self):
+        from archsearch.rundir import RunStore
+
+        self.reads = self.listings = 0
+        self._saved = {m: getattr(RunStore, m) for m in ("read_bytes", "list", "list_sizes")}
+
+        def counted(method, attr):
+            def wrapper(store, *args, **kwargs):
+                setattr(self, attr, getattr(self, attr) + 1)
+                return method(store, *args, **kwargs)
+            return wrapper
+
+        for name, method in self._saved.items():
+            setattr(RunStore, name, counted(method, "reads" if name == "read_bytes"
+                                            else "listings"))
+        return self
+
+    def __exit__(self, *exc):
+        from archsearch.rundir import RunStore
+
+        for name, method in self._saved.items():
+            setattr(RunStore, name, method)
+
+
+def _report_child(run_dir: str, out: Path) -> tuple[float, float]:
+    """`archsearch report` in a child process: (seconds, peak RSS in MiB)."""
+    start = time.time()
+    proc = subprocess.Popen([sys.executable, "-m", "archsearch", "report", run_dir, "--out",
+                             str(out), "--no-figures"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.time() - start
+    if status != 0:
+        raise RuntimeError(f"archsearch report failed: {proc.stderr.read().decode()[-2000:]}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def _load(location: str) -> dict:
+    from archsearch.report import load_runs
+
+    with CountingReads() as counted:
+        start = time.time()
+        runs = load_runs([location])
+        seconds = time.time() - start
+    return {"trials": len(runs.trials), "seconds": round(seconds, 2), "reads": counted.reads,
+            "listings": counted.listings}
+
+
+def _resume(location: str, work: Path, n: int, indexed: bool) -> dict:
+    import warnings
+    from unittest import mock
+
+    from archsearch.rundir import RunStore, read_trials
+    from archsearch.search.executor import make_oracle
+    from archsearch.search.oracles import persist, state
+
+    def via_index(storage):
+        return sorted(map(state.RecordSummary.of, read_trials(storage)),
+                      key=state.RecordSummary.order)
+
+    oracle = make_oracle(_space(work, n, 1))
+    oracle.storage = RunStore(location)
+    patch = mock.patch.object(persist, "read_records", via_index) if indexed \
+        else contextlib.nullcontext()
+    with patch, CountingReads() as counted, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # no oracle.json: "rebuilding from N records"
+        start = time.time()
+        oracle.reload()
+        seconds = time.time() - start
+    return {"seconds": round(seconds, 2), "reads": counted.reads,
+            "ended": len(oracle.end_order) if hasattr(oracle, "end_order") else None}
+
+
+def reading(n: int, work: Path, no_index: bool) -> dict:
+    """Report, load and resume on `n` generated records (see the module docstring, 3.)."""
+    from archsearch.rundir import RunStore, compact
+
+    run_dir = str(work / "records")
+    start = time.time()
+    write_records(run_dir, n)
+    out: dict = {"mode": "reading", "records": n, "generate_s": round(time.time() - start, 1)}
+    segments = len(RunStore(run_dir).list("index"))
+    out["report_segments"] = dict(zip(("seconds", "peak_rss_mib"),
+                                      map(lambda v: round(v, 1), _report_child(
+                                          run_dir, work / "report1")), strict=True),
+                                  index_files=segments)
+    out["load_segments"] = _load(run_dir)
+    start = time.time()
+    compact(RunStore(run_dir))
+    out["compact_s"] = round(time.time() - start, 1)
+    out["report_compacted"] = dict(zip(("seconds", "peak_rss_mib"), map(
+        lambda v: round(v, 1), _report_child(run_dir, work / "report2")), strict=True))
+    out["load_compacted"] = _load(run_dir)
+    out["resume_index"] = _resume(run_dir, work, n, indexed=True)
+    out["resume_records"] = _resume(run_dir, work, n, indexed=False)
+    memory = f"memory://driver-scale-{os.getpid()}"
+    write_records(memory, n, unindexed=n // 100)
+    out["load_memory_1pct_unindexed"] = _load(memory)
+    if no_index:
+        for name in RunStore(run_dir).list("index"):
+            RunStore(run_dir).delete(f"index/{name}")
+        out["load_no_index"] = _load(run_dir)
+    print(json.dumps(out), flush=True)
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--oracle-trials", type=int, default=10_000,
@@ -164,6 +349,10 @@ def main():
     parser.add_argument("--no-tune-loggers", action="store_true",
                         help="executor: TUNE_DISABLE_AUTO_CALLBACK_LOGGERS=1 (no per-trial "
                              "result.json/progress.csv/params.json from Tune)")
+    parser.add_argument("--report-records", type=int, default=0, metavar="N",
+                        help="report, load and resume on N generated records (0: skip)")
+    parser.add_argument("--no-index-report", action="store_true",
+                        help="with --report-records: also load with no index (N reads)")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -175,6 +364,8 @@ def main():
             results.append(oracle_alone(args.oracle_trials, Path(tmp)))
         if args.executor:
             results.append(executor(args.trials, args.workers, args.cpus, Path(tmp)))
+        if args.report_records:
+            results.append(reading(args.report_records, Path(tmp), args.no_index_report))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
 

@@ -1,7 +1,14 @@
-"""Opening a run directory: create it for a new search, or check it to resume."""
+"""Opening a run directory: create it for a new search, or check it to resume.
+
+Resuming compacts the run's trial index (`archsearch.rundir.index.compact`):
+the records a previous driver left unindexed (it died between a record and
+its line, or the run predates the index) are indexed once, so the oracle's
+rebuild and later reports read all trials in a few requests.
+"""
 
 from __future__ import annotations
 
+import logging
 import typing
 
 from pydantic import AliasChoices, BaseModel, ValidationError
@@ -13,11 +20,14 @@ from archsearch.rundir import (
     RunDirError,
     RunRecord,
     RunStore,
+    compact,
     explain,
 )
 from archsearch.search.records import now
 
 __all__ = ["open_run", "space_record"]
+
+log = logging.getLogger("archsearch.search")
 
 # Keys a resumed search may change: how long it runs, not what it searches.
 _RESUMABLE_CHANGES = {"max_trials"}
@@ -158,4 +168,9 @@ def open_run(space, location: str, strategy: str, create: bool = True
         space = {**old.space, "max_trials": record.space["max_trials"]}
         storage.write_json("run.json", old.model_copy(update={"space": space})
                            .model_dump(mode="json"))
+    if create:
+        try:
+            compact(storage)
+        except OSError as err:  # the index is a cache: the records are read one by one
+            log.warning("%s: trial index not compacted (%s)", storage.uri, err)
     return storage, True
