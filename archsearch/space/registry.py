@@ -22,7 +22,7 @@ the schema reads directly (it imports no TensorFlow).
 Example:
     >>> from archsearch.space import schema  # registers the built-in strategies
     >>> sorted(strategies())
-    ['evolution', 'fixed', 'random', 'regularized_evolution']
+    ['evolution', 'fixed', 'hyperband', 'random', 'regularized_evolution']
     >>> strategy("fixed").oracle
     'archsearch.search.oracles.strategies:FixedListOracle'
 """

@@ -274,6 +274,8 @@ class Fixed(_StrategyTraits, Strict):
     hyperparameter_samples: Samples = 20
 
 
+from archsearch.space import hyperband as _hyperband  # noqa: E402,F401 (registers it)
+
 #: Strategy name -> parameter model, from the registry (`archsearch.space.registry`).
 STRATEGIES = {name: entry.params for name, entry in strategies().items()}
 

@@ -119,7 +119,8 @@ def test_strategy_traits_are_class_data_not_space_keys():
     traits = {name: (e.params.searches, e.params.staged_cut)
               for name, e in registry.strategies().items()}
     assert traits == {"evolution": (True, 0.9), "regularized_evolution": (True, None),
-                      "random": (True, None), "fixed": (False, None)}
+                      "random": (True, None), "fixed": (False, None),
+                      "hyperband": (False, None)}
     for entry in registry.strategies().values():
         assert not {"searches", "staged_cut"} & set(entry.params.model_fields)
     text = SPACE.replace("{strategy}", "\n    name: random\n    searches: false")
