@@ -1,4 +1,4 @@
-"""A live view of a search: trials done / running / failed, best cell, ETA."""
+"""A live view of a search: trials done / running / failed / stopped, best cell, ETA."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 
 from ray import tune
 
-__all__ = ["SearchProgress", "TuneHintFilter"]
+__all__ = ["SearchProgress", "TuneHintFilter", "stopped_early"]
 
 #: The logger Ray Tune's end-of-run and Ctrl-C messages come from (ray/tune/tune.py).
 TUNE_LOGGER = "ray.tune.tune"
@@ -40,6 +40,24 @@ class TuneHintFilter(logging.Filter):
         return True
 
 
+def stopped_early(trial) -> bool:
+    """Whether a Tune trial that ended was stopped by the scheduler.
+
+    A trial that runs to its end reports its record's outcome last (a result
+    with `failed`); one the scheduler stops ends on an evaluation of its
+    learning curve (a result with `progress`, from `archsearch.search.worker.LiveCurve`).
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> stopped_early(SimpleNamespace(last_result={"progress": 0.25, "score": 0.1}))
+        True
+        >>> stopped_early(SimpleNamespace(last_result={"score": 0.9, "failed": False}))
+        False
+    """
+    result = getattr(trial, "last_result", None) or {}
+    return "progress" in result and "failed" not in result
+
+
 def _duration(seconds: float) -> str:
     seconds = int(seconds)
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
@@ -47,6 +65,11 @@ def _duration(seconds: float) -> str:
 
 class SearchProgress(tune.Callback):
     """A Ray Tune callback that keeps a rich live status line up to date.
+
+    The line reads `trials D/T (R running, F failed, S stopped)`: D trials
+    ended (completed, stopped or failed) of at most T, S of them stopped
+    early by the space's scheduler since this driver started (they count
+    as evaluated, with their partial score; see `stopped_early`).
 
     Args:
         oracle: The search's oracle (for best cell and trial counts).
@@ -59,6 +82,7 @@ class SearchProgress(tune.Callback):
         self.start = time.monotonic()
         self.done_before = len(oracle.end_order)
         self.running = 0
+        self.stopped = 0
         self._live = None
         self._filter = TuneHintFilter()
 
@@ -110,7 +134,8 @@ class SearchProgress(tune.Callback):
         eta = "?" if new <= 0 else _duration(elapsed / new * max(0, self.total - done))
         best = self.best()
         best_text = f"{best[0]} {best[1]:.3f}" if best else "-"
-        return Text(f"trials {done}/{self.total} ({self.running} running, {failed} failed)"
+        return Text(f"trials {done}/{self.total} ({self.running} running, {failed} failed, "
+                    f"{self.stopped} stopped)"
                     f" · best {best_text} · {_duration(elapsed)} · ETA {eta}")
 
     def _refresh(self):
@@ -122,11 +147,15 @@ class SearchProgress(tune.Callback):
         self._refresh()
 
     def on_trial_complete(self, iteration, trials, trial, **info):
+        self._ended(trial, stopped=stopped_early(trial))
+
+    def on_trial_error(self, iteration, trials, trial, **info):
+        self._ended(trial, stopped=False)
+
+    def _ended(self, trial, stopped: bool) -> None:
         self.running = max(0, self.running - 1)
+        self.stopped += bool(stopped)
         if self._live is None and self.enabled is False:
             print(self.render().plain, file=sys.stderr, flush=True)  # one line per trial
             return
         self._refresh()
-
-    def on_trial_error(self, iteration, trials, trial, **info):
-        self.on_trial_complete(iteration, trials, trial, **info)

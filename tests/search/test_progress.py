@@ -1,0 +1,74 @@
+"""The progress line counts trials stopped early next to completed and failed ones."""
+
+from types import SimpleNamespace
+
+import pytest
+
+import archsearch
+from archsearch.search.progress import SearchProgress, stopped_early
+
+
+class FakeOracle:
+    """What `SearchProgress` reads of an oracle: counts, a leader, the ended trials."""
+
+    def __init__(self, ended=0, failed=0):
+        self.end_order = ["x"] * ended
+        self.failed = failed
+
+    def counts(self):
+        return len(self.end_order), self.failed
+
+    def leader(self):
+        return {"name": "lstm", "fingerprint": "f" * 32, "score": 0.5}
+
+
+def _trial(**result):
+    return SimpleNamespace(last_result=result)
+
+
+def test_a_stopped_trial_is_one_that_ended_on_a_curve_evaluation():
+    assert stopped_early(_trial(progress=0.25, score=0.1, step=25))
+    assert not stopped_early(_trial(score=0.9, failed=False))  # ran to its end
+    assert not stopped_early(_trial(score=float("nan"), failed=True))
+    assert not stopped_early(_trial())  # no result at all
+    assert not stopped_early(SimpleNamespace())
+
+
+def test_the_line_shows_stopped_next_to_running_and_failed(capsys):
+    oracle = FakeOracle()
+    view = SearchProgress(oracle, total=10, enabled=False)
+    for _ in range(4):
+        view.on_trial_start(0, [], None)
+    endings = [("complete", _trial(score=0.9, failed=False)),
+               ("complete", _trial(progress=0.25, score=0.1)),
+               ("error", _trial(progress=0.5, score=0.2)),  # died mid-curve: failed
+               ("complete", _trial(progress=0.5, score=0.3))]
+    for kind, trial in endings:
+        oracle.end_order.append(trial)
+        oracle.failed += kind == "error"
+        getattr(view, f"on_trial_{kind}")(0, [], trial)
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(" · ")[0] for line in lines] == [
+        "trials 1/10 (3 running, 0 failed, 0 stopped)",
+        "trials 2/10 (2 running, 0 failed, 1 stopped)",
+        "trials 3/10 (1 running, 1 failed, 1 stopped)",
+        "trials 4/10 (0 running, 1 failed, 2 stopped)"]
+    assert lines[-1].split(" · ")[1] == "best lstm 0.500"
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("ray")
+def test_a_search_with_asha_counts_its_stopped_trial(
+        tmp_path, ray_session, write_space, space_yaml, curve_trainer, capfd):
+    from archsearch.search.executor import run_search
+
+    curves = {"gru": [0.30, 0.50, 0.70, 0.90], "lstm": [0.35, 0.55, 0.75, 0.92],
+              "tanh_rnn": [0.05, 0.05, 0.06, 0.05]}
+    text = space_yaml(cells=("gru", "lstm", "tanh_rnn"),
+                      tasks=("{name: memorization, budget: {steps: 100}}",))
+    space = archsearch.load_search_space(write_space(text + "scheduler: asha\n"))
+    summary = run_search(space, str(tmp_path / "run"), progress=False, workers=1,
+                         trainer=curve_trainer(curves, pause=0.05))
+    assert (summary.trials, summary.failed) == (3, 0)
+    lines = [line for line in capfd.readouterr().err.splitlines() if line.startswith("trials")]
+    assert lines[-1].startswith("trials 3/3 (0 running, 0 failed, 1 stopped)")
