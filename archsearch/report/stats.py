@@ -450,16 +450,17 @@ def stratified_test(cell: Sequence[float], cell_strata: Sequence, baseline: Sequ
     null = _exact_null(strata)
     if null is not None:
         values, probs = null
-        p = round(float(probs[np.abs(values) >= abs(observed) - 1e-9].sum()), 12)
+        p = round(float(probs[np.abs(values) >= abs(observed) - TOL].sum()), 12)
     else:
         rng = _rng("strata", *key)
         draws = sum(_deviation(r, m, rng.random((N_PERM, len(r))).argsort(axis=1)[:, :m])
                     for r, m in strata)
-        p = float((1 + np.sum(np.abs(draws) >= abs(observed) - 1e-9)) / (1 + N_PERM))
+        p = float((1 + np.sum(np.abs(draws) >= abs(observed) - TOL)) / (1 + N_PERM))
     return min(1.0, p), float(wins / pairs)
 
 
 MAX_EXACT = 20_000    # label arrangements per stratum / support size for the exact null
+TOL = 1e-7            # |T*| >= |T| - TOL: as extreme (T is a sum of rounded rationals)
 
 
 def _deviation(ranks: np.ndarray, m: int, chosen: np.ndarray) -> np.ndarray:
@@ -469,18 +470,30 @@ def _deviation(ranks: np.ndarray, m: int, chosen: np.ndarray) -> np.ndarray:
 
 
 def _exact_null(strata: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, np.ndarray] | None:
-    """The exact null distribution of T (values, probabilities), or None when too large."""
+    """The exact null distribution of T (values, probabilities), or None when too large.
+
+    Strata of one size n share the lattice 1 / (2 (n + 1)) (mid-ranks are
+    halves), so their distributions are convolved as integer histograms;
+    the few sizes are then combined pairwise.
+    """
     from math import comb
 
-    values, probs = np.zeros(1), np.ones(1)
+    by_size: dict[int, tuple[int, np.ndarray]] = {}
     for ranks, m in strata:
-        if comb(len(ranks), m) > MAX_EXACT:
+        n = len(ranks)
+        if comb(n, m) > MAX_EXACT:
             return None
-        chosen = np.array(list(itertools.combinations(range(len(ranks)), m)), dtype=int)
-        v, counts = np.unique(_deviation(ranks, m, chosen.reshape(len(chosen), m)).round(9),
-                              return_counts=True)
-        values = (values[:, None] + v).ravel().round(9)
-        probs = (probs[:, None] * counts / counts.sum()).ravel()
+        chosen = np.array(list(itertools.combinations(range(n), m)), dtype=int).reshape(-1, m)
+        steps = np.rint(2 * ranks[chosen].sum(axis=1) - m * (n + 1)).astype(int)
+        low, hist = steps.min(), np.bincount(steps - steps.min()) / len(steps)
+        if n in by_size:
+            low, hist = by_size[n][0] + low, np.convolve(by_size[n][1], hist)
+        by_size[n] = (low, hist)
+    values, probs = np.zeros(1), np.ones(1)
+    for n, (low, hist) in by_size.items():
+        support = np.flatnonzero(hist > 0)
+        values = (values[:, None] + (low + support) / (2 * (n + 1))).ravel().round(9)
+        probs = (probs[:, None] * hist[support]).ravel()
         values, inverse = np.unique(values, return_inverse=True)
         probs = np.bincount(inverse, probs)
         if len(values) > MAX_EXACT:
