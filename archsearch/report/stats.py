@@ -80,7 +80,7 @@ __all__ = ["ALPHA", "MIN_RELIABLE", "N_BOOT", "SEED", "VERDICTS", "Interval", "r
            "verdict", "overall_verdict"]
 
 ALPHA = 0.05
-MIN_RELIABLE = 5      # trials per side below which an interval is flagged unreliable
+MIN_RELIABLE = 5      # settings (trials, unseeded) a side below which an interval is unreliable
 N_BOOT = 2000         # bootstrap replicates
 N_PERM = 9999         # permutation resamples (exact enumeration when fewer exist)
 SEED = 20150707       # fixed: reports are deterministic
