@@ -27,7 +27,9 @@ ratios over tasks (`archsearch.scoring.min_ratio`).
   van Elteren-style rank test with p by permutation within settings
   (`stratified_test`; 3 settings x 4 seeds, matched: level 0.035 in 4000
   null datasets; a 1 seed-sd effect found in 51% of 2000, where the U test
-  of trials found 1.6% and the U test of setting means 0%); when each side
+  of trials found 1.6% and the U test of setting means 0%; 10 settings x 3
+  seeds: level 0.047 and a 0.5 seed-sd effect found in 38% of 1000, the
+  other two 0%); when each side
   has its own settings with several seeds, the U test of the settings' means
   (`cluster`; level 0.042 in the case above); with one seed per setting the
   U test of the trials (`trial`, unchanged: scipy, exact, or a seeded Monte
@@ -39,7 +41,8 @@ ratios over tasks (`archsearch.scoring.min_ratio`).
   is 0.1, so such comparisons can only come out `tied`.
 * Coverage: the percentile bootstrap of a maximum is too narrow; on normal
   scores with 8 trials a side (sd 5% of the mean) the 95% interval of the
-  ratio covered the ratio of expected bests about 80-87% of the time.
+  ratio covered the ratio of expected bests about 80-87% of the time (not
+  measured for the cluster bootstrap).
 * Multiplicity: Holm's step-down correction within each family of tests (see
   `archsearch.report.evidence`).
 * Verdict per task: `better` / `worse` when the Holm-adjusted p < `ALPHA`,
