@@ -182,3 +182,28 @@ def test_a_bad_population_is_refused_naming_the_field(tmp_path, bad):
     expected = r"resources\.population.*'none', 'auto' or an integer"
     with pytest.raises(SearchSpaceError, match=expected):
         _space(tmp_path, FIXED, population=bad)
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("ray")
+@pytest.mark.parametrize("strategy", [FIXED, EVOLUTION], ids=["fixed", "evolution"])
+def test_the_executor_batches_simulated_trials_without_changing_the_search(
+        tmp_path, ray_session, monkeypatch, strategy):
+    from archsearch.search.executor import run_search
+
+    space = _space(tmp_path, strategy, max_trials=45)
+    batched = run_search(space, str(tmp_path / "batched"), progress=False, workers=1,
+                         simulate=True)
+    tune_trials = len(list((tmp_path / "batched" / "ray").glob("tune-*/batch_trainable_*")))
+    monkeypatch.setattr(batches, "SIMULATED_BATCH", 1)  # one trial per Tune trial, as before
+    alone = run_search(space, str(tmp_path / "alone"), progress=False, workers=1,
+                       simulate=True)
+    assert not list((tmp_path / "alone" / "ray").glob("tune-*/batch_trainable_*"))
+    assert 1 <= tune_trials < 45
+    assert (batched.trials, batched.failed, batched.finished) == \
+        (alone.trials, alone.failed, alone.finished)
+    assert batched.best == alone.best
+    assert _records(tmp_path / "batched") == _records(tmp_path / "alone")
+    for run in ("batched", "alone"):
+        state = json.loads((tmp_path / run / "oracle.json").read_text())
+        assert not state["ongoing"] and not state["pending"]
