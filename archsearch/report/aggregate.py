@@ -119,6 +119,13 @@ def summarize(runs: RunSet, *, baseline: str | None = None, top: int = 5,
     return replace(report, findings=findings.findings(report))
 
 
+#: The record fields `trials_frame` copies into columns.
+_RECORD_FIELDS = ("run", "trial_id", "sequence", "strategy", "status", "failure", "fingerprint",
+                  "cell_name", "parent", "origin", "task", "stage", "seed", "sample", "score",
+                  "score_metric", "score_mode", "params", "units", "steps", "seconds",
+                  "started_at", "finished_at", "node")
+
+
 def trials_frame(trials) -> pd.DataFrame:
     """One row per trial; hyperparameters flattened into `hp.NAME` columns.
 
@@ -132,18 +139,11 @@ def trials_frame(trials) -> pd.DataFrame:
     """
     rows = []
     for k, t in enumerate(trials):
-        row = {f: getattr(t, f) for f in (
-            "run", "trial_id", "sequence", "strategy", "status", "failure", "fingerprint",
-            "cell_name", "parent", "origin", "task", "stage", "seed", "score", "score_metric",
-            "score_mode", "params", "units", "steps", "seconds", "started_at", "finished_at",
-            "node")}
+        row = {f: getattr(t, f) for f in _RECORD_FIELDS}
         row.update(key=f"{t.run}/{t.trial_id}", ok=t.completed, index=k, hparams=dict(t.hparams))
         row.update({f"hp.{name}": _hp_value(v) for name, v in t.hparams.items()})
         rows.append(row)
-    columns = ["run", "trial_id", "sequence", "strategy", "status", "failure", "fingerprint",
-               "cell_name", "parent", "origin", "task", "stage", "seed", "score", "score_metric",
-               "score_mode", "params", "units", "steps", "seconds", "started_at", "finished_at",
-               "node", "key", "ok", "index", "hparams"]
+    columns = [*_RECORD_FIELDS, "key", "ok", "index", "hparams"]
     df = pd.DataFrame(rows, columns=None if rows else columns)
     df["score"] = pd.to_numeric(df["score"], errors="coerce").astype(float)
     df["ok"] = df["ok"].astype(bool)
