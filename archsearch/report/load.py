@@ -79,7 +79,8 @@ def load_runs(sources: Iterable[str | os.PathLike]) -> RunSet:
                             f"{seen_dirs[store.uri]}, given again; read once")
             continue
         seen_dirs[store.uri] = store.source
-        info, run_trials, run_problems = _read_run(store, labels, genomes)
+        with index.gc_paused():
+            info, run_trials, run_problems = _read_run(store, labels, genomes)
         kept = [t for t in run_trials if _identity(t) not in seen_trials]
         if len(kept) < len(run_trials):
             first = next(seen_trials[key] for t in run_trials
