@@ -31,7 +31,8 @@ from archsearch.search.records import failed_record, trial_record
 from archsearch.search.rundir import open_run
 from archsearch.search.schedulers import baseline_curves, make_scheduler, stopped_result
 from archsearch.search.simulate import trainable as simulated_trainable
-from archsearch.search.worker import curve_path, execute, task_plan
+from archsearch.search.worker import curve_path, task_plan
+from archsearch.search.worker import trainable as worker_trainable
 from archsearch.space.hyperparameters import current_names
 
 __all__ = ["OracleSearcher", "SearchSummary", "run_search", "make_oracle"]
@@ -181,15 +182,6 @@ class OracleSearcher(Searcher):
         return resumed
 
 
-def _trainable(config, plan, run_dir, data_seed, cpus, trainer=None):
-    # Each evaluation goes to tune.report, where the space's scheduler decides.
-    record = execute(config, plan, run_dir, data_seed, cpus, report=tune.report,
-                     trainer=trainer)  # JSON data of the stored record
-    score = record.get("score")
-    tune.report({"score": float("nan") if score is None else float(score),
-                 "failed": record["status"] == "failed"})
-
-
 def _start_ray(address, workers, cpus_per_trial) -> bool:
     """Joins the Ray at `address` / `RAY_ADDRESS`, or starts a local one on loopback only.
 
@@ -306,7 +298,7 @@ def _search(space, run_dir, oracle, strategy, genomes, *, address, workers, prog
     if batcher is not None:
         function, extra["simulate"] = batch_trainable, simulate
     else:
-        function = simulated_trainable if simulate else _trainable
+        function = simulated_trainable if simulate else worker_trainable
     baseline = space.baseline_genome().fingerprint()
     scheduler = make_scheduler(space.scheduler, baseline, on_stop=searcher.record_stopped,
                                curves=baseline_curves(storage, baseline)

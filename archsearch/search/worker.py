@@ -18,7 +18,7 @@ from archsearch.rundir import RunStore, write_trial
 from archsearch.search.records import now, trial_record
 
 __all__ = ["CURVES_DIR", "LiveCurve", "curve_path", "execute", "execute_population",
-           "task_plan"]
+           "task_plan", "trainable"]
 
 #: Where running trials' curves are kept, relative to the run directory.
 CURVES_DIR = "curves"
@@ -208,6 +208,20 @@ def execute(config: dict, plan: dict, run_dir: str, data_seed: int,
     if live is not None:
         live.remove()
     return stored
+
+
+def trainable(config, plan, run_dir, data_seed, cpus, trainer=None):
+    """Ray Tune function trainable of one trial: `execute`, then report the score.
+
+    Each evaluation goes to `tune.report`, where the space's scheduler decides.
+    """
+    from ray import tune
+
+    record = execute(config, plan, run_dir, data_seed, cpus, report=tune.report,
+                     trainer=trainer)  # JSON data of the stored record
+    score = record.get("score")
+    tune.report({"score": float("nan") if score is None else float(score),
+                 "failed": record["status"] == "failed"})
 
 
 def execute_population(configs: list[dict], plan: dict, run_dir: str, data_seed: int,
