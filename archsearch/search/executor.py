@@ -4,7 +4,10 @@ Ray is the engine: each trial is `tune.with_resources(trainable, {"cpu": c,
 "gpu": g})` (fractional GPUs allowed) and a Ray Tune `Searcher` adapter feeds
 Tune from the KerasTuner oracle, so concurrency is bounded by the cluster. The
 same call runs on a laptop (a local Ray started here, the default) or joins a
-cluster (`address`, or `RAY_ADDRESS` as set by `ray job submit`).
+cluster (`address`, or `RAY_ADDRESS` as set by `ray job submit`). With
+`--simulate` or `resources.population`, one Tune trial runs a batch of oracle
+trials, each recorded and ended in the oracle as if alone
+(`archsearch.search.batches`).
 """
 
 from __future__ import annotations

@@ -207,3 +207,12 @@ def test_the_executor_batches_simulated_trials_without_changing_the_search(
     for run in ("batched", "alone"):
         state = json.loads((tmp_path / run / "oracle.json").read_text())
         assert not state["ongoing"] and not state["pending"]
+
+
+def test_docstring_examples(monkeypatch):
+    import doctest
+    from pathlib import Path
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])  # examples name search_spaces/
+    result = doctest.testmod(batches, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted >= 3
