@@ -141,18 +141,22 @@ def test_a_retried_worker_runs_only_members_without_a_record(tmp_path):
     assert read_trial(RunStore(uri), configs[0]["trial_id"]).score == 0.5
 
 
-def test_population_batches_hold_only_compatible_trials_and_lose_none(tmp_path):
+@pytest.mark.parametrize(("population", "most"), [(3, 3), ("auto", 16)])
+def test_population_batches_hold_only_compatible_trials_and_lose_none(tmp_path, population,
+                                                                      most):
     space = _space(tmp_path, "{name: fixed, cells: [lstm, gru], hyperparameter_samples: 6}",
-                   max_trials=60, units="[8, 16]", population=3)
+                   max_trials=60, units="[8, 16]", population=population)
     from archsearch.search.worker import task_plan
-    searcher = _searcher(space, tmp_path / "run", Batcher(3, plan=task_plan(space)))
-    seen, tune_id = [], 0
+    searcher = _searcher(space, tmp_path / "run",
+                         Batcher(batch_limit(space), plan=task_plan(space)))
+    seen, sizes, tune_id = [], [], 0
     while True:
         config = searcher.suggest(f"t{tune_id}")
         if config is None or config == "FINISHED":
             break
         members = config["batch"]
-        assert 1 <= len(members) <= 3
+        assert 1 <= len(members) <= most
+        sizes.append(len(members))
         keys = {(c["fingerprint"], c["task"], c["hparams"]["units"]) for c in members}
         assert len(keys) == 1, members  # one cell, task and shape per population
         for c in members:
@@ -162,7 +166,7 @@ def test_population_batches_hold_only_compatible_trials_and_lose_none(tmp_path):
         tune_id += 1
     # 2 cells x 6 samples x 3 tasks, each handed out once, none lost.
     assert sorted(seen, key=int) == [str(k) for k in range(36)]
-    assert config == "FINISHED" and tune_id < 36
+    assert config == "FINISHED" and tune_id < 36 and max(sizes) > 1
 
 
 def test_batch_limits_follow_the_space(tmp_path):
