@@ -1,26 +1,44 @@
-"""Evolution vs regularized evolution vs random search at an equal trial budget.
+"""Search strategies x early stopping at an equal budget of training steps.
 
-Runs the same space (default: search_spaces/evolution_cpu.yaml) once per
-strategy with the same seed and trial budget, each in its own run directory,
-then prints, per strategy, the best score of a mutant (min ratio to the GRU's
-best; seed cells excluded) and the
-trial after which it was first reached, plus the best-so-far curve.
+Runs evolution, regularized evolution and random search, each with the
+scheduler `none`, `asha` and `curve_cut`, for several search seeds, on the
+same space (default: search_spaces/evolution_cpu.yaml, 400-step arithmetic
+trials). Every search gets the same TRAINING STEPS budget, counted from its
+trial records (a stopped trial counts the steps it trained; a search is
+resumed with more trials until it has spent the budget). For each (strategy,
+scheduler) it prints the best valid accuracy of a completed trial after 25%,
+50% and 100% of the budget, and the fraction of the budget the search needed
+to reach the final best of the same strategy and seed without early stopping
+(target of the early-stopping issue: <= 50%): medians over seeds with
+bootstrap 95% intervals. Results also go to OUT/results.json.
 
-    python benchmarks/strategy_comparison.py --trials 30 --out runs/compare
+    python benchmarks/strategy_comparison.py --seeds 5 --budget-trials 30 --out runs/compare
+    python benchmarks/strategy_comparison.py --quick   # smoke run, no training, < 2 minutes
+
+`--quick` checks the machinery (budget accounting, resumes, a scheduler,
+the table) on random search with `none` and `asha`, one seed, a 4-trial
+budget, one worker and `SyntheticTrainer` instead of TensorFlow: its numbers
+say nothing about the strategies. (Each search starts its own Ray actors,
+which import TensorFlow: 20-60 s per search on a busy 2-core machine.)
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import math
 import os
+import time
+
+import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import archsearch  # noqa: E402
-from archsearch.search.executor import run_search  # noqa: E402
-from archsearch.search.storage import RunStorage  # noqa: E402
-from archsearch.space.schema import RandomSearch, RegularizedEvolution  # noqa: E402
+from archsearch.rundir import RunStore, read_trials  # noqa: E402
+from archsearch.search.executor import _start_ray, run_search  # noqa: E402
+from archsearch.space.schema import RandomSearch, RegularizedEvolution, Scheduler  # noqa: E402
 
 STRATEGIES = {
     "evolution": lambda s: s.strategy,
@@ -28,60 +46,193 @@ STRATEGIES = {
         name="regularized_evolution", population=8, sample_size=3, hyperparameter_samples=1),
     "random": lambda s: RandomSearch(name="random", mutations=2, hyperparameter_samples=1),
 }
+SCHEDULERS = ("none", "asha", "curve_cut")
+FRACTIONS = (0.25, 0.5, 1.0)
 
 
-def best_so_far(run_dir: str, space) -> list[float | None]:
-    """Best min-ratio to the baseline among mutants (not seeds), after each trial."""
-    storage = RunStorage(run_dir)
-    records = [storage.read_json(f"trials/{n}") for n in storage.list("trials")]
-    records.sort(key=lambda r: r["sequence"] or 0)
-    base = space.baseline_genome().fingerprint()
-    tasks = [t.name for t in space.tasks if t.role == "search"]
-    best_task: dict = {}
-    mutants: set = set()
-    curve, best = [], None
-    for record in records:
-        fp = record["cell"]["fingerprint"]
-        if record["cell"].get("origin") == "mutation":
-            mutants.add(fp)
-        if record["status"] == "completed" and record["score"] is not None:
-            key = (fp, record["task"])
-            best_task[key] = max(best_task.get(key, 0.0), record["score"])
-        for cell in mutants:
-            if all((cell, t) in best_task and (base, t) in best_task for t in tasks):
-                ratio = min(best_task[cell, t] / best_task[base, t] for t in tasks)
-                best = ratio if best is None else max(best, ratio)
-        curve.append(best)
+class SyntheticTrainer:
+    """A stand-in for `run_trial` (`run_search(trainer=...)`) for `--quick`: no TensorFlow.
+
+    Each cell's accuracy rises to a level drawn from a hash of its
+    fingerprint, over 4 evaluations; picklable by value (defined in
+    `__main__`), so Ray workers run it without importing this file.
+    """
+
+    def __call__(self, genome, hparams, task, budget=None, seed=0, data=None, on_eval=None):
+        text = json.dumps(genome, sort_keys=True)
+        level = int(hashlib.sha256(text.encode()).hexdigest()[:8], 16) / 16**8
+        curve, status = [], "completed"
+        for k in range(1, 5):
+            point = {"step": budget["steps"] * k // 4, "valid_accuracy": level * (0.4 + 0.15 * k)}
+            curve.append(point)
+            if on_eval is not None and on_eval(dict(point)):
+                status = "stopped"
+                break
+        best = max(p["valid_accuracy"] for p in curve)
+        return {"status": status, "score": best, "score_metric": "accuracy",
+                "score_mode": "max", "curve": curve, "steps": curve[-1]["step"],
+                "hparams": dict(hparams), "seed": seed, "metrics": {"valid": {"accuracy": best}}}
+
+
+def step_curve(records) -> list[tuple[int, float | None]]:
+    """(steps spent so far, best completed score so far) after each trial, in finishing order.
+
+    Example:
+        >>> from types import SimpleNamespace as R
+        >>> step_curve([R(trial_id="1", finished_at="b", steps=40, status="stopped", score=0.9),
+        ...             R(trial_id="0", finished_at="a", steps=100, status="completed", score=0.5)])
+        [(100, 0.5), (140, 0.5)]
+    """
+    ordered = sorted(records, key=lambda r: (r.finished_at or "", int(r.trial_id)))
+    curve, spent, best = [], 0, None
+    for record in ordered:
+        spent += int(record.steps or 0)
+        if record.status == "completed" and record.score is not None:
+            best = record.score if best is None else max(best, record.score)
+        curve.append((spent, best))
     return curve
+
+
+def best_at(curve, steps: float) -> float | None:
+    """The best score after at most `steps` training steps.
+
+    Example:
+        >>> best_at([(100, 0.5), (200, 0.7)], 150), best_at([(100, 0.5)], 50)
+        (0.5, None)
+    """
+    best = None
+    for spent, value in curve:
+        if spent > steps:
+            break
+        best = value
+    return best
+
+
+def steps_to_reach(curve, target: float | None) -> float:
+    """Steps spent when the best first reached `target` (inf: never).
+
+    Example:
+        >>> steps_to_reach([(100, 0.5), (200, 0.7)], 0.6), steps_to_reach([(100, 0.5)], 0.6)
+        (200, inf)
+    """
+    if target is None:
+        return math.inf
+    return next((spent for spent, best in curve if best is not None and best >= target),
+                math.inf)
+
+
+def median_interval(values, resamples: int = 2000, seed: int = 0):
+    """Median of `values` and its percentile-bootstrap 95% interval (None values dropped).
+
+    Example:
+        >>> median_interval([0.3, 0.3, 0.3])
+        (0.3, 0.3, 0.3)
+        >>> median_interval([None])
+        (None, None, None)
+    """
+    data = np.array([v for v in values if v is not None], dtype=float)
+    if data.size == 0:
+        return None, None, None
+    rng = np.random.default_rng(seed)
+    medians = np.median(rng.choice(data, size=(resamples, data.size)), axis=1)
+    lo, hi = np.percentile(medians, [2.5, 97.5])
+    return float(np.median(data)), float(lo), float(hi)
+
+
+def run_to_budget(space, run_dir, budget_steps, seed, workers, trainer=None) -> list:
+    """Runs (and resumes with more trials) until the search's records hold `budget_steps`."""
+    per_trial = space.tasks[0].budget.steps
+    max_trials = math.ceil(budget_steps / per_trial)
+    while True:
+        summary = run_search(space, run_dir, max_trials=max_trials, seed=seed,
+                             workers=workers, progress=False, trainer=trainer)
+        records = read_trials(RunStore(run_dir))
+        spent = sum(int(r.steps or 0) for r in records)
+        if spent >= budget_steps or not summary.trials or len(records) < max_trials:
+            return records
+        mean = max(1.0, spent / len(records))
+        max_trials += math.ceil((budget_steps - spent) / mean)
+
+
+def _fmt(stats, percent=False) -> str:
+    mid, lo, hi = stats
+    if mid is None:
+        return "-"
+    if percent:
+        show = [">100%" if not math.isfinite(v) else f"{100 * v:.0f}%" for v in (mid, lo, hi)]
+        return f"{show[0]} [{show[1]}, {show[2]}]"
+    return f"{mid:.3f} [{lo:.3f}, {hi:.3f}]"
+
+
+def table(results: dict, budget_steps: int) -> str:
+    """The comparison table: one row per (strategy, scheduler)."""
+    head = ("strategy", "scheduler", *[f"best@{int(f * 100)}%" for f in FRACTIONS],
+            "steps to none's best")
+    rows = [head]
+    for (name, sched), per_seed in results.items():
+        cells = [_fmt(median_interval([best_at(c, f * budget_steps) for c in per_seed.values()]))
+                 for f in FRACTIONS]
+        fractions = []
+        for seed, curve in per_seed.items():
+            target = best_at(results[name, "none"][seed], budget_steps)
+            fractions.append(steps_to_reach(curve, target) / budget_steps)
+        rows.append((name, sched, *cells, _fmt(median_interval(fractions), percent=True)))
+    widths = [max(len(str(r[k])) for r in rows) for k in range(len(head))]
+    lines = ["  ".join(str(v).ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(lines)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--space", default="search_spaces/evolution_cpu.yaml")
-    parser.add_argument("--trials", type=int, default=30)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, default=5, help="search seeds per variant")
+    parser.add_argument("--budget-trials", type=int, default=30,
+                        help="budget in full trials' worth of training steps")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--out", default="runs/compare")
+    parser.add_argument("--out", default="runs/strategy_comparison")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: random x (none, asha), 1 seed, synthetic trainer")
     args = parser.parse_args()
     base = archsearch.load_search_space(args.space)
-    results = {}
-    for name, make in STRATEGIES.items():
-        space = base.model_copy(update={"strategy": make(base)})
-        run_dir = os.path.join(args.out, name)
-        summary = run_search(space, run_dir, max_trials=args.trials, workers=args.workers,
-                             seed=args.seed, progress=False)
-        curve = best_so_far(run_dir, space.model_copy(update={"seed": args.seed}))
-        final = curve[-1] if curve else None
-        first = next((k + 1 for k, v in enumerate(curve) if v == final), None)
-        results[name] = {"best": final, "first_reached_at_trial": first, "curve": curve,
-                         "seconds": round(summary.seconds), "failed": summary.failed}
-        print(f"{name:22s} best min-ratio to GRU {final if final is None else round(final, 3)}"
-              f" first reached at trial {first} of {len(curve)} ({summary.failed} failed, "
-              f"{summary.seconds:.0f} s)", flush=True)
-    print(json.dumps({k: {kk: vv for kk, vv in v.items() if kk != "curve"}
-                      for k, v in results.items()}, indent=1))
-    for name, r in results.items():
-        print(name, " ".join("-" if v is None else f"{v:.2f}" for v in r["curve"]))
+    if args.quick:
+        args.seeds, args.budget_trials, args.workers = 1, 4, 1
+        args.out = args.out.rstrip("/") + "_quick"
+    if not base.tasks[0].budget.steps:
+        parser.error(f"expected a space whose first task has budget.steps. Received: "
+                     f"{args.space}")
+    budget_steps = args.budget_trials * base.tasks[0].budget.steps
+    owns_ray = _start_ray(None, args.workers, base.resources.cpus)
+    results, start = {}, time.monotonic()
+    strategies = {"random": STRATEGIES["random"]} if args.quick else STRATEGIES
+    try:
+        for name, make in strategies.items():
+            for sched in SCHEDULERS[:2] if args.quick else SCHEDULERS:
+                space = base.model_copy(update={
+                    "strategy": make(base), "scheduler": Scheduler.model_validate({"name": sched})})
+                per_seed = {}
+                for seed in range(args.seeds):
+                    run_dir = os.path.join(args.out, f"{name}-{sched}-seed{seed}")
+                    t = time.monotonic()
+                    records = run_to_budget(space, run_dir, budget_steps, seed, args.workers,
+                                            SyntheticTrainer() if args.quick else None)
+                    per_seed[seed] = step_curve(records)
+                    stopped = sum(r.status == "stopped" for r in records)
+                    print(f"{name} {sched} seed {seed}: {len(records)} trials ({stopped} stopped),"
+                          f" {per_seed[seed][-1][0]} steps, best {per_seed[seed][-1][1]}, "
+                          f"{time.monotonic() - t:.0f} s", flush=True)
+                results[name, sched] = per_seed
+    finally:
+        if owns_ray:
+            import ray
+            ray.shutdown()
+    text = table(results, budget_steps)
+    print(f"\nbudget {budget_steps} training steps per search ({args.budget_trials} full trials),"
+          f" {args.seeds} seeds; medians [bootstrap 95%]; {time.monotonic() - start:.0f} s\n")
+    print(text)
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "results.json"), "w") as handle:
+        json.dump({"budget_steps": budget_steps, "seeds": args.seeds, "table": text,
+                   "curves": {f"{n}/{s}": c for (n, s), c in results.items()}}, handle, indent=1)
 
 
 if __name__ == "__main__":
