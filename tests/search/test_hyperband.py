@@ -6,6 +6,8 @@ Bracket sizes and epochs below are KerasTuner's for `max_epochs=9, factor=3`
 trials a round promotes is known.
 """
 
+import doctest
+import importlib
 import json
 import sys
 from collections import Counter
@@ -34,15 +36,17 @@ def _space(max_epochs=9, max_trials=1000):
 
 
 def _drive(oracle, limit=1000):
-    """Runs the oracle sequentially with score = learning rate; returns (id, values) in order."""
+    """Runs up to `limit` trials in a row, score = learning rate; returns (id, values) in order."""
     order = []
-    while (trial := oracle.create_trial(f"w{len(order)}")).status == "RUNNING":
+    while len(order) < limit:
+        trial = oracle.create_trial(f"w{len(order)}")
+        if trial.status != "RUNNING":
+            assert trial.status == "STOPPED", "a sequential driver never waits"
+            break
         order.append((trial.trial_id, dict(trial.hyperparameters.values)))
         oracle.update_trial(trial.trial_id, {"score": order[-1][1]["learning_rate"]})
         trial.status = "COMPLETED"
         oracle.end_trial(trial)
-        assert len(order) < limit, "oracle never stopped"
-    assert trial.status == "STOPPED", "a sequential driver never waits"
     return order
 
 
@@ -134,6 +138,30 @@ def test_bad_parameters_name_the_field():
         max_epochs=9, max_trials=9, lrs="[0.1]"))
     with pytest.raises(ValueError, match="expected a task with role 'search'"):
         HyperbandCellOracle(space)
+
+
+def test_the_cli_tells_a_finished_hyperband_run_from_an_unfinished_one(tmp_path):
+    from archsearch.cli import _already_finished
+    from archsearch.rundir import RunStore
+
+    store, space = RunStore(str(tmp_path)), _space(max_epochs=3)
+    assert _already_finished(space, store, 1) is None  # nothing saved yet
+    oracle = HyperbandCellOracle(space)
+    set_project_dir(oracle, store.path(), "keras_tuner")
+    _drive(oracle, limit=5)  # 5 of the 6 trials
+    assert _already_finished(space, store, 1) is None
+    trial = oracle.create_trial("last")
+    oracle.update_trial(trial.trial_id, {"score": 0.1})
+    trial.status = "COMPLETED"
+    oracle.end_trial(trial)
+    assert _already_finished(space, store, 1) == 6
+
+
+@pytest.mark.parametrize("name", ["archsearch.search.oracles.hyperband",
+                                  "archsearch.space.hyperband"])
+def test_docstring_examples(name):
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.failed == 0 and result.attempted > 0
 
 
 class CountingTrainer:

@@ -30,10 +30,13 @@ import math
 
 import keras_tuner
 
+from archsearch.compat.keras_tuner import set_project_dir
 from archsearch.search.oracles.base import space_hyperparameters
 
 __all__ = ["HyperbandCellOracle", "TUNER_PREFIX", "planned_trials", "trial_budget"]
 
+#: Where the oracle's KerasTuner state lives in the run directory (as for any KerasTuner oracle).
+STATE_DIR = "keras_tuner"
 #: Prefix of KerasTuner's Hyperband values (`tuner/epochs`, ...); not hyperparameters.
 TUNER_PREFIX = "tuner/"
 
@@ -139,6 +142,7 @@ class HyperbandCellOracle(keras_tuner.oracles.HyperbandOracle):
         self.cells = {fp: {"fingerprint": fp, "name": genome.name, "parent": None,
                            "origin": "fixed"}}
         self.exhausted = False
+        self.storage = None  # set by a caller that reloads from a run directory (the CLI)
         self._was_ongoing: dict = {}
 
     def populate_space(self, trial_id):
@@ -183,14 +187,37 @@ class HyperbandCellOracle(keras_tuner.oracles.HyperbandOracle):
         self.exhausted = bool(state.get("exhausted", False))
         self._was_ongoing = dict(self.ongoing_trials)
 
-    def reload(self):
+    def reload(self) -> bool:
         """Reloads the state, keeping the trials that were running as ongoing.
 
         KerasTuner queues them all to run again; the executor's `reconcile`
         instead ends those whose record exists (they finished while the
-        driver was away) and queues only the others.
+        driver was away) and queues only the others. With `storage` set (a
+        run directory), the state is read from its `keras_tuner/`.
+
+        Returns:
+            Whether a saved state was found.
         """
+        if self.storage is not None:
+            if not self.storage.exists(f"{STATE_DIR}/oracle.json"):
+                return False
+            set_project_dir(self, self.storage.path(), STATE_DIR)
         super().reload()
         ids = {trial.trial_id for trial in self._was_ongoing.values()}
         self._retry_queue = [i for i in self._retry_queue if i not in ids]
         self.ongoing_trials = dict(self._was_ongoing)
+        return True
+
+    @property
+    def queue(self) -> list:
+        """Trials known to be still wanted: `[None]` until Hyperband is done, else `[]`.
+
+        Hyperband creates its trials one at a time, so there is no queue of
+        values; what callers ask (`archsearch search` on a finished run) is
+        whether any are left.
+        """
+        return [] if self.remaining_trials() == 0 else [None]
+
+    def in_flight(self) -> int:
+        """Trials running now."""
+        return len(self.ongoing_trials)
