@@ -15,7 +15,8 @@ saved state, record reading and writing, and (with `--executor`) Ray Tune.
    process: wall time and peak RSS) with the index as the writers leave it,
    after `compact`, and without an index (`--no-index-report`: every record
    read on its own, as before the index); `load_runs` alone on a local and a
-   `memory://` run directory (seconds and store reads); and a resume: the
+   `memory://` run directory (seconds and store reads; locally also in a
+   child process, for its peak RSS); and a resume: the
    evolution oracle's `reload()` from the N records, as it reads them today
    (one by one) and through the index (`read_trials`).
 
@@ -256,16 +257,15 @@ class CountingReads:
             setattr(RunStore, name, method)
 
 
-def _report_child(run_dir: str, out: Path) -> tuple[float, float]:
-    """`archsearch report` in a child process: (seconds, peak RSS in MiB)."""
+def _child(args: list[str]) -> tuple[float, float]:
+    """`python ARGS` in a child process: (seconds, peak RSS in MiB)."""
     start = time.time()
-    proc = subprocess.Popen([sys.executable, "-m", "archsearch", "report", run_dir, "--out",
-                             str(out), "--no-figures"], stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.time() - start
     if status != 0:
-        raise RuntimeError(f"archsearch report failed: {proc.stderr.read().decode()[-2000:]}")
+        raise RuntimeError(f"{args} failed: {proc.stderr.read().decode()[-2000:]}")
     return seconds, usage.ru_maxrss / 1024
 
 
@@ -305,10 +305,14 @@ def _resume(location: str, work: Path, n: int, indexed: bool) -> dict:
             "ended": len(oracle.end_order) if hasattr(oracle, "end_order") else None}
 
 
-def _report_figures(run_dir: str, out: Path, run: bool) -> dict:
+def _report_figures(run_dir: str, out: Path | None, run: bool = True) -> dict:
+    """`archsearch report` (`load_runs` alone if `out` is None) in a child: seconds, peak RSS."""
     if not run:
         return {}
-    seconds, rss = _report_child(run_dir, out)
+    load = ["-c", "import sys; from archsearch.report import load_runs; load_runs(sys.argv[1:])"]
+    seconds, rss = _child([*load, run_dir] if out is None else
+                          ["-m", "archsearch", "report", run_dir, "--out", str(out),
+                           "--no-figures"])
     return {"seconds": round(seconds, 1), "peak_rss_mib": round(rss, 1)}
 
 
@@ -330,6 +334,7 @@ def reading(n: int, work: Path, no_index: bool, command: bool = True) -> dict:
     out["compact_s"] = round(time.time() - start, 1)
     out["report_compacted"] = _report_figures(run_dir, work / "report2", command)
     out["load_compacted"] = _load(run_dir)
+    out["load_compacted_child"] = _report_figures(run_dir, None)
     out["resume_index"] = _resume(run_dir, work, n, indexed=True)
     out["resume_records"] = _resume(run_dir, work, n, indexed=False)
     memory = f"memory://driver-scale-{os.getpid()}"

@@ -11,9 +11,11 @@ Layout, under `index/` in the run directory:
 
 A line holds what a report row and a resume need: the record's fields except
 its curve, with `timings` reduced to `total` and `worker` to `node` (see
-`record_data`). The record files stay the source of truth: a record is
-written before its line, and a reader (`scan`) checks the index against the
-listing of `trials/`. A record without a line (its writer died in between, or
+`record_data`) and the size of its file. The record files stay the source
+of truth: a record is written before its line, and a reader (`scan`) checks
+the index against the listing of `trials/` (names and sizes, one listing; a
+record rewritten in place to the very same size would go unnoticed, but
+records are write-once). A record without a line (its writer died in between, or
 a compaction raced the append) is read on its own and indexed by the next
 compaction; a line without a record, a corrupt line or an unreadable index
 file is skipped with a warning naming it. Compactions only add a file, then
