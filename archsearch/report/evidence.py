@@ -52,7 +52,7 @@ def _test(samples, groups, reps, modes, a, b, task, labels) -> dict:
     x, y = samples[(a, task)], samples[(b, task)]
     (xs, xc), (ys, yc) = groups[(a, task)], groups[(b, task)]
     estimate = scoring.ratio(scoring.best(x, mode), scoring.best(y, mode), mode)
-    reliable = min(stats.n_clusters(x, xs), stats.n_clusters(y, ys)) >= stats.MIN_RELIABLE
+    reliable = stats.is_reliable(x, y, xs, ys)
     iv = stats.interval(estimate, stats.ratio_replicates(reps[(a, task)], reps[(b, task)], mode),
                         reliable)
     if min(len(x), len(y)) < 2:  # a single trial: no spread to resample
@@ -124,10 +124,9 @@ def gather(df: pd.DataFrame, modes: Mapping[str, str], cells: Sequence[CellSumma
     by_key = {(c.fingerprint, c.task): c for c in records[:n_base]}
     for t in base_tasks:
         n = len(samples[(base_fp, t)])
-        reliable = stats.n_clusters(samples[(base_fp, t)], groups[(base_fp, t)][0])
+        reliable = stats.is_reliable(samples[(base_fp, t)], samples[(base_fp, t)])
         by_key[(base_fp, t)] = Comparison(labels[base_fp], base_fp, t, labels[base_fp], n, n, 1.0,
-                                          1.0, 1.0, reliable >= stats.MIN_RELIABLE, None, None,
-                                          0.5, "baseline")
+                                          1.0, 1.0, reliable, None, None, 0.5, "baseline")
     ev.task_fields = {key: dict(ratio_low=c.ratio_low, ratio_high=c.ratio_high,
                                 reliable=c.reliable, p_value=c.p_value, p_holm=c.p_holm,
                                 verdict=c.verdict) for key, c in by_key.items()}

@@ -14,10 +14,12 @@ ratios over tasks (`archsearch.scoring.min_ratio`).
   setting's seeds), and settings the cell shares with the baseline are
   drawn jointly for both (paired). The score's replicate is the min over
   tasks of one replicate per task. Replicates come from a fixed seed and the
-  (cell, task) key, so a report is the same every time it is made. With
-  fewer than `MIN_RELIABLE` settings (trials, when each setting has one) on
-  either side an interval is flagged unreliable: the bootstrap of a maximum
-  over a handful of settings is too narrow, however many seeds each has.
+  (cell, task) key, so a report is the same every time it is made. An
+  interval is flagged unreliable with fewer than `MIN_RELIABLE` replicates a
+  side (`is_reliable`): trials when the two sides share their settings (a
+  matched design, e.g. one setting x 10 seeds: the comparison is conditional
+  on those settings), otherwise settings, since the bootstrap of a maximum
+  over a handful of settings is too narrow however many seeds each has.
 * Test: `compare`, chosen by the design (stratified within shared
   settings, settings' means, or trials), lives in
   `archsearch.report.strata` with its measured level and power; it is
@@ -70,6 +72,7 @@ from archsearch.report.strata import (  # re-exported: the tests used to live he
 )
 
 __all__ = ["ALPHA", "MIN_RELIABLE", "N_BOOT", "N_PERM", "SEED", "VERDICTS", "Interval",
+           "is_reliable",
            "replicates", "ratio_replicates", "interval", "ratio_interval", "score_interval",
            "rank_test", "compare", "stratified_test", "RankTest", "n_clusters", "holm",
            "verdict", "overall_verdict"]
@@ -169,6 +172,26 @@ def n_clusters(scores: Sequence[float], clusters: Sequence | None = None) -> int
     return len(np.unique(_labelled(scores, clusters, "clusters")[1]))
 
 
+def is_reliable(cell: Sequence[float], baseline: Sequence[float],
+                cell_clusters: Sequence | None = None,
+                baseline_clusters: Sequence | None = None) -> bool:
+    """Whether a comparison has enough replicates a side for its interval (`MIN_RELIABLE`).
+
+    Counts trials when the two sides share the same hyperparameter settings
+    (a matched design: the comparison is conditional on those settings and
+    the seeds are its replicates, e.g. one setting x 10 seeds) or when there
+    are no settings; otherwise distinct settings, since the seeds of one
+    setting are not independent samples of the cell.
+    """
+    if cell_clusters is not None and baseline_clusters is not None:
+        own = set(_labelled(cell, cell_clusters, "clusters")[1].tolist())
+        other = set(_labelled(baseline, baseline_clusters, "clusters")[1].tolist())
+        if own == other:
+            cell_clusters = baseline_clusters = None
+    return min(n_clusters(cell, cell_clusters),
+               n_clusters(baseline, baseline_clusters)) >= MIN_RELIABLE
+
+
 def ratio_replicates(cell: np.ndarray, baseline: np.ndarray, mode: str) -> np.ndarray:
     """`scoring.ratio` of paired replicates (NaN where it is undefined).
 
@@ -220,9 +243,7 @@ def ratio_interval(cell: Sequence[float], baseline: Sequence[float], mode: str, 
         replicates(cell, mode, *key, n_boot=n_boot, clusters=cell_clusters, pair_key=key),
         replicates(baseline, mode, *key, "baseline", n_boot=n_boot, clusters=baseline_clusters,
                    pair_key=key), mode)
-    reliable = min(n_clusters(cell, cell_clusters),
-                   n_clusters(baseline, baseline_clusters)) >= MIN_RELIABLE
-    return interval(estimate, reps, reliable)
+    return interval(estimate, reps, is_reliable(cell, baseline, cell_clusters, baseline_clusters))
 
 
 def score_interval(cell: Mapping[str, Sequence[float]], baseline: Mapping[str, Sequence[float]],
@@ -255,8 +276,8 @@ def score_interval(cell: Mapping[str, Sequence[float]], baseline: Mapping[str, S
                    pair_key=(t,)), modes[t]) for t in tasks]
     if not tasks or any(not len(r) for r in per_task):
         return Interval(estimate, None, None, False)
-    reliable = all(min(n_clusters(cell.get(t, ()), cc.get(t)),
-                       n_clusters(baseline[t], bc.get(t))) >= MIN_RELIABLE for t in tasks)
+    reliable = all(is_reliable(cell.get(t, ()), baseline[t], cc.get(t), bc.get(t))
+                   for t in tasks)
     return interval(estimate, np.min(np.vstack(per_task), axis=0), reliable)
 
 

@@ -123,9 +123,20 @@ def test_shared_settings_are_resampled_jointly():
     unpaired = stats.ratio_interval(2 * base, base, "max", cell_clusters=labels,
                                     baseline_clusters=np.char.add(labels, "'"))
     assert unpaired.high - unpaired.low > 0.5
-    few = stats.ratio_interval(2 * base[:6], base[:6], "max", cell_clusters=labels[:6],
-                               baseline_clusters=labels[:6])
-    assert not few.reliable  # 6 trials but 3 settings
+    few = stats.ratio_interval(2 * base[:4], base[:4], "max", cell_clusters=labels[:4],
+                               baseline_clusters=labels[:4])
+    assert not few.reliable  # 4 trials a side
+
+
+def test_reliability_counts_trials_in_matched_designs_and_settings_otherwise():
+    base = np.linspace(0.5, 0.6, 10)
+    one_setting = ["s"] * 10  # forget_bias_cpu: one setting x 10 seeds for every cell
+    assert stats.is_reliable(base, base + 0.01, one_setting, one_setting)
+    six = np.repeat(list("abc"), 2)  # 3 shared settings x 2 seeds: 6 trials a side
+    assert stats.is_reliable(base[:6], base[:6], six, six)
+    other = np.repeat(list("xyz"), 2)  # 3 settings of its own: 3 independent samples
+    assert not stats.is_reliable(base[:6], base[:6], six, other)
+    assert stats.is_reliable(base[:6], base[:6])  # no settings: 6 trials
 
 
 def test_docstring_examples():
