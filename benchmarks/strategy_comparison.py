@@ -6,7 +6,8 @@ same space (default: search_spaces/evolution_cpu.yaml, 400-step arithmetic
 trials). Every search gets the same TRAINING STEPS budget, counted from its
 trial records (a stopped trial counts the steps it trained; a search is
 resumed with more trials until it has spent the budget). For each (strategy,
-scheduler) it prints the best valid accuracy of a completed trial after 25%,
+scheduler) it prints the best valid accuracy of a completed trial of a cell
+the search found (seed cells and the baseline excluded) after 25%,
 50% and 100% of the budget, and the fraction of the budget the search needed
 to reach the final best of the same strategy and seed without early stopping
 (target of the early-stopping issue: <= 50%): medians over seeds with
@@ -74,20 +75,29 @@ class SyntheticTrainer:
                 "hparams": dict(hparams), "seed": seed, "metrics": {"valid": {"accuracy": best}}}
 
 
-def step_curve(records) -> list[tuple[int, float | None]]:
+def step_curve(records, exclude=frozenset()) -> list[tuple[int, float | None]]:
     """(steps spent so far, best completed score so far) after each trial, in finishing order.
+
+    Every trial's steps count; trials of cells in `exclude` (fingerprints)
+    do not count towards the best.
 
     Example:
         >>> from types import SimpleNamespace as R
-        >>> step_curve([R(trial_id="1", finished_at="b", steps=40, status="stopped", score=0.9),
-        ...             R(trial_id="0", finished_at="a", steps=100, status="completed", score=0.5)])
-        [(100, 0.5), (140, 0.5)]
+        >>> cell, seed = R(fingerprint="c"), R(fingerprint="s")
+        >>> step_curve([R(trial_id="1", finished_at="b", steps=40, status="stopped", score=0.9,
+        ...               cell=cell),
+        ...             R(trial_id="0", finished_at="a", steps=100, status="completed", score=0.5,
+        ...               cell=cell),
+        ...             R(trial_id="2", finished_at="c", steps=100, status="completed", score=0.8,
+        ...               cell=seed)], exclude={"s"})
+        [(100, 0.5), (140, 0.5), (240, 0.5)]
     """
     ordered = sorted(records, key=lambda r: (r.finished_at or "", int(r.trial_id)))
     curve, spent, best = [], 0, None
     for record in ordered:
         spent += int(record.steps or 0)
-        if record.status == "completed" and record.score is not None:
+        if record.status == "completed" and record.score is not None and \
+                record.cell.fingerprint not in exclude:
             best = record.score if best is None else max(best, record.score)
         curve.append((spent, best))
     return curve
@@ -175,7 +185,8 @@ def table(results: dict, budget_steps: int) -> str:
         fractions = []
         for seed, curve in per_seed.items():
             target = best_at(results[name, "none"][seed], budget_steps)
-            fractions.append(steps_to_reach(curve, target) / budget_steps)
+            steps = steps_to_reach(curve, target)  # past the budget: not reached
+            fractions.append(steps / budget_steps if steps <= budget_steps else math.inf)
         rows.append((name, sched, *cells, _fmt(median_interval(fractions), percent=True)))
     widths = [max(len(str(r[k])) for r in rows) for k in range(len(head))]
     lines = ["  ".join(str(v).ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
@@ -201,6 +212,7 @@ def main():
         parser.error(f"expected a space whose first task has budget.steps. Received: "
                      f"{args.space}")
     budget_steps = args.budget_trials * base.tasks[0].budget.steps
+    exclude = {g.fingerprint() for g in [*base.seed_genomes(), base.baseline_genome()]}
     owns_ray = _start_ray(None, args.workers, base.resources.cpus)
     results, start = {}, time.monotonic()
     strategies = {"random": STRATEGIES["random"]} if args.quick else STRATEGIES
@@ -215,7 +227,7 @@ def main():
                     t = time.monotonic()
                     records = run_to_budget(space, run_dir, budget_steps, seed, args.workers,
                                             SyntheticTrainer() if args.quick else None)
-                    per_seed[seed] = step_curve(records)
+                    per_seed[seed] = step_curve(records, exclude)
                     stopped = sum(r.status == "stopped" for r in records)
                     print(f"{name} {sched} seed {seed}: {len(records)} trials ({stopped} stopped),"
                           f" {per_seed[seed][-1][0]} steps, best {per_seed[seed][-1][1]}, "
