@@ -86,7 +86,8 @@ class OracleSearcher(Searcher):
         self.oracle, self.storage, self.batcher = oracle, storage, batcher
         self.genomes = genomes if genomes is not None else oracle.genomes
         self.strategy = strategy or getattr(oracle, "strategy", type(oracle).__name__)
-        self.running: dict[str, list[tuple[str, dict]]] = {}  # Tune id -> its oracle trials
+        # Tune id -> (oracle trial id, config), or a list of them for a batch.
+        self.running: dict[str, tuple[str, dict] | list[tuple[str, dict]]] = {}
 
     def config_for(self, trial) -> dict:
         """The worker's config of a KerasTuner trial."""
@@ -112,7 +113,7 @@ class OracleSearcher(Searcher):
         trial = self.oracle.create_trial(tuner_id=trial_id)
         if trial.status == RUNNING:
             config = self.config_for(trial)
-            self.running[trial_id] = [(trial.trial_id, config)]
+            self.running[trial_id] = (trial.trial_id, config)
             return config
         if trial.status == STOPPED:
             return Searcher.FINISHED
@@ -129,7 +130,8 @@ class OracleSearcher(Searcher):
             return
         reason = "the worker running this trial died or raised" if error else \
             "the trial reported no result"
-        for kt_id, config in self.running.pop(trial_id):  # a batch: in creation order
+        members = self.running.pop(trial_id)  # a batch: ended in creation order
+        for kt_id, config in members if isinstance(members, list) else [members]:
             # Creates a failed record only if the worker wrote none; returns the
             # worker's if it did, and raises RunDirError if the id holds another trial.
             record = write_trial(self.storage, failed_record(config, self.strategy, reason))
@@ -144,7 +146,8 @@ class OracleSearcher(Searcher):
         """
         if trial_id not in self.running:
             return
-        _, config = self.running[trial_id][0]  # with a scheduler, batches hold one trial
+        entry = self.running[trial_id]  # with a scheduler, never a batch
+        _, config = entry[0] if isinstance(entry, list) else entry
         last = points[-1]
         worker = {"node": last.get("node_ip"), "node_id": None,
                   "hostname": last.get("hostname"), "pid": last.get("pid")}
