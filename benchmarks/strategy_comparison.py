@@ -201,6 +201,10 @@ def main():
                         help="budget in full trials' worth of training steps")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default="runs/strategy_comparison")
+    parser.add_argument("--strategies", nargs="+", choices=sorted(STRATEGIES),
+                        default=list(STRATEGIES), help="strategies to compare (default: all)")
+    parser.add_argument("--schedulers", nargs="+", choices=SCHEDULERS, default=list(SCHEDULERS),
+                        help="schedulers to compare (default: all; `none` is always run)")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: random x (none, asha), 1 seed, synthetic trainer")
     args = parser.parse_args()
@@ -215,10 +219,13 @@ def main():
     exclude = {g.fingerprint() for g in [*base.seed_genomes(), base.baseline_genome()]}
     owns_ray = _start_ray(None, args.workers, base.resources.cpus)
     results, start = {}, time.monotonic()
-    strategies = {"random": STRATEGIES["random"]} if args.quick else STRATEGIES
+    if args.quick:
+        args.strategies, args.schedulers = ["random"], ["none", "asha"]
+    schedulers = ["none", *[s for s in SCHEDULERS if s in args.schedulers and s != "none"]]
     try:
-        for name, make in strategies.items():
-            for sched in SCHEDULERS[:2] if args.quick else SCHEDULERS:
+        for name in args.strategies:
+            make = STRATEGIES[name]
+            for sched in schedulers:
                 space = base.model_copy(update={
                     "strategy": make(base), "scheduler": Scheduler.model_validate({"name": sched})})
                 per_seed = {}
