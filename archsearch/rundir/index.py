@@ -220,6 +220,15 @@ def _table_rows(data: bytes):
         yield row
 
 
+def _shared(genomes: dict[str, list[dict]], row: dict) -> dict:
+    """The row's genome, as the object already seen for an equal genome of its cell if any."""
+    seen = genomes.setdefault(str(row.get("fingerprint")), [])
+    found = next((g for g in seen if g == row["genome"]), None)
+    if found is None:
+        seen.append(found := row["genome"])
+    return found
+
+
 def scan(store: RunStore) -> Scan:
     """Reads the index (one request per index file), then lists `trials/`.
 
@@ -250,9 +259,8 @@ def _scan(store: RunStore) -> Scan:
                 problems.append(f"{where}: unreadable index file ({str(err)[:80]}); skipped")
                 continue
             for row in found:
-                if isinstance(row.get("genome"), dict):  # one object per cell, not per line
-                    row["genome"] = genomes.setdefault(str(row.get("fingerprint")),
-                                                       row["genome"])
+                if isinstance(row.get("genome"), dict):  # one object per genome, not per line
+                    row["genome"] = _shared(genomes, row)
                 if row["file"] not in rows:
                     rows[row["file"]], origin[row["file"]] = row, where
         if not vanished:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from archsearch.report import load_runs
-from archsearch.rundir import RunStore, compact, read_trials
+from archsearch.rundir import RunStore, compact, read_trial, read_trials
 
 _SPEC = importlib.util.spec_from_file_location(
     "driver_scale", Path(__file__).resolve().parents[2] / "benchmarks" / "driver_scale.py")
@@ -33,6 +33,11 @@ def _rows(runs) -> list:
     return [dataclasses.replace(t, curve=()) for t in runs.trials]
 
 
+def _reduced(record):
+    return record.model_copy(update={"curve": [], "timings": {"total": record.timings["total"]},
+                                     "worker": {"node": record.worker["node"]}})
+
+
 @pytest.fixture(scope="module")
 def big(tmp_path_factory) -> str:
     return _run(tmp_path_factory.mktemp("scale") / "run", 20_000, unindexed=200)
@@ -45,6 +50,10 @@ def test_index_and_records_give_the_same_trials(tmp_path):
     segments = len(RunStore(run).list("index"))
     assert counted.reads == 1 + segments + 30  # run.json, the segments, the unindexed records
     assert counted.listings <= 4 and len(indexed.trials) == 600
+    store = RunStore(run)
+    # the resume's records too: as read one by one, less what the index leaves out
+    one_by_one = [read_trial(store, name[:-5]) for name in store.list_json("trials")]
+    assert [_reduced(r) for r in read_trials(store)] == [_reduced(r) for r in one_by_one]
     for name in RunStore(run).list("index"):
         RunStore(run).delete(f"index/{name}")
     with CountingReads() as counted:
