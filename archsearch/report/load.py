@@ -6,10 +6,10 @@ Trial files are validated by the schema the search writes them with
 valid line for a listed record file; the other records are read one by one
 (an older run without an index is read entirely that way). Their curves are
 not in the index, so trials read from it have none. Reading never stops at a
-bad file. A
-corrupt trial record (bad JSON, a missing key, a value of the wrong type) or a
-record from another format version is reported as a warning naming the file
-and what is wrong, and the rest is read. A run given twice (the same
+bad file. A corrupt trial record (bad JSON, a missing key, a value of the
+wrong type) or a record from another format version is reported as a warning
+naming the file and what is wrong, and the rest is read; so is a corrupt
+index line (file and line number) or an index line without a record. A run given twice (the same
 directory, or a copy of it) is read once, with a warning. Only a source that
 is not a run directory at all raises `RunDirError`.
 """

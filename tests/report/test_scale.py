@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from archsearch.report import load_runs
+from archsearch.report import ReportWarning, load_runs
 from archsearch.rundir import RunStore, compact, read_trial, read_trials
 
 _SPEC = importlib.util.spec_from_file_location(
@@ -61,6 +61,22 @@ def test_index_and_records_give_the_same_trials(tmp_path):
     assert counted.reads == 1 + 600
     assert _rows(indexed) == _rows(plain) and indexed.genomes == plain.genomes
     assert indexed.runs == plain.runs and indexed.warnings == plain.warnings == ()
+
+
+def test_index_problems_are_report_warnings(tmp_path):
+    run = _run(tmp_path / "run", 100)
+    store = RunStore(run)
+    segment = f"index/{store.list('index')[0]}"
+    lines = store.read_text(segment).splitlines()
+    store.write_text(segment, "\n".join([*lines[:-1], lines[-1][:40]]) + "\n")  # cut short
+    store.delete("trials/000003.json")
+    with pytest.warns(ReportWarning):
+        runs = load_runs([run])
+    text = "\n".join(runs.warnings)
+    assert f"{segment} line 100: corrupt or truncated index line" in text
+    assert "1 index line(s) name trial records that do not exist (e.g. trials/000003.json)" \
+        in text
+    assert len(runs.trials) == 99 and runs.runs[0].skipped == 0  # 000099 read on its own
 
 
 def test_a_memory_uri_reads_the_index_too():
