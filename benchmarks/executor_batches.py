@@ -6,14 +6,23 @@ trial per Tune trial, as before batching) and on (the default batch), so
 both modes see the same machine load. Sustained trials per second: from the
 record files' modification times, over the trials after the first quarter
 (Ray starting the workers, which import TensorFlow, is not the executor's
-steady cost). Prints, per strategy and mode, the median and the range over
-the repeats, and the speedup of the medians.
+steady cost); and whole-run trials per second (trials / the search's
+seconds, worker start-up included). Prints, per strategy and mode, the median
+and the range over the repeats, and the speedup of the medians.
 
 * `fixed`: 4 cells x 20 hyperparameter samples x 3 tasks: the oracle queues
   a whole stage of a cell at once, so batches fill up.
 * `evolution`: `benchmarks/driver_scale.py`'s space (2 samples per stage):
   a batch only holds the trials the oracle has queued (a cell's stage), so
   batches stay small; the oracle itself costs ~30 ms per trial here.
+
+Measured (2026-11-29, the shared 2-core machine at load average 6-30, 2
+workers, batch 32; medians of 2 interleaved runs, range in brackets):
+fixed, sustained: alone 12.9 [10.1-15.6], batched 68.6 [49.5-87.8] trials/s
+(5.3x); evolution, sustained: alone 14.7 [9.4-20.0], batched 28.9
+[24.9-32.9] (2.0x; another pair of runs gave 0.8x: batches of ~1.4 trials).
+Whole runs of 24 / 96 trials are dominated by Ray starting the workers
+(~15 s): 1.0 vs 6.1 (fixed), 1.6 vs 5.8 (evolution) trials/s.
 
 Usage:
     python benchmarks/executor_batches.py --repeats 3 --strategies fixed evolution
@@ -55,8 +64,8 @@ def sustained_rate(run_dir: Path) -> float:
 
 
 def one_run(work: Path, strategy: str, trials: int, batched: bool, seed: int,
-            workers: int) -> float:
-    """Sustained trials per second of one simulated search (`batched` or one per Tune trial)."""
+            workers: int) -> tuple[float, float]:
+    """(Sustained, whole-run) trials per second of one simulated search."""
     import archsearch
     from archsearch.search import batches
     from archsearch.search.executor import run_search
@@ -67,11 +76,11 @@ def one_run(work: Path, strategy: str, trials: int, batched: bool, seed: int,
     default = batches.SIMULATED_BATCH
     batches.SIMULATED_BATCH = default if batched else 1
     try:
-        run_search(space, str(work / path.stem), workers=workers, progress=False,
-                   simulate=True)
+        summary = run_search(space, str(work / path.stem), workers=workers, progress=False,
+                             simulate=True)
     finally:
         batches.SIMULATED_BATCH = default
-    return sustained_rate(work / path.stem)
+    return sustained_rate(work / path.stem), summary.trials / summary.seconds
 
 
 def main(argv=None) -> None:
@@ -98,13 +107,17 @@ def main(argv=None) -> None:
                         trials = args.trials_batched if batched else args.trials_alone
                         rates[batched].append(one_run(Path(tmp), strategy, trials, batched,
                                                       rep, args.workers))
-                for batched, values in rates.items():
-                    print(f"{strategy:9s} {'batched' if batched else 'alone':7s} trials/s: "
-                          f"median {statistics.median(values):6.1f}  range "
-                          f"{min(values):.1f}-{max(values):.1f}  runs "
-                          + " ".join(f"{v:.1f}" for v in values))
-                print(f"{strategy:9s} speedup of the medians: "
-                      f"{statistics.median(rates[True]) / statistics.median(rates[False]):.1f}x")
+                for k, kind in enumerate(("sustained", "whole-run")):
+                    medians = {}
+                    for batched, runs in rates.items():
+                        values = [run[k] for run in runs]
+                        medians[batched] = statistics.median(values)
+                        print(f"{strategy:9s} {'batched' if batched else 'alone':7s} {kind:9s} "
+                              f"trials/s: median {medians[batched]:6.1f}  range "
+                              f"{min(values):.1f}-{max(values):.1f}  runs "
+                              + " ".join(f"{v:.1f}" for v in values))
+                    print(f"{strategy:9s} {kind} speedup of the medians: "
+                          f"{medians[True] / medians[False]:.1f}x")
     finally:
         ray.shutdown()
 
