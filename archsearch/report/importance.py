@@ -14,7 +14,10 @@ fits on random subsamples of 80% of them, each with its own forest seed
 (without replacement: a bootstrap's duplicated trials let the forest overfit
 them and inflate small importances). It shows how much the number moves
 with the data and the forest, not a calibrated interval. With fewer than
-`MIN_TRIALS` trials a family gets no numbers, only a note saying why.
+`MIN_TRIALS` trials a family gets no numbers, only a note saying why. A
+family with more than `MAX_TRIALS` trials is fitted on a seeded random
+subsample of `MAX_TRIALS` of them (Optuna copies every trial it is given:
+at 100k trials the fits took most of a report's time); `n` says how many.
 """
 
 from __future__ import annotations
@@ -27,10 +30,11 @@ import pandas as pd
 from archsearch.report.analysis import ALL_CELLS, _levels
 from archsearch.report.records import HparamEffect
 
-__all__ = ["MIN_TRIALS", "hparam_importance", "fanova"]
+__all__ = ["MAX_TRIALS", "MIN_TRIALS", "hparam_importance", "fanova"]
 
 MIN_TRIALS = 20       # per family, for an importance estimate
 N_RESAMPLES = 5       # subsamples for the interval (each: one forest fit)
+MAX_TRIALS = 5000     # per family: larger families are subsampled (seeded) to this many
 SUBSAMPLE = 0.8       # share of the trials in each subsample (drawn without replacement)
 N_TREES = 16
 MAX_DEPTH = 64
@@ -122,6 +126,8 @@ def hparam_importance(df: pd.DataFrame) -> tuple[tuple[HparamEffect, ...], str |
                   > 1]
         if not varied:
             continue
+        if len(rows) > MAX_TRIALS:
+            rows = rows.sample(n=MAX_TRIALS, random_state=SEED)
         rows = rows.reset_index(drop=True)
         point = fanova(rows[varied], rows.rel_cell)
         rng = np.random.default_rng(SEED)

@@ -48,3 +48,15 @@ def test_fanova_is_deterministic_and_handles_categories():
     assert first == fanova(frame, df.rel_cell)
     assert first["hp.learning_rate"] > first["hp.optimizer"]
     assert all(0.0 <= v <= 1.0 for v in first.values())
+
+
+def test_a_large_family_is_fitted_on_a_seeded_subsample(monkeypatch):
+    from archsearch.report import importance
+
+    monkeypatch.setattr(importance, "MAX_TRIALS", 60)
+    effects, note = hparam_importance(_frame(200))
+    assert note is None and {e.n for e in effects} == {60}
+    top = max(effects, key=lambda e: e.importance)
+    assert top.hparam == "learning_rate"  # still found on the subsample
+    again, _ = hparam_importance(_frame(200))
+    assert again == effects

@@ -22,7 +22,7 @@ from typing import Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, NonNegativeInt, ValidationError
 
 from archsearch import scoring
-from archsearch.rundir import RunDirError, TrialRecord, read_trial
+from archsearch.rundir import RunDirError, TrialRecord, read_trials
 
 __all__ = ["STATE_FILE", "OracleSnapshot", "RecordSummary", "read_records", "load_snapshot"]
 
@@ -99,19 +99,12 @@ class RecordSummary(NamedTuple):
 
 
 def read_records(storage) -> list[RecordSummary]:
-    """Every readable trial record, in finishing order; unreadable ones skipped with a warning."""
-    out = []
-    for name in storage.list_json(TRIALS_DIR):
-        trial_id = name[:-len(".json")]
-        try:
-            record = read_trial(storage, trial_id)
-        except (RunDirError, ValueError) as err:
-            log.warning("trial record %s ignored: %s", name, str(err).splitlines()[0])
-            continue
-        if record is not None:
-            out.append(RecordSummary.of(record))
-    out.sort(key=RecordSummary.order)
-    return out
+    """Every readable trial record, in finishing order, through the run's trial index.
+
+    `archsearch.rundir.read_trials` reads the index and only the records it
+    lacks (unreadable ones skipped with a warning naming the file).
+    """
+    return sorted(map(RecordSummary.of, read_trials(storage)), key=RecordSummary.order)
 
 
 def load_snapshot(storage, strategy: str) -> tuple[OracleSnapshot | None, str | None]:
