@@ -286,13 +286,17 @@ def stopped_result(points: list[dict], reason: str) -> dict:
 def baseline_curves(storage, baseline: str) -> dict:
     """Recorded curves of the baseline cell: task -> list of `[(step, objective), ...]`.
 
-    Read from the run directory's trial records (completed or stopped ones);
-    unreadable records are skipped.
+    Read from the run directory's trial records (completed or stopped ones):
+    the trial index names the baseline's records, so only those (and any the
+    index lacks) are read; unreadable records are skipped.
     """
-    from archsearch.rundir import TrialRecord
+    from archsearch.rundir import TrialRecord, scan
 
+    found = scan(storage)
+    names = [f for f, row in found.rows.items() if row.get("fingerprint") == baseline
+             and row.get("status") != "failed"] + found.unindexed
     curves: dict[str, list] = {}
-    for name in storage.list_json("trials"):
+    for name in sorted(names):
         try:
             record = TrialRecord.model_validate(storage.read_json(f"trials/{name}"))
         except Exception:  # noqa: BLE001 - the oracle reports unreadable records

@@ -328,3 +328,27 @@ def test_deciding_costs_microseconds_per_report_and_keeps_nothing_per_ended_tria
     assert not scheduler.points and not scheduler.last
     for inner in scheduler.inner.values():
         assert not getattr(inner, "_trial_info", {})  # ASHA forgot every ended trial
+
+
+def test_baseline_curves_read_only_the_baselines_records(tmp_path, monkeypatch):
+    from archsearch.rundir import CellRef, RunStore, TrialRecord, write_trial
+    from archsearch.search.schedulers import baseline_curves
+
+    store = RunStore(str(tmp_path / "run"))
+    genome = archsearch.zoo.get("gru").to_dict()
+    for k in range(12):
+        fp = _fp("gru") if k % 4 == 0 else _fp(f"other{k}")
+        write_trial(store, TrialRecord(
+            trial_id=str(k), strategy="fixed", status="failed" if k == 8 else "completed",
+            task="xml", cell=CellRef(name="c", fingerprint=fp, genome=genome, parent=None,
+                                     origin="fixed"),
+            stage="search", hparams={}, seed=k, score=0.5, score_metric="accuracy",
+            score_mode="max", metrics={"valid": {"accuracy": 0.5}},
+            curve=[{"step": 10, "valid_accuracy": 0.1 * k}], steps=10))
+    reads = []
+    original = RunStore.read_json
+    monkeypatch.setattr(RunStore, "read_json",
+                        lambda self, rel: reads.append(rel) or original(self, rel))
+    curves = baseline_curves(store, _fp("gru"))
+    assert curves == {"xml": [[(10, 0.0)], [(10, pytest.approx(0.4))]]}  # trial 8 failed
+    assert sorted(reads) == ["trials/0.json", "trials/4.json"]
