@@ -29,8 +29,9 @@ __all__ = ["open_run", "space_record"]
 
 log = logging.getLogger("archsearch.search")
 
-# Keys a resumed search may change: how long it runs, not what it searches.
-_RESUMABLE_CHANGES = {"max_trials"}
+#: Top-level keys a resumed search may change: how long it runs and on what
+#: (CPUs, GPUs, populations), not what it searches.
+_RESUMABLE_CHANGES = {"max_trials", "resources"}
 
 
 def space_record(space) -> dict:

@@ -87,3 +87,12 @@ def test_without_a_schema_every_missing_key_is_a_difference():
     assert _first_difference({"tasks": [{"name": "xml"}]}, new) == "tasks[0].seeds"
     assert _first_difference({"tasks": [{"name": "xml"}]}, new, SearchSpace) is None
     assert _first_difference({"tasks": []}, new, SearchSpace) == "tasks"
+
+
+def test_resources_may_change_between_runs(tmp_path):
+    """Moving a run to a machine with a GPU, or to populations, is no new search."""
+    run_dir = _run_dir(tmp_path, edit=lambda space: space.update(
+        resources={"cpus": 2, "gpu": 0.5, "population": 4}))
+    assert open_run(_space(), str(run_dir), "fixed", create=False)[1]
+    assert _first_difference({"resources": {"cpus": 1}}, {"resources": {"cpus": 2}}) is None
+    assert _first_difference({"seed": 0}, {"seed": 1}) == "seed"  # still a different search
