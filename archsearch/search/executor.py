@@ -24,7 +24,7 @@ from ray import tune
 from ray.tune.search import ConcurrencyLimiter, Searcher
 
 from archsearch.compat.keras_tuner import retry_trial, set_project_dir
-from archsearch.rundir import Lease, TrialRecord, read_trial, write_trial
+from archsearch.rundir import Lease, TrialRecord, compact, read_trial, write_trial
 from archsearch.scoring import objective
 from archsearch.search.batches import Batcher, batch_limit, batch_trainable
 from archsearch.search.oracles import ORACLES, ArchitectureOracle
@@ -39,6 +39,8 @@ from archsearch.search.worker import trainable as worker_trainable
 from archsearch.space.hyperparameters import current_names
 
 __all__ = ["OracleSearcher", "SearchSummary", "run_search", "make_oracle"]
+
+log = logging.getLogger("archsearch.search")
 
 
 @dataclasses.dataclass
@@ -327,6 +329,9 @@ def _search(space, run_dir, oracle, strategy, genomes, *, address, workers, prog
                                   storage_path=storage_path, verbose=0, callbacks=[view],
                                   failure_config=tune.FailureConfig(max_failures=max_failures)))
     logging.getLogger("ray.tune").setLevel(logging.WARNING)
+    # Without its CSV/JSON loggers Tune's result grid warns, per trial, that it
+    # found no result.json; archsearch never reads that grid (records are the log).
+    logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)
     try:
         # Tune prints its own banner to stdout even when silent; archsearch
         # shows its own progress (stderr) and summary instead.
@@ -336,6 +341,10 @@ def _search(space, run_dir, oracle, strategy, genomes, *, address, workers, prog
         if owns_ray:
             import ray
             ray.shutdown()
+    try:  # one index file for the next report or resume; the records stay the truth
+        compact(storage)
+    except Exception as err:  # noqa: BLE001 - a cache that failed to compact costs reads only
+        log.warning("trial index not compacted: %s", err)
     done, failed = view.counts()
     finished = oracle.remaining_trials() == 0 or (
         isinstance(oracle, ArchitectureOracle) and not oracle.queue and not oracle.in_flight()

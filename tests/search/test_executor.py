@@ -39,6 +39,8 @@ def test_search_records_every_trial_then_resumes_without_rerunning(
     assert sorted(recs) == ["0", "1"]
     assert {r["cell"]["name"] for r in recs.values()} == {"gru", "lstm"}
     assert not (run_dir / "lease.json").exists()  # released when the search ended
+    # the trial index, compacted at the end: one file a report or resume reads
+    assert [p.suffix for p in (run_dir / "index").iterdir()] == [".parquet"]
     for trial_id, rec in recs.items():
         assert rec["format"] == "archsearch.trial" and rec["trial_id"] == trial_id
         assert rec["version"] == 2 and "sequence" not in rec  # written once, by its worker
