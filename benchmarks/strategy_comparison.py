@@ -20,7 +20,7 @@ Measured (2-core CPU, evolution_cpu.yaml: 3-digit arithmetic, 32 units,
 400-step trials; `--seeds 5 --budget-trials 12 --schedulers none asha`,
 1,203 s): best valid accuracy of a found cell, median [95%] over 5 seeds
 
-    strategy               scheduler  best@25%              best@100%             steps to none's best
+    strategy               scheduler  best@25%              best@100%             to none's best
     evolution              none       0.218 [0.215, 0.220]  0.227 [0.222, 0.259]  67% [42%, 75%]
     evolution              asha       0.217 [0.213, 0.220]  0.241 [0.224, 0.259]  54% [42%, 67%]
     regularized_evolution  none       0.214 [0.173, 0.215]  0.221 [0.216, 0.224]  83% [83%, 100%]
