@@ -42,6 +42,9 @@ __all__ = ["OracleSearcher", "SearchSummary", "run_search", "make_oracle"]
 
 log = logging.getLogger("archsearch.search")
 
+#: Tune trials per Tune run (`Tuner.fit`) before the next run takes over (no scheduler).
+TUNE_TRIALS_PER_RUN = 2000
+
 
 @dataclasses.dataclass
 class SearchSummary:
@@ -90,6 +93,13 @@ class OracleSearcher(Searcher):
         self.strategy = strategy or getattr(oracle, "strategy", type(oracle).__name__)
         # Tune id -> (oracle trial id, config), or a list of them for a batch.
         self.running: dict[str, tuple[str, dict] | list[tuple[str, dict]]] = {}
+        self.limit: int | None = None  # Tune trials this Tune run may start (None: any)
+        self.started = 0
+        self.capped = False  # the last Tune run ended at `limit`, not with the search
+
+    def new_run(self, limit: int | None) -> None:
+        """Starts counting the Tune trials of one Tune run (`tune.Tuner.fit`)."""
+        self.limit, self.started, self.capped = limit, 0, False
 
     def config_for(self, trial) -> dict:
         """The worker's config of a KerasTuner trial."""
@@ -106,6 +116,15 @@ class OracleSearcher(Searcher):
                 "hparams": current_names(values)}  # names of old oracle snapshots too
 
     def suggest(self, trial_id):
+        if self.limit is not None and self.started >= self.limit:
+            self.capped = True
+            return Searcher.FINISHED
+        config = self._suggest(trial_id)
+        if isinstance(config, dict):
+            self.started += 1
+        return config
+
+    def _suggest(self, trial_id):
         if self.batcher is not None:
             members, stopped = self.batcher.take(self.oracle, trial_id, self.config_for)
             if members:
@@ -301,7 +320,6 @@ def _search(space, run_dir, oracle, strategy, genomes, *, address, workers, prog
         searcher.reconcile()
     owns_ray = _start_ray(address, workers, space.resources.cpus)
     start = time.monotonic()
-    search_alg = ConcurrencyLimiter(searcher, workers) if workers else searcher
     extra = {} if simulate and batcher is None else {"trainer": trainer}
     if batcher is not None:
         function, extra["simulate"] = batch_trainable, simulate
@@ -321,13 +339,17 @@ def _search(space, run_dir, oracle, strategy, genomes, *, address, workers, prog
     # The run directory's records are archsearch's log; Tune's per-trial CSV,
     # JSON and TensorBoard loggers would only add files and driver time.
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
-    tuner = tune.Tuner(
-        trainable,
-        tune_config=tune.TuneConfig(search_alg=search_alg, scheduler=scheduler, num_samples=-1,
-                                    reuse_actors=True),
-        run_config=tune.RunConfig(name=f"tune-{int(time.time() * 1000)}",
-                                  storage_path=storage_path, verbose=0, callbacks=[view],
-                                  failure_config=tune.FailureConfig(max_failures=max_failures)))
+
+    def tuner() -> tune.Tuner:
+        return tune.Tuner(
+            trainable,
+            tune_config=tune.TuneConfig(
+                search_alg=ConcurrencyLimiter(searcher, workers) if workers else searcher,
+                scheduler=scheduler, num_samples=-1, reuse_actors=True),
+            run_config=tune.RunConfig(
+                name=f"tune-{int(time.time() * 1000)}", storage_path=storage_path, verbose=0,
+                callbacks=[view], failure_config=tune.FailureConfig(max_failures=max_failures)))
+
     logging.getLogger("ray.tune").setLevel(logging.WARNING)
     # Without its CSV/JSON loggers Tune's result grid warns, per trial, that it
     # found no result.json; archsearch never reads that grid (records are the log).
@@ -335,8 +357,14 @@ def _search(space, run_dir, oracle, strategy, genomes, *, address, workers, prog
     try:
         # Tune prints its own banner to stdout even when silent; archsearch
         # shows its own progress (stderr) and summary instead.
+        # Successive Tune runs of at most TUNE_TRIALS_PER_RUN trials: Tune keeps
+        # every trial of a run in the driver, the run directory carries the search.
         with view, contextlib.redirect_stdout(io.StringIO()):
-            tuner.fit()
+            while True:
+                searcher.new_run(TUNE_TRIALS_PER_RUN if scheduler is None else None)
+                tuner().fit()
+                if not searcher.capped:
+                    break
     finally:
         if owns_ray:
             import ray

@@ -73,3 +73,22 @@ def test_run_search_simulates_through_the_executor(tmp_path, ray_session, write_
                                      "task": rec["task"], "hparams": rec["hparams"],
                                      "seed": rec["seed"]})
         assert rec["score"] == expected["score"]
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("ray")
+def test_a_search_runs_as_successive_tune_runs(tmp_path, ray_session, write_space, space_yaml,
+                                               read_records, monkeypatch):
+    from archsearch.search import batches, executor
+
+    monkeypatch.setattr(executor, "TUNE_TRIALS_PER_RUN", 2)
+    monkeypatch.setattr(batches, "SIMULATED_BATCH", 2)  # 9 trials: 5 Tune trials
+    space = archsearch.load_search_space(write_space(space_yaml(
+        cells=("gru", "lstm", "lstm_b"), samples=3)))
+    run_dir = tmp_path / "run"
+    summary = executor.run_search(space, str(run_dir), progress=False, workers=1,
+                                  simulate=True)
+    assert summary.finished and summary.trials == 9
+    assert sorted(read_records(run_dir), key=int) == [str(k) for k in range(9)]
+    runs = [p for p in (run_dir / "ray").iterdir() if p.name.startswith("tune-")]
+    assert len(runs) >= 2, runs  # one Tune run could not hold them all
