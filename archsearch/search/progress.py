@@ -86,6 +86,11 @@ class SearchProgress(tune.Callback):
         self._live = None
         self._filter = TuneHintFilter()
 
+    def __getstate__(self):
+        # Tune pickles its callbacks with each run's experiment state, and a
+        # search starts a Tune run while the live display is on: leave it out.
+        return {**self.__dict__, "_live": None}
+
     def __enter__(self):
         logging.getLogger(TUNE_LOGGER).addFilter(self._filter)
         if self.enabled:

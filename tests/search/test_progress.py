@@ -72,3 +72,12 @@ def test_a_search_with_asha_counts_its_stopped_trial(
     assert (summary.trials, summary.failed) == (3, 0)
     lines = [line for line in capfd.readouterr().err.splitlines() if line.startswith("trials")]
     assert lines[-1].startswith("trials 3/3 (0 running, 0 failed, 1 stopped)")
+
+
+def test_a_live_view_can_be_pickled_while_drawing():
+    """Each Tune run pickles its callbacks; the search starts runs while the view is live."""
+    from ray import cloudpickle
+
+    with SearchProgress(FakeOracle(), total=10, enabled=True) as view:
+        copy = cloudpickle.loads(cloudpickle.dumps(view))
+    assert copy._live is None and copy.total == 10 and view._live is not None
