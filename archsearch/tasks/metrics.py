@@ -141,6 +141,33 @@ class MetricSums:
             self.exact_hits += hits
             self.exact_total += total
 
+    def update_picked(self, log_prob, predicted, targets, sample_weight) -> None:
+        """Adds one batch already reduced over the outputs (a categorical output only).
+
+        The same sums as `update`, from each position's log-probability of its
+        target (`log_prob`) and its arg-max id (`predicted`), both shaped like
+        `targets`: what a compiled evaluation returns instead of every logit.
+
+        Example:
+            >>> sums = MetricSums("sequence", ("accuracy",))
+            >>> sums.update_picked(np.log([[0.9, 0.2]]), [[0, 1]], [[0, 0]], [[1.0, 1.0]])
+            >>> {k: round(v, 4) for k, v in sums.result().items()}
+            {'loss': 0.8574, 'accuracy': 0.5}
+        """
+        if self.output == "multilabel_sequence":
+            raise TaskError("update_picked needs a categorical output; "
+                            "multilabel_sequence takes update(logits, ...)")
+        picked = np.asarray(log_prob, dtype=np.float64)
+        ids, y = np.asarray(predicted), np.asarray(targets)
+        w = np.asarray(sample_weight, dtype=np.float64)
+        self.nll += float((-picked * w).sum())
+        self.correct += float(((ids == y) * w).sum())
+        self.weight += float(w.sum())
+        if "exact_match" in self.metrics and y.ndim == 2:
+            hits, total = exact_match_counts(ids, y, w)
+            self.exact_hits += hits
+            self.exact_total += total
+
     def result(self) -> dict[str, float]:
         """`loss` (mean nats per weighted position) and the wanted metrics."""
         if self.weight == 0:

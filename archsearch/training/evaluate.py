@@ -10,7 +10,7 @@ import numpy as np
 
 from archsearch.tasks.metrics import MetricSums
 
-__all__ = ["evaluate", "predictor"]
+__all__ = ["evaluate", "picker", "predictor"]
 
 # Most logits one joined forward pass may produce (rows x steps x outputs).
 MAX_CHUNK_LOGITS = 1 << 22
@@ -31,6 +31,27 @@ def predictor(model):
     if fn is None:
         fn = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
         model._archsearch_predict = fn
+    return fn
+
+
+def picker(model):
+    """A compiled `(x, y) -> (log-probability of y, arg-max id)` per position of `model`.
+
+    The categorical outputs' evaluation reduced inside the graph: numpy then
+    sums two arrays shaped like `y` instead of a log-softmax over every logit.
+    """
+    import tensorflow as tf
+
+    fn = getattr(model, "_archsearch_pick", None)
+    if fn is None:
+        def pick(x, y):
+            logits = tf.cast(model(x, training=False), tf.float32)
+            log_prob = tf.nn.log_softmax(logits, axis=-1)
+            picked = tf.gather(log_prob, tf.cast(y, tf.int32), axis=-1, batch_dims=len(y.shape))
+            return picked, tf.argmax(logits, axis=-1, output_type=tf.int32)
+
+        fn = tf.function(pick, reduce_retracing=True)
+        model._archsearch_pick = fn
     return fn
 
 
@@ -71,7 +92,13 @@ def evaluate(model, data, split: str, max_batches: int | None = None) -> dict[st
     bits_per_char, nll_per_step.
     """
     sums = MetricSums(data.output, data.metrics)
-    predict = predictor(model)
+    if data.output == "multilabel_sequence":
+        predict = predictor(model)
+        for x, y, w in _chunks(data, split, max_batches):
+            sums.update(predict(x).numpy(), y, w)
+        return sums.result()
+    pick = picker(model)
     for x, y, w in _chunks(data, split, max_batches):
-        sums.update(predict(x).numpy(), y, w)
+        log_prob, ids = pick(x, y)
+        sums.update_picked(log_prob.numpy(), ids.numpy(), y, w)
     return sums.result()

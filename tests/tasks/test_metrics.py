@@ -57,3 +57,25 @@ def test_metric_sums_uniform_logits_give_log_vocab_and_bce_sums_over_notes():
     assert music.result() == pytest.approx({"loss": 10 * math.log(2),
                                             "nll_per_step": 10 * math.log(2)})
     assert math.isnan(MetricSums("sequence").result()["loss"])
+
+
+@pytest.mark.parametrize("output,shape", [("sequence", (6, 5, 4)), ("last", (7, 3))])
+def test_update_picked_equals_update_on_logits(output, shape):
+    rng = np.random.default_rng(1)
+    logits = rng.normal(size=shape)
+    targets = rng.integers(0, shape[-1], size=shape[:-1])
+    weights = (rng.random(shape[:-1]) > 0.3).astype("float32")
+    metrics = ("accuracy", "exact_match", "perplexity")
+    full, picked = MetricSums(output, metrics), MetricSums(output, metrics)
+    full.update(logits, targets, weights)
+    logp = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    picked.update_picked(np.take_along_axis(logp, targets[..., None], -1)[..., 0],
+                         logits.argmax(-1), targets, weights)
+    assert picked.result() == pytest.approx(full.result(), nan_ok=True)
+    assert set(picked.result()) == set(full.result())
+
+
+def test_update_picked_refuses_multilabel_output():
+    with pytest.raises(tasks.TaskError, match="categorical"):
+        MetricSums("multilabel_sequence").update_picked(
+            np.zeros((1, 2)), np.zeros((1, 2)), np.zeros((1, 2)), np.ones((1, 2)))
