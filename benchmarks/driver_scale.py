@@ -78,11 +78,15 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         self.state = run_dir / "oracle.json"
         self.peak_rss = self.peak_state = 0.0
+        self.series: list[tuple[float, float]] = []  # (seconds, RSS MiB)
         self.stop = threading.Event()
 
     def run(self):
+        start = time.time()
         while not self.stop.wait(0.2):
-            self.peak_rss = max(self.peak_rss, _rss_mib())
+            rss = _rss_mib()
+            self.peak_rss = max(self.peak_rss, rss)
+            self.series.append((time.time() - start, rss))
             with contextlib.suppress(FileNotFoundError):
                 self.peak_state = max(self.peak_state, self.state.stat().st_size)
 
@@ -96,6 +100,18 @@ def deciles(run_dir: Path) -> list[float]:
             for k in range(10)]
 
 
+def rss_deciles(series: list[tuple[float, float]]) -> list[float]:
+    """Peak driver RSS (MiB) in each tenth of the run's wall time: growth, or a plateau."""
+    if not series:
+        return []
+    end = series[-1][0] or 1.0
+    peaks = [0.0] * 10
+    for t, rss in series:
+        k = min(9, int(10 * t / end))
+        peaks[k] = max(peaks[k], rss)
+    return [round(p) for p in peaks]
+
+
 def report(name: str, trials: int, seconds: float, rates: list[float], sampler: Sampler,
            run_dir: Path) -> dict:
     flat = rates[0] / rates[-1] if rates[-1] else float("inf")
@@ -105,11 +121,13 @@ def report(name: str, trials: int, seconds: float, rates: list[float], sampler: 
            "deciles_trials_per_s": [round(r, 1) for r in rates],
            "last_over_first_s_per_trial": round(flat, 2),
            "peak_driver_rss_mib": round(sampler.peak_rss, 1),
+           "peak_rss_mib_by_decile": rss_deciles(sampler.series),
            "oracle_json_max_bytes": int(state)}
     print(json.dumps(out))
     print(f"{name}: {trials} trials in {seconds:.1f} s = {trials / seconds:.1f} trials/s; "
           f"by decile {' '.join(f'{r:.0f}' for r in rates)}; last/first s per trial "
-          f"{flat:.2f} (target <= 1.5); driver RSS {sampler.peak_rss:.0f} MiB; "
+          f"{flat:.2f} (target <= 1.5); driver RSS {sampler.peak_rss:.0f} MiB (peak by tenth of "
+          f"the run: {' '.join(str(r) for r in rss_deciles(sampler.series))}); "
           f"oracle.json <= {state / 1e3:.1f} kB (target <= 10 MB)", flush=True)
     return out
 

@@ -243,8 +243,10 @@ def main():
         for name in args.strategies:
             make = STRATEGIES[name]
             for sched in schedulers:
-                space = base.model_copy(update={
-                    "strategy": make(base), "scheduler": Scheduler.model_validate({"name": sched})})
+                # The space's own scheduler keeps its parameters; others get defaults.
+                scheduler = base.scheduler if base.scheduler.name == sched else \
+                    Scheduler.model_validate({"name": sched})
+                space = base.model_copy(update={"strategy": make(base), "scheduler": scheduler})
                 per_seed = {}
                 for seed in range(args.seeds):
                     run_dir = os.path.join(args.out, f"{name}-{sched}-seed{seed}")
