@@ -1,13 +1,13 @@
 """Runs a search on Ray Tune: the oracle proposes, Ray schedules, workers train.
 
 Ray is the engine: each trial is `tune.with_resources(trainable, {"cpu": c,
-"gpu": g})` (fractional GPUs allowed) and a Ray Tune `Searcher` adapter feeds
-Tune from the KerasTuner oracle, so concurrency is bounded by the cluster. The
-same call runs on a laptop (a local Ray started here, the default) or joins a
-cluster (`address`, or `RAY_ADDRESS` as set by `ray job submit`). With
-`--simulate` or `resources.population`, one Tune trial runs a batch of oracle
-trials, each recorded and ended in the oracle as if alone
-(`archsearch.search.batches`).
+"gpu": g})` (fractional GPUs allowed) and a Ray Tune `Searcher` adapter
+(`archsearch.search.searcher.OracleSearcher`) feeds Tune from the KerasTuner
+oracle, so concurrency is bounded by the cluster. The same call runs on a
+laptop (a local Ray started here, the default) or joins a cluster (`address`,
+or `RAY_ADDRESS` as set by `ray job submit`). With `--simulate` or
+`resources.population`, one Tune trial runs a batch of oracle trials, each
+recorded and ended in the oracle as if alone (`archsearch.search.batches`).
 """
 
 from __future__ import annotations
@@ -21,22 +21,20 @@ import os
 import time
 
 from ray import tune
-from ray.tune.search import ConcurrencyLimiter, Searcher
+from ray.tune.search import ConcurrencyLimiter
 
-from archsearch.compat.keras_tuner import retry_trial, set_project_dir
-from archsearch.rundir import Lease, TrialRecord, compact, read_trial, write_trial
-from archsearch.scoring import objective
+from archsearch.compat.keras_tuner import set_project_dir
+from archsearch.rundir import Lease, compact
 from archsearch.search.batches import Batcher, batch_limit, batch_trainable
 from archsearch.search.oracles import ORACLES, ArchitectureOracle
-from archsearch.search.oracles.base import COMPLETED, FAILED, RUNNING, STOPPED
+from archsearch.search.oracles.base import COMPLETED
 from archsearch.search.progress import SearchProgress
-from archsearch.search.records import failed_record, trial_record
 from archsearch.search.rundir import open_run
-from archsearch.search.schedulers import baseline_curves, make_scheduler, stopped_result
+from archsearch.search.schedulers import baseline_curves, make_scheduler
+from archsearch.search.searcher import OracleSearcher
 from archsearch.search.simulate import trainable as simulated_trainable
-from archsearch.search.worker import curve_path, task_plan
+from archsearch.search.worker import task_plan
 from archsearch.search.worker import trainable as worker_trainable
-from archsearch.space.hyperparameters import current_names
 
 __all__ = ["OracleSearcher", "SearchSummary", "run_search", "make_oracle"]
 
@@ -64,149 +62,6 @@ def make_oracle(space, max_trials=None, seed=None, workers=1) -> ArchitectureOra
     """The strategy's oracle for `space`."""
     cls = ORACLES[space.strategy.name]
     return cls(space, max_trials=max_trials, seed=seed, max_in_flight=max(2, workers or 1))
-
-
-class OracleSearcher(Searcher):
-    """Ray Tune `Searcher` that asks a KerasTuner oracle for trials.
-
-    `suggest` returns the next trial's config, `None` while the oracle waits
-    for results, or `FINISHED`; `on_trial_complete` reads the record the
-    worker wrote (or, if there is none, creates a failed one) and ends the
-    trial in the oracle, which then saves its state. The driver never
-    rewrites a record; the finishing order is the oracle's `end_order`.
-
-    Args:
-        oracle: An `ArchitectureOracle` (or a KerasTuner oracle whose
-            hyperparameters hold `cell`, `task`, `stage` and `seed` values).
-        storage: The run's `archsearch.rundir.RunStore`.
-        genomes: Fingerprint -> genome dict, for oracles that do not hold them.
-        strategy: Name written in the records.
-        batcher: A `archsearch.search.batches.Batcher`: each Tune trial then
-            runs a batch of oracle trials (config `{"batch": [configs]}`),
-            ended one by one in the oracle. None: one trial per Tune trial.
-    """
-
-    def __init__(self, oracle, storage, genomes=None, strategy=None, batcher=None):
-        super().__init__(metric="score", mode="max")
-        self.oracle, self.storage, self.batcher = oracle, storage, batcher
-        self.genomes = genomes if genomes is not None else oracle.genomes
-        self.strategy = strategy or getattr(oracle, "strategy", type(oracle).__name__)
-        # Tune id -> (oracle trial id, config), or a list of them for a batch.
-        self.running: dict[str, tuple[str, dict] | list[tuple[str, dict]]] = {}
-        self.limit: int | None = None  # Tune trials this Tune run may start (None: any)
-        self.started = 0
-        self.capped = False  # the last Tune run ended at `limit`, not with the search
-
-    def new_run(self, limit: int | None) -> None:
-        """Starts counting the Tune trials of one Tune run (`tune.Tuner.fit`)."""
-        self.limit, self.started, self.capped = limit, 0, False
-
-    def config_for(self, trial) -> dict:
-        """The worker's config of a KerasTuner trial."""
-        values = dict(trial.hyperparameters.values)
-        fp = values.pop("cell")
-        cell = getattr(self.oracle, "cells", {}).get(fp, {})
-        genome = self.genomes[fp]
-        return {"trial_id": trial.trial_id, "task": values.pop("task"),
-                "stage": values.pop("stage", "search"), "seed": values.pop("seed", 0),
-                "sample": values.pop("sample", None), "fingerprint": fp, "genome": genome,
-                "name": genome.get("name"),
-                "parent": cell.get("parent"), "origin": cell.get("origin", "fixed"),
-                "strategy": self.strategy,
-                "hparams": current_names(values)}  # names of old oracle snapshots too
-
-    def suggest(self, trial_id):
-        if self.limit is not None and self.started >= self.limit:
-            self.capped = True
-            return Searcher.FINISHED
-        config = self._suggest(trial_id)
-        if isinstance(config, dict):
-            self.started += 1
-        return config
-
-    def _suggest(self, trial_id):
-        if self.batcher is not None:
-            members, stopped = self.batcher.take(self.oracle, trial_id, self.config_for)
-            if members:
-                self.running[trial_id] = members
-                return {"batch": [config for _, config in members]}
-            return Searcher.FINISHED if stopped else None
-        trial = self.oracle.create_trial(tuner_id=trial_id)
-        if trial.status == RUNNING:
-            config = self.config_for(trial)
-            self.running[trial_id] = (trial.trial_id, config)
-            return config
-        if trial.status == STOPPED:
-            return Searcher.FINISHED
-        return None
-
-    def save(self, checkpoint_path):
-        """The search state lives in the run directory (oracle.json), not in Tune's."""
-
-    def restore(self, checkpoint_path):
-        """See `save`: resuming reads the run directory."""
-
-    def on_trial_complete(self, trial_id, result=None, error=False):
-        if trial_id not in self.running:
-            return
-        reason = "the worker running this trial died or raised" if error else \
-            "the trial reported no result"
-        members = self.running.pop(trial_id)  # a batch: ended in creation order
-        for kt_id, config in members if isinstance(members, list) else [members]:
-            # Creates a failed record only if the worker wrote none; returns the
-            # worker's if it did, and raises RunDirError if the id holds another trial.
-            record = write_trial(self.storage, failed_record(config, self.strategy, reason))
-            self.finish(kt_id, record)
-
-    def record_stopped(self, trial_id, points: list[dict], reason: str) -> None:
-        """Writes the `stopped` record of Tune trial `trial_id` (a scheduler's `on_stop`).
-
-        Called before Tune stops the trial, while its worker waits in
-        `tune.report`: the record exists before the trial ends, so a driver
-        killed from here on finds it when it resumes.
-        """
-        if trial_id not in self.running:
-            return
-        entry = self.running[trial_id]  # with a scheduler, never a batch
-        _, config = entry[0] if isinstance(entry, list) else entry
-        last = points[-1]
-        worker = {"node": last.get("node_ip"), "node_id": None,
-                  "hostname": last.get("hostname"), "pid": last.get("pid")}
-        record = trial_record(config, stopped_result(points, reason), self.strategy,
-                              started_at=None, worker=worker)
-        write_trial(self.storage, record)
-        self.storage.delete(curve_path(record.trial_id))
-
-    def finish(self, kt_id: str, record: TrialRecord) -> None:
-        """Ends the trial in the oracle with the result its record holds.
-
-        A `stopped` trial is evaluated, with the partial score of its best
-        evaluation before it was stopped; only a `failed` one is a failure.
-        """
-        oracle = self.oracle
-        trial = oracle.trials[kt_id]
-        value = objective(record.score, record.score_mode or "max")  # the paper's rule, once
-        if record.status in ("completed", "stopped") and value is not None:
-            oracle.update_trial(kt_id, {"score": value})
-            trial.status = COMPLETED
-        else:
-            trial.status = FAILED
-            trial.message = record.failure
-        oracle.end_trial(trial)
-
-    def reconcile(self) -> int:
-        """After a driver restart: end trials whose workers finished, retry the rest."""
-        oracle, resumed = self.oracle, 0
-        for tuner_id, trial in list(oracle.ongoing_trials.items()):
-            record = read_trial(self.storage, trial.trial_id)
-            if record is not None:  # written once, when the trial finished
-                self.finish(trial.trial_id, record)
-                resumed += 1
-            else:
-                oracle.ongoing_trials.pop(tuner_id, None)
-                retry_trial(oracle, trial.trial_id)
-        oracle.save()
-        return resumed
 
 
 def _start_ray(address, workers, cpus_per_trial) -> bool:
