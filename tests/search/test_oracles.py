@@ -159,3 +159,20 @@ def test_fixed_list_gives_every_cell_the_same_samples_and_seeds(tmp_path):
     again = drive(FixedListOracle(_space(tmp_path, "{name: fixed, cells: [lstm, lstm_b, gru], "
                                                    "hyperparameter_samples: 3}")))
     assert again == order
+
+
+def test_a_strategy_chooses_a_stages_trials_by_overriding_one_hook(tmp_path):
+    class TwoTrials(RandomArchitectureOracle):
+        def _stage_trials(self, cell, task):
+            return [({"learning_rate": 0.5}, 7, 11), ({"learning_rate": 1.0}, 8, 12)]
+
+    oracle = TwoTrials(_space(tmp_path, "{name: random, mutations: 1}"))
+    genome = oracle.space.baseline_genome()
+    assert oracle.evaluate(genome, "baseline", stages=["xml"], cuts=False)
+    fp = genome.fingerprint()
+    assert oracle.queue == [
+        {"learning_rate": 0.5, "cell": fp, "task": "xml", "stage": "search", "sample": 7,
+         "seed": 11},
+        {"learning_rate": 1.0, "cell": fp, "task": "xml", "stage": "search", "sample": 8,
+         "seed": 12}]
+    assert oracle.cells[fp]["pending"] == 2

@@ -163,18 +163,41 @@ class ArchitectureOracle(CellScores, OracleState, LeanTrials, keras_tuner.Oracle
     def _seeds(self, task: str) -> int:
         return int(getattr(self.tasks[task], "seeds", 1) or 1)
 
-    def _enqueue_stage(self, cell: dict) -> None:
-        task = cell["stages"][cell["stage"]]
+    def _trial_seed(self, index: int) -> int:
+        """A trial's seed from its seed index (records give the index back)."""
+        return self.search_seed * 10_007 + index
+
+    def _stage_trials(self, cell: dict, task: str) -> list[tuple[dict, int, int]]:
+        """The trials of `cell`'s stage on `task`, one per sample x seed of the task.
+
+        Strategies override this to choose a stage's trials; the base queues
+        them (`_enqueue_stage`). Here each sample is a random draw from the
+        space (KerasTuner's `_random_values`), each trial takes the next seed
+        index (`_seed_state`), and a sample's id is its first trial's index.
+
+        Args:
+            cell: The cell's bookkeeping (fingerprint, origin, stages).
+            task: The task of the stage.
+
+        Returns:
+            (hyperparameter values, sample id, seed) of each trial, in queue
+            order; the trials of one sample share its values and id.
+        """
+        trials = []
         for _ in range(self._samples(task)):
             hparams = self._random_values() or {}
-            sample = None
+            sample = self._seed_state + 1
             for _ in range(self._seeds(task)):
                 self._seed_state += 1
-                sample = self._seed_state if sample is None else sample
-                self.queue.append({**hparams, "cell": cell["fingerprint"], "task": task,
-                                   "stage": self.tasks[task].role, "sample": sample,
-                                   "seed": self.search_seed * 10_007 + self._seed_state})
-                cell["pending"] += 1
+                trials.append((hparams, sample, self._trial_seed(self._seed_state)))
+        return trials
+
+    def _enqueue_stage(self, cell: dict) -> None:
+        task = cell["stages"][cell["stage"]]
+        for hparams, sample, seed in self._stage_trials(cell, task):
+            self.queue.append({**hparams, "cell": cell["fingerprint"], "task": task,
+                               "stage": self.tasks[task].role, "sample": sample, "seed": seed})
+            cell["pending"] += 1
 
     # -- KerasTuner hooks ---------------------------------------------------------
     def populate_space(self, trial_id):

@@ -60,18 +60,24 @@ class FixedListOracle(ArchitectureOracle):
                            for i in range(k)]
         return cache[task]
 
-    def _enqueue_stage(self, cell: dict) -> None:
-        task = cell["stages"][cell["stage"]]
+    def _stage_trials(self, cell, task):
+        """The task's `common_samples` (ids 1..K), each with every seed of the task.
+
+        A trial's seed index depends only on (task, sample, seed), never on
+        the cell: 1 + 100,000 x the task's position + sample x seeds + seed.
+        """
         seeds = self._seeds(task)
         offset = 1 + 100_000 * list(self.tasks).index(task)
+        trials = []
         for k, hparams in enumerate(self.common_samples(task)):
             for s in range(seeds):
                 index = offset + k * seeds + s
-                self._seed_state = max(self._seed_state, index)  # as a rebuild from records
-                self.queue.append({**hparams, "cell": cell["fingerprint"], "task": task,
-                                   "stage": self.tasks[task].role, "sample": k + 1,
-                                   "seed": self.search_seed * 10_007 + index})
-                cell["pending"] += 1
+                # This strategy draws nothing from `_seed_state`, but the state saves
+                # it: kept at the highest index queued, it equals the value rebuilt
+                # from the records (their highest seed index, `OracleState._restore`).
+                self._seed_state = max(self._seed_state, index)
+                trials.append((hparams, k + 1, self._trial_seed(index)))
+        return trials
 
     def _refill(self):
         # All cells at once, in the listed order: deterministic trial order.
