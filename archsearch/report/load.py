@@ -167,7 +167,7 @@ def _read_run(store: RunStore, labels: Counter, genomes: dict):
     for fname in names:
         rel = f"trials/{fname}"
         try:
-            record, genome, version = _from_index(found.rows.get(fname), label, fname,
+            record, genome, version = _from_index(found.rows.pop(fname, None), label, fname,
                                                   run_defaults)
             if record is None:  # not indexed (or its line is not valid): read the file
                 data = json.loads(store.read_text(rel))

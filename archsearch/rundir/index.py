@@ -43,6 +43,7 @@ Example:
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import logging
 import os
@@ -124,19 +125,34 @@ def append(store: RunStore, record: TrialRecord) -> None:
                     record.trial_id, err)
 
 
-def _table(rows: list[dict]) -> bytes:
+#: Rows per Parquet row group: a compaction holds one group's columns at a time.
+ROW_GROUP = 10_000
+
+
+def _schema():
+    import pyarrow as pa
+
+    return pa.schema([*((k, pa.string()) for k in _STRINGS + _JSON),
+                      *((k, pa.int64()) for k in _INTS),
+                      *((k, pa.float64()) for k in _FLOATS), ("simulated", pa.bool_())])
+
+
+def _table(rows) -> bytes:
+    """The rows (an iterable, consumed once) as Parquet bytes, `ROW_GROUP` rows at a time."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = pa.schema([*((k, pa.string()) for k in _STRINGS + _JSON),
-                        *((k, pa.int64()) for k in _INTS),
-                        *((k, pa.float64()) for k in _FLOATS), ("simulated", pa.bool_())])
-    cols = {k: [r.get(k) for r in rows] for k in schema.names}
-    for key in _JSON:
-        cols[key] = [None if v is None else json.dumps(v, separators=(",", ":"))
-                     for v in cols[key]]
-    sink = io.BytesIO()
-    pq.write_table(pa.table(cols, schema=schema), sink, compression="zstd")
+    schema, sink, rows = _schema(), io.BytesIO(), iter(rows)
+    with pq.ParquetWriter(sink, schema, compression="zstd") as writer:
+        while True:  # at least one group: a file of no rows still has the schema
+            group = list(itertools.islice(rows, ROW_GROUP))
+            cols = {k: [r.get(k) for r in group] for k in schema.names}
+            for key in _JSON:
+                cols[key] = [None if v is None else json.dumps(v, separators=(",", ":"))
+                             for v in cols[key]]
+            writer.write_table(pa.table(cols, schema=schema))
+            if len(group) < ROW_GROUP:
+                break
     return sink.getvalue()
 
 
@@ -161,14 +177,18 @@ def compact(store: RunStore, min_files: int = 1) -> int | None:
     if not found.unindexed and (len(found.sources) < min_files
                                 or compacted and len(found.sources) <= 1):
         return None
-    rows = dict(found.rows)
+    rows, sources = found.rows, found.sources
     for name in found.unindexed:
         record, raw, _ = _read_record(store, name)
         if record is not None:
             sequence = raw.get("sequence") if type(raw.get("sequence")) is int else None
             rows[name] = summary(json.loads(record.to_json()), name, raw["bytes"], sequence)
+    del found
+    count = len(rows)
+    # Each row is dropped once its group is written: at 100k rows the rows
+    # themselves, not the table, are most of a compaction's memory.
     store.write_bytes(f"{INDEX_DIR}/compact-{uuid.uuid4().hex[:16]}.parquet",
-                      _table([rows[name] for name in sorted(rows)]))
-    for name in found.sources:
+                      _table(rows.pop(name) for name in sorted(rows)))
+    for name in sources:
         store.delete(f"{INDEX_DIR}/{name}")
-    return len(rows)
+    return count

@@ -109,6 +109,21 @@ class Scan:
         return [f for f in self.files if f not in self.rows]
 
 
+# Index fields whose values repeat across rows: kept once per scan (`_lean`).
+_REPEATED = frozenset(("format", "strategy", "status", "task", "stage", "score_metric",
+                       "score_mode", "name", "fingerprint", "parent", "origin", "node"))
+
+
+def _lean(row: dict, strings: dict[str, str]) -> dict:
+    """`row` with its keys and repeated values as one string object each per scan.
+
+    A parsed line has its own copy of every key; at 100k rows the copies are
+    a third of a scan's memory.
+    """
+    return {strings.setdefault(k, k): strings.setdefault(v, v)
+            if k in _REPEATED and type(v) is str else v for k, v in row.items()}
+
+
 def _lines(text: str, where: str, problems: list[str]):
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -159,7 +174,7 @@ def scan(store: RunStore) -> Scan:
 
 
 def _scan(store: RunStore) -> Scan:
-    rows, origin, problems, done, genomes = {}, {}, [], [], {}
+    rows, origin, problems, done, genomes, strings = {}, {}, [], [], {}, {}
     for _ in range(3):  # a compaction may replace files between the listing and the reads
         vanished = False
         for name in store.list(INDEX_DIR):
@@ -178,6 +193,7 @@ def _scan(store: RunStore) -> Scan:
                 problems.append(f"{where}: unreadable index file ({str(err)[:80]}); skipped")
                 continue
             for row in found:
+                row = _lean(row, strings)
                 if isinstance(row.get("genome"), dict):  # one object per genome, not per line
                     row["genome"] = _shared(genomes, row)
                 if row["file"] not in rows:
@@ -222,7 +238,7 @@ def read_trials(store: RunStore) -> list[TrialRecord]:
     with gc_paused():
         found, records = scan(store), []
         for name in found.files:
-            row = found.rows.get(name)
+            row = found.rows.pop(name, None)  # freed once its record is built
             if row is not None:
                 try:
                     records.append(TrialRecord.model_validate(record_data(row)))

@@ -219,3 +219,28 @@ def test_a_run_directory_without_an_index_reads_and_compacts(tmp_path):
     raw = {f: json.loads((run / "trials" / f).read_text()) for f in files}
     assert all(rows[f]["sequence"] == raw[f]["sequence"] for f in files)
     assert all(rows[f]["version"] == 1 for f in files)
+
+
+@pytest.mark.parametrize("count", [0, 4, 5, 11])
+def test_compaction_in_row_groups_keeps_every_row(tmp_path, monkeypatch, count):
+    monkeypatch.setattr(index, "ROW_GROUP", 4)  # 0, 1, 2 (one empty) and 3 groups
+    store = RunStore(tmp_path / "run")
+    records = [_record(k) for k in range(count)]
+    for record in records:
+        write_trial(store, record)
+    store.makedirs("index")
+    before = scan(store).rows
+    assert compact(store, min_files=0 if count == 0 else 1) in (count, None)
+    after = scan(store)
+    assert after.rows == before and after.problems == []
+    assert sorted(r.trial_id for r in read_trials(store)) == sorted(r.trial_id for r in records)
+
+
+def test_a_scan_shares_repeated_keys_and_values_between_rows(store):
+    for k in range(3):
+        write_trial(store, _record(k * 3))  # one cell (k * 3 % 3 == 0): equal fingerprints
+    rows = list(scan(store).rows.values())
+    keys = [next(k for k in row if k == "fingerprint") for row in rows]
+    assert all(k is keys[0] for k in keys)
+    assert all(row["fingerprint"] is rows[0]["fingerprint"] for row in rows)
+    assert all(row["task"] is rows[0]["task"] for row in rows)
