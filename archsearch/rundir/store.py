@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import uuid
 from pathlib import Path, PurePosixPath
 
@@ -246,6 +247,15 @@ class RunStore:
                 self._fs.rm_file(self.path(rel))
         except FileNotFoundError:
             pass
+
+    def delete_tree(self, rel: str) -> None:
+        """Removes folder `rel` and everything under it (nothing happens if it is missing)."""
+        if not rel.strip("/"):
+            raise ValueError("expected a folder inside the run directory. Received: the root")
+        if self.is_local:
+            shutil.rmtree(self.path(rel), ignore_errors=True)
+        elif self._fs.exists(self.path(rel)):
+            self._fs.rm(self.path(rel), recursive=True)
 
     def list(self, rel: str = "") -> list[str]:
         """Names directly under folder `rel`, hidden ones excluded (sorted; [] if missing)."""

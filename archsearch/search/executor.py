@@ -42,6 +42,9 @@ log = logging.getLogger("archsearch.search")
 
 #: Tune trials per Tune run (`Tuner.fit`) before the next run takes over (no scheduler).
 TUNE_TRIALS_PER_RUN = 2000
+#: Keep each Tune run's experiment folder under `ray/` (for debugging Tune itself).
+#: Off: archsearch never reads it, and Tune's experiment state is ~20 kB a trial.
+KEEP_TUNE_STATE = False
 
 
 @dataclasses.dataclass
@@ -195,14 +198,14 @@ def _search(space, run_dir, oracle, strategy, genomes, *, address, workers, prog
     # JSON and TensorBoard loggers would only add files and driver time.
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
 
-    def tuner() -> tune.Tuner:
+    def tuner(name: str) -> tune.Tuner:
         return tune.Tuner(
             trainable,
             tune_config=tune.TuneConfig(
                 search_alg=ConcurrencyLimiter(searcher, workers) if workers else searcher,
                 scheduler=scheduler, num_samples=-1, reuse_actors=True),
             run_config=tune.RunConfig(
-                name=f"tune-{int(time.time() * 1000)}", storage_path=storage_path, verbose=0,
+                name=name, storage_path=storage_path, verbose=0,
                 callbacks=[view], failure_config=tune.FailureConfig(max_failures=max_failures)))
 
     logging.getLogger("ray.tune").setLevel(logging.WARNING)
@@ -217,7 +220,10 @@ def _search(space, run_dir, oracle, strategy, genomes, *, address, workers, prog
         with view, contextlib.redirect_stdout(io.StringIO()):
             while True:
                 searcher.new_run(TUNE_TRIALS_PER_RUN if scheduler is None else None)
-                tuner().fit()
+                name = f"tune-{int(time.time() * 1000)}"
+                tuner(name).fit()
+                if not KEEP_TUNE_STATE:  # the records and oracle.json carry the search
+                    storage.delete_tree(f"ray/{name}")
                 if not searcher.capped:
                     break
     finally:

@@ -110,3 +110,14 @@ def test_uri_and_path(tmp_path):
     assert local.path("trials/0.json") == f"{tmp_path.resolve()}/trials/0.json"
     remote = RunStore("memory://somewhere/run")
     assert not remote.is_local and remote.uri == "memory://somewhere/run"
+
+
+def test_delete_tree_removes_a_folder_and_nothing_else(store):
+    store.write_text("ray/tune-1/a/b.json", "{}")
+    store.write_text("ray/tune-1/c.json", "{}")
+    store.write_text("ray/tune-2/d.json", "{}")
+    store.delete_tree("ray/tune-1")
+    store.delete_tree("ray/tune-1")  # already gone: nothing happens
+    assert store.list("ray") == ["tune-2"] and store.read_text("ray/tune-2/d.json") == "{}"
+    with pytest.raises(ValueError, match="root"):
+        store.delete_tree("/")

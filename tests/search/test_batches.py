@@ -193,8 +193,10 @@ def test_a_bad_population_is_refused_naming_the_field(tmp_path, bad):
 @pytest.mark.parametrize("strategy", [FIXED, EVOLUTION], ids=["fixed", "evolution"])
 def test_the_executor_batches_simulated_trials_without_changing_the_search(
         tmp_path, ray_session, monkeypatch, strategy):
+    from archsearch.search import executor
     from archsearch.search.executor import run_search
 
+    monkeypatch.setattr(executor, "KEEP_TUNE_STATE", True)  # to count the Tune trials
     space = _space(tmp_path, strategy, max_trials=45)
     batched = run_search(space, str(tmp_path / "batched"), progress=False, workers=1,
                          simulate=True)

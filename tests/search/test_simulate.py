@@ -73,6 +73,7 @@ def test_run_search_simulates_through_the_executor(tmp_path, ray_session, write_
                                      "task": rec["task"], "hparams": rec["hparams"],
                                      "seed": rec["seed"]})
         assert rec["score"] == expected["score"]
+    assert not list((tmp_path / "run" / "ray").glob("tune-*"))  # Tune's state: deleted
 
 
 @pytest.mark.slow
@@ -82,6 +83,7 @@ def test_a_search_runs_as_successive_tune_runs(tmp_path, ray_session, write_spac
     from archsearch.search import batches, executor
 
     monkeypatch.setattr(executor, "TUNE_TRIALS_PER_RUN", 2)
+    monkeypatch.setattr(executor, "KEEP_TUNE_STATE", True)  # to count the runs
     monkeypatch.setattr(batches, "SIMULATED_BATCH", 2)  # 9 trials: 5 Tune trials
     space = archsearch.load_search_space(write_space(space_yaml(
         cells=("gru", "lstm", "lstm_b"), samples=3)))
