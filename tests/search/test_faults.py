@@ -55,8 +55,10 @@ def main(work, multi_space, kill_space):
     from ray.cluster_utils import Cluster
 
     import archsearch
+    from archsearch.search import executor
     from archsearch.search.executor import run_search
 
+    executor.KEEP_TUNE_STATE = True  # the tests read Tune's trial states (retries, resources)
     cluster = Cluster(initialize_head=True, head_node_args={
         "num_cpus": 0, "include_dashboard": False,
         # Notice a dead node in ~3 s instead of ~30 s.
