@@ -40,32 +40,23 @@ ADAM = {"units": 64, "num_layers": 1, "optimizer": "adam", "learning_rate": 0.01
         "clip_norm": 5.0, "init_scale": 1.0, "dropout": 0.0}
 PAPER_CELLS = ["tanh_rnn", "lstm_f", "lstm", "lstm_b", "gru"]
 
+
+def _arithmetic(digits: int, distractors: int, steps: int, eval_every: int,
+                batch_size: int = 32) -> dict:
+    """A calibration setting of the arithmetic task (8,000 examples, Adam, the paper's cells)."""
+    return dict(task="arithmetic", cells=PAPER_CELLS, steps=steps, eval_every=eval_every,
+                options={"max_digits": digits, "max_distractors": distractors,
+                         "num_examples": 8000, "batch_size": batch_size},
+                hparams=ADAM)
+
+
 SETTINGS = {
-    "arithmetic_2d1": dict(task="arithmetic", cells=PAPER_CELLS, steps=2000, eval_every=250,
-                           options={"max_digits": 2, "max_distractors": 1,
-                                    "num_examples": 8000, "batch_size": 32},
-                           hparams=ADAM),
-    "arithmetic_2d2": dict(task="arithmetic", cells=PAPER_CELLS, steps=3000, eval_every=250,
-                           options={"max_digits": 2, "max_distractors": 2,
-                                    "num_examples": 8000, "batch_size": 32},
-                           hparams=ADAM),
-    "arithmetic_2d1_long": dict(task="arithmetic", cells=PAPER_CELLS, steps=5000,
-                                eval_every=500,
-                                options={"max_digits": 2, "max_distractors": 1,
-                                         "num_examples": 8000, "batch_size": 32},
-                                hparams=ADAM),
-    "arithmetic_3d3": dict(task="arithmetic", cells=PAPER_CELLS, steps=4000, eval_every=500,
-                           options={"max_digits": 3, "max_distractors": 3,
-                                    "num_examples": 8000, "batch_size": 32},
-                           hparams=ADAM),
-    "arithmetic_2d4": dict(task="arithmetic", cells=PAPER_CELLS, steps=3000, eval_every=500,
-                           options={"max_digits": 2, "max_distractors": 4,
-                                    "num_examples": 8000, "batch_size": 32},
-                           hparams=ADAM),
-    "arithmetic_2d2_b64": dict(task="arithmetic", cells=PAPER_CELLS, steps=4000, eval_every=500,
-                               options={"max_digits": 2, "max_distractors": 2,
-                                        "num_examples": 8000, "batch_size": 64},
-                               hparams=ADAM),
+    "arithmetic_2d1": _arithmetic(2, 1, steps=2000, eval_every=250),
+    "arithmetic_2d2": _arithmetic(2, 2, steps=3000, eval_every=250),
+    "arithmetic_2d1_long": _arithmetic(2, 1, steps=5000, eval_every=500),
+    "arithmetic_3d3": _arithmetic(3, 3, steps=4000, eval_every=500),
+    "arithmetic_2d4": _arithmetic(2, 4, steps=3000, eval_every=500),
+    "arithmetic_2d2_b64": _arithmetic(2, 2, steps=4000, eval_every=500, batch_size=64),
     "xml": dict(task="xml", cells=PAPER_CELLS, steps=2000, eval_every=250,
                 options={"num_examples": 2000, "batch_size": 32}, hparams=ADAM),
     "memorization": dict(task="memorization", cells=PAPER_CELLS, steps=1500, eval_every=250,
