@@ -314,8 +314,10 @@ def _search(args) -> int:
     check_location(args.run_dir, "--run-dir", writable=True)
     _check_address(args.address)
     _check_not_foreign(args.run_dir)
-    with _native_stderr_silenced():
-        import tensorflow  # noqa: F401 - imported here only to start it quietly
+    from archsearch.compat.driver_keras import load_keras_for_driver
+
+    with _native_stderr_silenced():  # Keras' start-up, quietly
+        load_keras_for_driver()  # the driver never trains: no TensorFlow in it
     from archsearch.search import RunDirError
     from archsearch.search.executor import run_search
     from archsearch.search.rundir import open_run

@@ -186,6 +186,9 @@ def _check(claim: Claim, index, tasks) -> ClaimCheck | None:
 def findings(report: Report) -> Findings:
     """The findings of `report` in words (see the module docstring)."""
     rows = [c for c in report.comparisons if c.verdict in ("better", "worse", "tied")]
+    if not rows and len(report.cells) == 1:
+        return Findings(notes=(f"No comparisons: these runs hold one cell "
+                               f"({report.cells[0].label}), as a one-cell tuning study does.",))
     if not rows:
         return Findings(notes=(f"No comparisons: the baseline {report.baseline!r} has no "
                                f"completed trials.",))

@@ -128,10 +128,21 @@ def test_seed_noise_is_split_from_hyperparameter_spread(tmp_path):
 
 
 def test_no_baseline_means_no_comparisons(tmp_path):
+    scores = {"lstm": {"xml": normal_scores(0.8, 0.02, 4, 1)},
+              "tanh_rnn": {"xml": normal_scores(0.5, 0.02, 4, 2)}}
+    report = summarize(load_runs([write_scores(tmp_path / "run", scores)]))
+    assert report.comparisons == () and report.findings.established == ()
+    assert "baseline 'gru' has no completed trials" in report.findings.notes[0]
+    assert any("baseline 'gru' has no completed trials" in w for w in report.warnings)
+
+
+def test_one_cell_is_a_tuning_study_not_a_missing_baseline(tmp_path):
     scores = {"lstm": {"xml": normal_scores(0.8, 0.02, 4, 1)}}
     report = summarize(load_runs([write_scores(tmp_path / "run", scores)]))
     assert report.comparisons == () and report.findings.established == ()
-    assert "has no completed trials" in report.findings.notes[0]
+    assert report.findings.notes[0].startswith("No comparisons: these runs hold one cell (lstm)")
+    assert not any("has no completed trials" in w for w in report.warnings)
+    assert any(w.startswith("one cell (lstm) in these runs") for w in report.warnings)
 
 
 def test_one_trial_per_cell_ranks_nothing(tmp_path):
