@@ -23,9 +23,11 @@ saved state, record reading and writing, and (with `--executor`) Ray Tune.
 For 1-2: trials per second by decile (from the record files' modification
 times), last decile's seconds per trial over the first's (flat: <= 1.5),
 driver resident memory (peak, sampled at 5 Hz, from /proc) and `oracle.json`'s
-largest size. Targets: >= 20 trials/s sustained through the executor, flat,
-saved state <= 10 MB at any size; report on 100k records <= 2 min and <= 4 GiB,
-resume of 100k trials <= 30 s.
+largest size. The driver loads Keras as `archsearch search` does, with no
+TensorFlow (`--tensorflow-in-driver`: as before, about 450 MB more).
+Targets: >= 20 trials/s sustained through the executor, flat, saved state
+<= 10 MB at any size; report on 100k records <= 2 min and <= 4 GiB, resume
+of 100k trials <= 30 s.
 
 Usage:
     python benchmarks/driver_scale.py --oracle-trials 100000 --dir /dev/shm
@@ -395,9 +397,17 @@ def main():
     parser.add_argument("--no-report-command", action="store_true",
                         help="with --report-records: skip `archsearch report` (its analysis "
                              "dominates at large N), measure loading and resuming only")
+    parser.add_argument("--tensorflow-in-driver", action="store_true",
+                        help="load Keras with TensorFlow in the driver, as before "
+                             "(default: as `archsearch search` does, with no TensorFlow)")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if args.tensorflow_in_driver:
+        import keras  # noqa: F401 - with its configured backend, TensorFlow
+    from archsearch.compat.driver_keras import load_keras_for_driver
+
+    print(f"driver's Keras backend: {load_keras_for_driver()}", flush=True)
     if args.no_tune_loggers:
         os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = "1"
     results = []
