@@ -164,8 +164,12 @@ class ArchitectureOracle(CellScores, OracleState, LeanTrials, keras_tuner.Oracle
         return int(getattr(self.tasks[task], "seeds", 1) or 1)
 
     def _trial_seed(self, index: int) -> int:
-        """A trial's seed from its seed index (records give the index back)."""
+        """A trial's seed from its seed index (`_seed_index` gives the index back)."""
         return self.search_seed * 10_007 + index
+
+    def _seed_index(self, seed: int) -> int:
+        """The seed index of a recorded trial seed: the inverse of `_trial_seed`."""
+        return seed - self._trial_seed(0)
 
     def _stage_trials(self, cell: dict, task: str) -> list[tuple[dict, int, int]]:
         """The trials of `cell`'s stage on `task`, one per sample x seed of the task.

@@ -130,7 +130,7 @@ class OracleState:
                 log.warning("oracle state counts %d ended trials, the records %d",
                             snap["ended"], len(ended))
         else:
-            seeds = [r.seed - self.search_seed * 10_007 for r in records if r.seed is not None]
+            seeds = [self._seed_index(r.seed) for r in records if r.seed is not None]
             self._seed_state = max([self._seed_state, *seeds])
             self.steps = len(ended) + len(self.cells)
         for fp, cell in self.cells.items():
