@@ -1,17 +1,27 @@
-"""Search: KerasTuner oracles (strategies), the Ray Tune executor, the run directory."""
+"""Search: KerasTuner oracles (strategies), the Ray Tune executor, the run directory.
 
-from archsearch.search.oracles import (
-    ArchitectureOracle,
-    EvolutionOracle,
-    FixedListOracle,
-    RandomArchitectureOracle,
-    RegularizedEvolutionOracle,
-)
+The oracles load on first use (module `__getattr__`): Ray workers import this
+package for the trainables in `worker`, `batches` and `simulate`, and a
+worker that runs simulated trials then never loads KerasTuner, Keras or
+TensorFlow (one that trains loads them with `archsearch.training`).
+"""
+
+from __future__ import annotations
+
+import importlib
+
 from archsearch.search.storage import RunDirError, RunStorage
 
-__all__ = ["ArchitectureOracle", "EvolutionOracle", "FixedListOracle",
-           "RandomArchitectureOracle", "RegularizedEvolutionOracle", "RunDirError", "RunStorage",
-           "run_search"]
+_ORACLES = ("ArchitectureOracle", "EvolutionOracle", "FixedListOracle",
+            "RandomArchitectureOracle", "RegularizedEvolutionOracle")
+
+__all__ = [*_ORACLES, "RunDirError", "RunStorage", "run_search"]
+
+
+def __getattr__(name):
+    if name in _ORACLES:
+        return getattr(importlib.import_module("archsearch.search.oracles"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def run_search(*args, **kwargs):

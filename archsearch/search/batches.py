@@ -35,8 +35,6 @@ from __future__ import annotations
 
 import math
 
-from archsearch.search.oracles.base import RUNNING, STOPPED
-
 __all__ = ["SIMULATED_BATCH", "Batcher", "batch_limit", "batch_trainable", "run_batch"]
 
 #: Oracle trials per Tune trial with `--simulate` (each costs ~2-5 ms to record).
@@ -99,6 +97,8 @@ class Batcher:
 
         An empty batch means: wait (the oracle is `IDLE`) or, if stopped, finished.
         """
+        from archsearch.search.oracles.base import RUNNING, STOPPED  # driver only: KerasTuner
+
         members, self.held = self.held, []
         if not members:
             trial = self._create(oracle, tune_id)

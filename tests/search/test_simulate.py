@@ -1,6 +1,9 @@
 """The simulated scorer: deterministic, plausible, recorded as simulated, run through Ray."""
 
+import os
 import statistics
+import subprocess
+import sys
 
 import pytest
 
@@ -94,3 +97,17 @@ def test_a_search_runs_as_successive_tune_runs(tmp_path, ray_session, write_spac
     assert sorted(read_records(run_dir), key=int) == [str(k) for k in range(9)]
     runs = [p for p in (run_dir / "ray").iterdir() if p.name.startswith("tune-")]
     assert len(runs) >= 2, runs  # one Tune run could not hold them all
+
+
+def test_a_simulated_worker_loads_no_keras_or_tensorflow():
+    # A Ray worker imports the trainable's module; simulated trials need no
+    # KerasTuner, Keras or TensorFlow (seconds and ~600 MB per worker process).
+    code = ("import sys\n"
+            "import archsearch.search.batches, archsearch.search.simulate\n"
+            "import archsearch.search.worker\n"
+            "print(sorted(m for m in ('keras_tuner', 'keras', 'tensorflow') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, env={k: v for k, v in os.environ.items()
+                                           if k != "KERAS_BACKEND"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"
