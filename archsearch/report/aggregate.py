@@ -61,12 +61,9 @@ def summarize(runs: RunSet, *, baseline: str | None = None, top: int = 5,
     base_best = {task: s.best for (fp, task), s in stats.items()
                  if fp == base_fp and s.best is not None}
     scored = set(df[df.stage == "search"].task)
-    if (base_fp is None or not base_best) and len(names) == 1:  # e.g. Hyperband on one cell
-        only = next(iter(names.items()))
-        problems.append(f"one cell ({only[1] or only[0][:12]}) in these runs, as in a "
-                        f"one-cell tuning study: no comparison with a baseline; its settings "
-                        f"are compared by their results")
-    elif base_fp is None or not base_best:
+    # One cell in the runs (e.g. Hyperband tuning one cell) is a design, not a missing
+    # baseline: the findings say so, and nothing is warned.
+    if (base_fp is None or not base_best) and len(names) != 1:
         problems.append(f"baseline {baseline!r} has no completed trials: no ratios and no "
                         f"min-ratio scores; cells are ranked by their results relative to "
                         f"each task's best")
