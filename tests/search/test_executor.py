@@ -305,3 +305,26 @@ def test_the_driver_refuses_a_record_of_another_trial_under_the_same_id(tmp_path
     with pytest.raises(RunDirError, match="never reused"):
         searcher.on_trial_complete("tune-0")
     assert oracle.ended == [] and (tmp_path / "trials" / "0.json").read_bytes() == before
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("ray")
+def test_archsearch_search_trains_through_ray_with_no_tensorflow_in_the_driver(
+        tmp_path, subprocesses, space_yaml, read_records):
+    space = tmp_path / "space.yaml"
+    space.write_text(space_yaml(cells=("gru", "lstm")))
+    code = (
+        "import json, sys\n"
+        "from archsearch.cli import main\n"
+        f"rc = main(['search', {str(space)!r}, '--run-dir', {str(tmp_path / 'run')!r}, "
+        "'--no-progress', '--workers', '1'])\n"
+        "print(json.dumps({'rc': rc, 'tf': 'tensorflow' in sys.modules}))\n")
+    log = tmp_path / "driver.log"
+    proc = subprocesses.start(["-c", code], log)
+    assert proc.wait(timeout=300) == 0, log.read_text()[-2000:]
+    assert json.loads(log.read_text().strip().splitlines()[-1]) == {"rc": 0, "tf": False}
+    records = list(read_records(tmp_path / "run").values())
+    # The workers trained (TensorFlow): real scores, not simulated ones.
+    assert len(records) == 2
+    assert all(r["status"] == "completed" and not r.get("simulated") for r in records)
+    assert all(0.0 <= r["score"] <= 1.0 for r in records)
