@@ -79,11 +79,17 @@ def main(work, multi_space, kill_space):
 
         run_dir = Path(work, "kill")
 
+        trials = archsearch.load_search_space(kill_space).max_trials
+
         def remove_a_busy_node():
             while "done" not in out:
-                done = records(run_dir) if (run_dir / "trials").exists() else {}
+                # Busy nodes first, then the records: a node whose trial wrote its
+                # record but has not returned yet is still busy, and would die
+                # with nothing to retry. More busy nodes than trials without a
+                # record means one is such a node: wait until it returns.
                 busy = [w for w in workers if running_trials(w)]
-                if done and busy:
+                done = records(run_dir) if (run_dir / "trials").exists() else {}
+                if done and busy and len(busy) <= trials - len(done):
                     first = next(iter(done.values()))["worker"]["node_id"]
                     victim = next((w for w in busy if w.node_id != first), busy[0])
                     out["killed"] = {"node_id": victim.node_id, "at": time.time(),
