@@ -173,9 +173,15 @@ def main():
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--jit-compile", choices=["auto", "true", "false"], default="auto",
                         help="XLA for the whole Keras train step (auto: off on CPU)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="TensorFlow intra- and inter-op threads (a search worker uses "
+                             "its Ray CPUs: 1 for a 1-CPU trial; default: TensorFlow's own)")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: units 64, E 64, seq 20, 2 rounds of 1 step, 2 cells")
     args = parser.parse_args()
+    if args.threads:
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     args.jit = {"auto": "auto", "true": True, "false": False}[args.jit_compile]
     if args.quick:
         args.units, args.E, args.seq, args.rounds, args.steps, args.warmup = \

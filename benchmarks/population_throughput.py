@@ -96,7 +96,15 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--no-jit", action="store_true",
                         help="population step without XLA (run_population's jit_compile=False)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="TensorFlow intra- and inter-op threads (a 1-CPU search worker "
+                             "uses 1; default: TensorFlow's own, every core)")
     args = parser.parse_args(argv)
+    if args.threads:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     units_list = args.units or ([32, 128] if args.quick else [32, 64, 128, 256])
     ks = args.k or ([1, 4] if args.quick else [1, 4, 8, 16])
     steps = args.steps or (10 if args.quick else 50)
