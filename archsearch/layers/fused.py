@@ -11,6 +11,10 @@ is one matmul or reduction over all steps after the loop, and the input
 kernel's gradient comes from the hoisted input projection, also outside the
 loop. Optionally both loops are XLA-compiled (`fused="xla"`).
 
+`fused_member_loop` runs the same loops for K cells at once, each with its
+own weights stacked on a leading member axis (population trials,
+`archsearch.training.stacked`).
+
 The autodiff loop (`GenomeCell.step` under `keras.src.backend.rnn`) stays the
 reference: `tests/layers/test_fused.py` checks every gradient against it.
 """
@@ -27,7 +31,8 @@ from archsearch.genome.layout import CellPlan
 from archsearch.genome.ops import OPS
 from archsearch.layers.cell import apply_op
 
-__all__ = ["FUSED_OPTIONS", "check_fused_option", "fused_inner_loop", "uses_fused"]
+__all__ = ["FUSED_OPTIONS", "check_fused_option", "fused_inner_loop", "fused_member_loop",
+           "uses_fused"]
 
 FUSED_OPTIONS = ("auto", True, False, "xla")
 #: `OpSpec.keras` kinds whose derivative reads the node's own value (kept per step).
@@ -251,8 +256,13 @@ def _forward(prog, xp, x, mask, states, w, return_sequences, zero_output):
     return outputs, list(c["states"]), kept
 
 
-def _backward(prog, x, mask, kept, w, d_out, d_final, return_sequences, zero_output):
-    """The reverse time loop, then every weight gradient as one matmul or sum."""
+def _backward(prog, x, mask, kept, w, d_out, d_final, return_sequences, zero_output,
+              members=False):
+    """The reverse time loop, then every weight gradient as one matmul or sum.
+
+    With `members`, values carry a member axis after time (`(T, K, B, ...)`)
+    and every weight one in front (`(K, ...)`): the gradients are per member.
+    """
     tf = _tf()
     plan, u, n_x = prog.plan, prog.units, prog.n_x
     dtype, steps = d_final[0].dtype, tf.shape(next(iter(kept.values())) if kept else x)[0]
@@ -305,17 +315,21 @@ def _backward(prog, x, mask, kept, w, d_out, d_final, return_sequences, zero_out
         if source.kind == "state" and w["rec_mask"] is not None:
             v = v * w["rec_mask"]
         cols = prog.columns(dz, source.targets, tf)
-        d_kernels[source.name] = tf.matmul(tf.reshape(v, (-1, source.width)),
-                                           tf.reshape(cols, (-1, len(source.targets) * u)),
-                                           transpose_a=True)
+        if members:  # (T, K, B, W) x (T, K, B, N) -> (K, W, N)
+            d_kernels[source.name] = tf.einsum("tkbw,tkbn->kwn", v, cols)
+        else:
+            d_kernels[source.name] = tf.matmul(tf.reshape(v, (-1, source.width)),
+                                               tf.reshape(cols, (-1, len(source.targets) * u)),
+                                               transpose_a=True)
     all_values = {INPUT: x, **kept}
-    d_scales = {s: tf.reduce_sum(stacked[s] * all_values[prog.genome.node(s).inputs[0]], (0, 1))
+    axes = (0, 2) if members else (0, 1)  # time and batch
+    d_scales = {s: tf.reduce_sum(stacked[s] * all_values[prog.genome.node(s).inputs[0]], axes)
                 for s in plan.scales}
     bias_targets = plan.linears[n_x:]
     return {"xp": prog.columns(dz, plan.input_source.targets, tf) if n_x else None,
             "x": stacked.get(INPUT),
             "states": list(c["d"]), "kernels": d_kernels, "scales": d_scales,
-            "bias": prog.columns([tf.reduce_sum(d, (0, 1)) for d in dz], bias_targets, tf)
+            "bias": prog.columns([tf.reduce_sum(d, axes) for d in dz], bias_targets, tf)
             if bias_targets else None}
 
 
@@ -345,6 +359,10 @@ def _fused_sequence(prog, xp, x, mask, rec_mask, states, kernels, bias, scales,
             *(scales[s] for s in scale_ids)]
     u, n_x = prog.units, prog.n_x
     sg = tf.stop_gradient
+    # Member-stacked weights (population trials): a leading K axis on every
+    # weight, and per-member vectors broadcast over the batch as (K, 1, n).
+    members = len(states[0].shape) == 3
+    vector = (lambda v: v[:, None, :]) if members else (lambda v: v)
 
     @tf.custom_gradient
     def run(*args):
@@ -354,10 +372,11 @@ def _fused_sequence(prog, xp, x, mask, rec_mask, states, kernels, bias, scales,
         kernels_ = {k: next(it) for k in names}
         bias_ = next(it) if optional["bias"] else None
         w = {"kernels": {k: sg(v) for k, v in kernels_.items()},
-             "scales": {s: sg(next(it)) for s in scale_ids},
+             "scales": {s: vector(sg(next(it))) for s in scale_ids},
              "rec_mask": None if rec_mask is None else sg(rec_mask),
              "bias": None if bias_ is None else {
-                 node: sg(bias_[(prog.lin[node] - n_x) * u:(prog.lin[node] - n_x + 1) * u])
+                 node: vector(sg(bias_[..., (prog.lin[node] - n_x) * u:
+                                       (prog.lin[node] - n_x + 1) * u]))
                  for node in prog.plan.linears[n_x:]}}
         x_in = None if x_ is None else sg(x_)
         outputs, finals, kept = forward(prog, None if xp_ is None else sg(xp_), x_in, mask,
@@ -371,9 +390,10 @@ def _fused_sequence(prog, xp, x, mask, rec_mask, states, kernels, bias, scales,
                        for d, f in zip(d_final, finals, strict=True)]
             if mask is None and not return_sequences:
                 d_final[prog.out] = d_final[prog.out] + d_out
-            w_back = dict(w, kernels_t={k: tf.transpose(v) for k, v in w["kernels"].items()})
+            w_back = dict(w, kernels_t={k: tf.linalg.matrix_transpose(v)
+                                        for k, v in w["kernels"].items()})
             g = backward(prog, x_in, mask, kept, w_back, d_out, d_final, return_sequences,
-                         zero_output)
+                         zero_output, members)
             grads = [*([g["xp"]] if optional["xp"] else []), *([g["x"]] if optional["x"] else []),
                      *g["states"], *(g["kernels"][k] for k in names),
                      *([g["bias"]] if optional["bias"] else []),
@@ -428,3 +448,29 @@ def fused_inner_loop(layer, sequences, initial_state, mask, training=False):
     if layer.return_sequences:
         return outputs[-1], tf.transpose(outputs, (1, 0, 2)), states
     return outputs, tf.expand_dims(outputs, 1), states
+
+
+def fused_member_loop(plan: CellPlan, xp, x, mask, states, kernels, bias, scales,
+                      return_sequences: bool):
+    """The fused loop of K cells at once, each with its own weights (population trials).
+
+    The same interpreter and hand-written backward as `fused_inner_loop`,
+    with a member axis: matmuls are batched over it, and every weight
+    gradient is per member. Masked steps keep the previous states and output.
+
+    Args:
+        plan: The cell's `CellPlan`.
+        xp: `(T, K, B, n_x * units)` projected inputs, or None.
+        x: `(T, K, B, input_dim)` raw inputs where the plan reads them, else None.
+        mask: `(T, K, B, 1)` booleans, or None.
+        states: Initial states, each `(K, B, units)`.
+        kernels: `(K, width, n * units)` per projected source, by name (not the input's).
+        bias: `(K, n * units)` bias of the linear nodes that do not read the input, or None.
+        scales: `(K, units)` per `scale` node.
+        return_sequences: Whether to return every step's output.
+
+    Returns:
+        `(outputs, final states)`: outputs `(T, K, B, units)`, or the last `(K, B, units)`.
+    """
+    return _fused_sequence(_program(plan), xp, x, mask, None, list(states), kernels, bias,
+                           scales, return_sequences, False, False)

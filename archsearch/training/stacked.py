@@ -2,11 +2,13 @@
 
 Every weight of the K member models is stacked on a leading member axis, so
 one matmul per projection serves all members (`tf.matmul` on `(K, ...)`
-operands). The recurrent step is `GenomeCell.step` itself, run on the stacked
-weights, so the math of a cell exists once. Gradients come from autodiff
-through `tf.scan`; the optimizer (Keras' Adam or plain SGD, clipped by each
-member's global gradient norm as `build_model`'s optimizer is) is written out
-here with a learning rate, clip norm and on/off switch per member.
+operands). The recurrent loop is `GenomeRNN`'s fused path with a member axis
+(`archsearch.layers.fused.fused_member_loop`): the same interpreter of the
+genome and the same hand-written backward, so the math of a cell exists once.
+The optimizer (Keras' Adam or plain SGD, clipped by each member's global
+gradient norm as `build_model`'s optimizer is) is written out here over one
+`(K, P)` matrix of every member's weights, with a learning rate, clip norm
+and on/off switch per member.
 
 Supported: `build_model`'s embedding (or dense input) -> stacked GenomeRNN ->
 dense head, masked ("last") or sequence outputs, one or more layers, no
@@ -122,8 +124,10 @@ class StackedModel:
             raise ValueError(f"Expected to stack all {expected} trainable weights of the member "
                              f"model. Received: {len(self.variables)} stacked")
         self.clip = tf.constant(np.asarray(clip_norms, "float32"))
-        self.slots = [(tf.Variable(tf.zeros_like(v)), tf.Variable(tf.zeros_like(v)))
-                      for v in self.variables]
+        self.sizes = [int(np.prod(v.shape[1:])) for v in self.variables]
+        # Adam's moments of every weight, a member per row.
+        self.slots = (tf.Variable(tf.zeros((self.k, sum(self.sizes)))),
+                      tf.Variable(tf.zeros((self.k, sum(self.sizes)))))
         self.best = [tf.Variable(v) for v in self.variables]
         self.iterations = tf.Variable(0, dtype="int64")
 
@@ -160,31 +164,28 @@ class StackedModel:
     def _recurrent(self, cell, weights, h, mask, sequences):
         import tensorflow as tf
 
+        from archsearch.layers.fused import fused_member_loop
+
+        plan, units = cell.plan, cell.units
         proxy = _StackedCell(cell, weights["kernels"], weights["bias"], weights["scales"])
         k, b, t = (tf.shape(h)[i] for i in range(3))
-        seq = tf.transpose(h, (2, 0, 1, 3))  # time-major (T, K, B, I)
         # The input projection of every step at once: (K, B*T, I) @ (K, I, n*units).
         xp = GenomeCell.project_input(proxy, tf.reshape(h, (k, b * t, h.shape[-1])))
-        elems = {}
-        if xp is not None:
-            elems["xp"] = tf.transpose(tf.reshape(xp, (k, b, t, -1)), (2, 0, 1, 3))
-        if cell.plan.x_raw or xp is None:
-            elems["x"] = seq
+        if xp is not None:  # time-major (T, K, B, n*units)
+            xp = tf.transpose(tf.reshape(xp, (k, b, t, -1)), (2, 0, 1, 3))
+        x = tf.transpose(h, (2, 0, 1, 3)) if plan.x_raw else None
         if mask is not None:
-            elems["m"] = tf.transpose(mask, (2, 0, 1))[..., None]
-        zeros = tf.zeros((k, b, cell.units), h.dtype)
-        init = (tuple(zeros for _ in cell.genome.states), zeros)
-
-        def step(carry, inputs):
-            states, prev = carry
-            out, new = GenomeCell.step(proxy, inputs.get("xp"), inputs.get("x"), list(states))
-            if "m" in inputs:
-                new = [tf.where(inputs["m"], a, s) for a, s in zip(new, states, strict=True)]
-                out = tf.where(inputs["m"], out, prev)
-            return tuple(new), out
-
-        _, outs = tf.scan(step, elems, initializer=init)
-        return tf.transpose(outs, (1, 2, 0, 3)) if sequences else outs[-1]
+            mask = tf.transpose(mask, (2, 0, 1))[..., None]
+        bias = weights["bias"]
+        if bias is not None:  # the x-reading nodes' bias is in the input projection
+            bias = tf.convert_to_tensor(bias)[:, cell.n_x * units:] \
+                if len(plan.linears) > cell.n_x else None
+        outputs, _ = fused_member_loop(
+            plan, xp, x, mask, [tf.zeros((k, b, units), h.dtype) for _ in cell.genome.states],
+            {s.name: tf.convert_to_tensor(weights["kernels"][s.name]) for s in plan.sources
+             if s.kind != "input"}, bias,
+            {n: tf.convert_to_tensor(v) for n, v in weights["scales"].items()}, sequences)
+        return tf.transpose(outputs, (1, 2, 0, 3)) if sequences else outputs
 
     def losses(self, x, y, w, logits=None):
         """Per-member training loss `(K,)`, reduced as Keras' compiled loss does."""
@@ -220,7 +221,6 @@ class StackedModel:
         grads = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
                  for g, v in zip(grads, sources, strict=True)]
         squares = [None] * len(grads)
-        norm_sq = [tf.reduce_sum(tf.square(g), axis=list(range(1, g.shape.rank))) for g in grads]
         if table is not None:
             # Keras trains an embedding from its sparse gradient (one row per
             # token occurrence): the global norm and Adam's second moment see
@@ -228,26 +228,33 @@ class StackedModel:
             i = sources.index(embedded)
             grads[i], squares[i] = self._scatter(grads[i], x), self._scatter(
                 tf.square(grads[i]), x)
-        norm = tf.sqrt(tf.add_n(norm_sq))
-        factor = self.clip / tf.maximum(norm, self.clip)  # tf.clip_by_global_norm per member
+        # Every weight of a member as one row of a (K, P) matrix: the update is
+        # a few passes over it, broadcasting per-member (K, 1) factors.
+        # Inactive members (stopped or diverged) get zero gradients and increments.
+        on = active[:, None]
+        flat = tf.where(on, tf.concat([tf.reshape(g, (self.k, -1)) for g in grads], axis=1), 0.0)
+        flat_sq = tf.where(on, tf.concat([tf.reshape(tf.square(g) if g2 is None else g2,
+                                                     (self.k, -1))
+                                          for g, g2 in zip(grads, squares, strict=True)],
+                                         axis=1), 0.0)
+        norm = tf.sqrt(tf.reduce_sum(flat_sq, axis=1))
+        factor = (self.clip / tf.maximum(norm, self.clip))[:, None]  # clip_by_global_norm
         step = tf.cast(self.iterations + 1, "float32")
         lr = tf.cast(learning_rates, "float32")
         if self.optimizer == "adam":
             lr = lr * tf.sqrt(1.0 - tf.pow(0.999, step)) / (1.0 - tf.pow(0.9, step))
-        for var, g, g2, (m, v) in zip(self.variables, grads, squares, self.slots, strict=True):
-            shape = (-1,) + (1,) * (var.shape.rank - 1)
-            on, f = tf.reshape(active, shape), tf.reshape(factor, shape)
-            g, g2 = g * f, tf.square(g * f) if g2 is None else g2 * tf.square(f)
-            alpha = tf.reshape(lr, shape)
-            if self.optimizer == "adam":
-                m_new = m + (g - m) * 0.1
-                v_new = v + (g2 - v) * 0.001
-                m.assign(tf.where(on, m_new, m))
-                v.assign(tf.where(on, v_new, v))
-                update = m_new * alpha / (tf.sqrt(v_new) + 1e-7)
-            else:
-                update = g * alpha
-            var.assign(tf.where(on, var - update, var))
+        on = tf.cast(on, "float32")
+        g = flat * factor
+        if self.optimizer == "adam":
+            m, v = self.slots
+            m.assign_add((g - m) * (0.1 * on))
+            v.assign_add((flat_sq * tf.square(factor) - v) * (0.001 * on))
+            update = m * (lr[:, None] * on) / (tf.sqrt(v) + 1e-7)
+        else:
+            update = g * (lr[:, None] * on)
+        for var, delta in zip(self.variables, tf.split(update, self.sizes, axis=1),
+                              strict=True):
+            var.assign_sub(tf.reshape(delta, var.shape))
         self.iterations.assign_add(1)
         return losses
 
