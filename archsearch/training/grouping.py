@@ -18,10 +18,13 @@ from archsearch.training.population import SHARED_KEYS
 __all__ = ["auto_k", "population_groups"]
 
 # (largest units, K): measured speedups of K stacked LSTMs over the same K
-# one after another on a 2-core CPU (issue 12; batch 32 x 50 steps): units 32
-# K=16 3.2x, units 64 K=16 2.2x, units 128 K=8 1.2x, units 256 K=8 0.87x.
-# benchmarks/population_throughput.py re-measures this table.
-_K_BY_UNITS = ((64, 16), (128, 8))
+# one after another, per CPU-second, with one TensorFlow thread (what a 1-CPU
+# search worker runs), XLA on, median of 3 (min-max)
+# (`benchmarks/population_throughput.py --threads 1`, quickstart task):
+# units 32 K=4 3.2x (2.5-4.0), K=16 3.4x (2.7-3.6); units 64 K=2..8 1.6-1.9x,
+# K=4 1.6x and 1.9x in two runs, K=16 1.55x; units 128 K=4 1.02x (1.02-1.05),
+# K=8 1.07x (0.99-1.10), K=16 1.00x (0.93-1.01); units 256 K=4 0.93x (slower).
+_K_BY_UNITS = ((32, 16), (128, 4))
 
 
 def auto_k(units: int | None) -> int:
@@ -29,7 +32,7 @@ def auto_k(units: int | None) -> int:
 
     Example:
         >>> [auto_k(u) for u in (32, 64, 128, 256)]
-        [16, 16, 8, 1]
+        [16, 4, 4, 1]
     """
     if units is None:
         return 1  # sized by a parameter budget: shapes unknown until built

@@ -12,7 +12,7 @@ def _config(i, genome="gru", task="xml", **hparams):
 
 
 def test_auto_k_follows_the_measured_crossover():
-    assert [auto_k(u) for u in (8, 32, 64, 65, 128, 129, 256, 1024)] == [16, 16, 16, 8, 8, 1, 1, 1]
+    assert [auto_k(u) for u in (8, 32, 64, 65, 128, 129, 256, 1024)] == [16, 16, 4, 4, 4, 1, 1, 1]
     assert auto_k(None) == 1
     with pytest.raises(ValueError, match="Received: units=0"):
         auto_k(0)
