@@ -12,6 +12,21 @@ Contenders: `fused` (GenomeRNN, hand-written backward), `fused_xla` (the same
 with XLA-compiled loops), `autodiff` (GenomeRNN(fused=False)), `keras` (Keras'
 LSTM, or GRU with reset_after for the `gru` pair).
 
+With `--ceiling`, each contender's training FLOPs per CPU-second are printed
+against the peak of the recurrent matmul alone (`matmul_peak`): with one
+thread (`--threads 1`, what a 1-CPU search worker runs), Keras' layers
+already run near it. Measured (units 256, 6 rounds, `--threads 1 --ceiling`,
+median (min..max) per CPU-second; peak 218-230 GFLOP/CPU-s):
+
+    pair          Keras % of peak  most possible  fused / Keras        fused_xla / Keras
+    LSTM, E 64    60%              1.67x          1.04 (0.93..1.08)    1.01 (0.97..1.07)
+    LSTM, E 256   70%              1.42x          1.06 (1.01..1.08)    1.08 (1.06..1.09)
+    GRU, E 64     51%              1.97x          1.14 (1.00..1.16)    1.25 (1.18..1.26)
+    GRU, E 256    62%              1.61x          1.11 (1.07..1.13)    1.17 (1.14..1.20)
+
+With TensorFlow's default pools (both cores), Keras spends more CPU on
+threads: fused / Keras was 1.40 (LSTM) and 1.17 (GRU) at E 64.
+
 Per cell (`--cells`): every zoo cell's fused training throughput in FLOP/s
 (3 x the forward matmul FLOPs per token) against Keras' LSTM of the same
 units and input width; the target is a ratio LSTM / cell within 1.2.
@@ -101,16 +116,46 @@ def data_for(steps):
             rng.integers(0, VOCAB, size=(BATCH, steps)).astype("int32"))
 
 
+def matmul_peak(units, steps=100, rounds=5):
+    """GFLOP per CPU-second of the recurrent matmul alone: the most any path reaches.
+
+    `(batch, units) @ (units, 4 units)` chained `steps` times in one
+    `tf.while_loop`, on this process's thread pools; median of `rounds`.
+    """
+    h, w = tf.random.normal((BATCH, units)), tf.random.normal((units, 4 * units))
+    loop = tf.function(lambda: tf.while_loop(
+        lambda i, s: i < steps, lambda i, s: (i + 1, tf.matmul(s, w)[:, :units]), (0, h))[1])
+    loop().numpy()
+    rates = []
+    for _ in range(rounds):
+        c = time.process_time()
+        for _ in range(10):
+            loop().numpy()
+        rates.append(10 * steps * 2 * BATCH * units * 4 * units / (time.process_time() - c))
+    return statistics.median(rates) / 1e9
+
+
 def run_pair(pair, units, embed_dim, args):
     """Every contender of `pair` in one interleaved series, then the ratios of COMPARISONS."""
     kinds = list(dict.fromkeys(k for c in COMPARISONS for k in c))
     models = {k: make_model(make_layer(pair, k, units), embed_dim, args.seq, args.jit)
               for k in kinds}
     results = interleaved(models, data_for(args.seq), args)
+    # Training FLOPs per token: the cell's matmuls and the output layer's, forward x 3.
+    flops = flops_per_token(GENOME.get(pair, pair), embed_dim, units) + 3 * 2 * units * VOCAB
+    peak = matmul_peak(units) if args.ceiling else None
     for kind in kinds:
         cpu = statistics.median(r[1] for r in results[kind])
         wall = statistics.median(r[0] for r in results[kind])
-        print(f"    {kind:10s} {cpu:9.0f} tok/CPU-s {wall:9.0f} tok/s wall")
+        line = f"    {kind:10s} {cpu:9.0f} tok/CPU-s {wall:9.0f} tok/s wall"
+        if peak:
+            line += f"   {cpu * flops / 1e9:6.1f} GFLOP/CPU-s = {cpu * flops / 1e9 / peak:4.0%} " \
+                    "of the matmul peak"
+        print(line)
+    if peak:
+        keras_rate = statistics.median(r[1] for r in results["keras"]) * flops / 1e9
+        print(f"    matmul peak {peak:.1f} GFLOP/CPU-s: with every FLOP at the peak, a path "
+              f"trains at most {peak / keras_rate:.2f}x Keras per CPU-second")
     for a, b in COMPARISONS:
         ratio_line(f"{a} / {b}", results[a], results[b])
 
@@ -173,6 +218,9 @@ def main():
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--jit-compile", choices=["auto", "true", "false"], default="auto",
                         help="XLA for the whole Keras train step (auto: off on CPU)")
+    parser.add_argument("--ceiling", action="store_true",
+                        help="also measure the recurrent matmul's peak GFLOP/CPU-s and print "
+                             "each contender's share of it: the most any path can gain")
     parser.add_argument("--threads", type=int, default=None,
                         help="TensorFlow intra- and inter-op threads (a search worker uses "
                              "its Ray CPUs: 1 for a 1-CPU trial; default: TensorFlow's own)")
