@@ -85,7 +85,7 @@ class TaskData:
         seq_len: time steps per example.
         num_batches: split name -> batches in one pass.
         info: extra facts (token counts, data source, options used).
-        epochs: `epoch -> training Dataset` (see `train_epoch`); None for
+        epochs: `epoch -> training batches` (see `train_epoch`); None for
             hand-made `TaskData`, which then trains on `train`.
     """
 
@@ -112,7 +112,7 @@ class TaskData:
     epochs: Any = None
 
     def train_epoch(self, epoch: int) -> Any:
-        """The training pipeline of pass `epoch` (0-based).
+        """The training batches of pass `epoch` (0-based), an iterable.
 
         Its order depends on the load seed and `epoch` only, never on how often
         the data was iterated before (workers reuse loaded data across trials).

@@ -40,3 +40,31 @@ def test_reused_data_gives_the_same_trial():
     again = run_trial("gru", hp, "memorization", budget, seed=0, data=data)
     assert first.status == again.status == "completed"
     assert [p["train_loss"] for p in first.curve] == [p["train_loss"] for p in again.curve]
+
+
+def test_an_epoch_is_every_row_once_in_full_batches():
+    data = tasks.get("memorization").load(seed=0, num_examples=70, batch_size=8)
+    rows = len(data.arrays["train"][0])
+    batches = list(data.train_epoch(0))
+    assert [len(x) for x, _, _ in batches] == [8] * (rows // 8)  # the partial batch dropped
+    seen = np.concatenate([x.numpy() for x, _, _ in batches])
+    order = [int(np.flatnonzero((data.arrays["train"][0] == r).all(axis=1))[0]) for r in seen]
+    assert len(set(order)) == len(order)  # no row twice
+    again = np.concatenate([x.numpy() for x, _, _ in data.train_epoch(0)])
+    np.testing.assert_array_equal(seen, again)  # a second pass over epoch 0: the same order
+
+
+def test_fewer_rows_than_a_batch_give_one_partial_batch():
+    data = tasks.get("memorization").load(seed=0, num_examples=12, batch_size=64)
+    rows = len(data.arrays["train"][0])
+    assert rows < 64
+    assert [len(x) for x, _, _ in data.train_epoch(3)] == [rows]
+
+
+def test_a_stateful_task_yields_its_batches_in_order_every_epoch():
+    data = tasks.get("xml").load(seed=0, num_examples=30, batch_size=4, seq_len=10)
+    assert data.stateful
+    want = data.arrays["train"][0]
+    for epoch in (0, 1):
+        got = np.stack([x.numpy() for x, _, _ in data.train_epoch(epoch)])
+        np.testing.assert_array_equal(got, want)
