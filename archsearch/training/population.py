@@ -23,6 +23,8 @@ import numpy as np
 
 from archsearch.tasks.metrics import MetricSums
 from archsearch.training.budget import Budget
+from archsearch.training.compiled import release
+from archsearch.training.compiled_population import compiled_population, member_chunks
 from archsearch.training.hparams import resolve
 from archsearch.training.trainer import (
     COMPLETED,
@@ -112,13 +114,12 @@ def run_population(genome, hparams_list: Sequence[Mapping[str, Any]], task="arit
     task_name = task if isinstance(task, str) else getattr(task, "name", str(task))
     results = [TrialResult(status=FAILED, task=task_name, seed=s, hparams=dict(hp))
                for s, hp in zip(seeds, hps, strict=True)]
-    stacked = None
+    stacked, kept = None, False
     try:
         import keras
 
         from archsearch import tasks
         from archsearch.layers import as_genome
-        from archsearch.training.stacked import StackedModel
 
         base = as_genome(genome)
         _configure_devices(False)
@@ -146,12 +147,12 @@ def run_population(genome, hparams_list: Sequence[Mapping[str, Any]], task="arit
             result.params = int(model.count_params())
             result.score_metric, result.score_mode = first.score_metric, first.score_mode
             models.append(model)
-        stacked = StackedModel(models, first, hps[0]["optimizer"],
-                               [float(hp["clip_norm"]) for hp in hps])
+        compiled, kept = compiled_population(models, first, hps, base, jit_compile)
+        stacked = compiled.stacked
         del models
         timings["build"] = time.perf_counter() - t
-        _Loop(stacked, [by_seed[s] for s in seeds], budget, results, hps, timings,
-              on_eval, jit_compile).run()
+        _Loop(compiled, [by_seed[s] for s in seeds], budget, results, hps, timings,
+              on_eval).run()
     except KeyboardInterrupt:
         raise
     except Exception as err:  # a population never crashes the search
@@ -163,11 +164,9 @@ def run_population(genome, hparams_list: Sequence[Mapping[str, Any]], task="arit
     finally:
         del stacked
         try:
-            import keras
-            keras.utils.clear_session(free_memory=True)
+            release(kept)
         except Exception:  # pragma: no cover
-            pass
-        gc.collect()
+            gc.collect()
     timings["total"] = time.perf_counter() - start
     for result in results:
         result.timings = {**{k: round(v, 4) for k, v in timings.items()},
@@ -178,9 +177,8 @@ def run_population(genome, hparams_list: Sequence[Mapping[str, Any]], task="arit
 class _Loop:
     """The training loop of one population (per-member bookkeeping in numpy)."""
 
-    def __init__(self, stacked, datas, budget, results, hps, timings, on_eval, jit_compile):
-        import tensorflow as tf
-
+    def __init__(self, compiled, datas, budget, results, hps, timings, on_eval):
+        stacked = compiled.stacked
         self.m, self.datas, self.budget, self.results = stacked, datas, budget, results
         self.timings, self.on_eval, self.k = timings, on_eval, len(results)
         self.distinct = list({id(d): d for d in datas}.values())
@@ -194,8 +192,8 @@ class _Loop:
         self.stop_reason = [None] * self.k
         data = datas[0]
         self.better = (lambda a, b: a > b) if data.score_mode == "max" else (lambda a, b: a < b)
-        self.train_fn = tf.function(stacked.train_step, jit_compile=jit_compile)
-        self.logits_fn = tf.function(stacked.logits, jit_compile=jit_compile)
+        self.train_fn, self.logits_fn = compiled.train_fn, compiled.logits_fn
+        self.pick_fn = compiled.pick_fn
 
     def _stack(self, batches):
         import tensorflow as tf
@@ -205,6 +203,19 @@ class _Loop:
     def metrics(self, split: str, members, max_batches=None) -> dict[int, dict]:
         data = self.datas[0]
         sums = {k: MetricSums(data.output, data.metrics) for k in members}
+        if len(self.distinct) == 1:  # every member reads the same data (a search's case)
+            import tensorflow as tf
+
+            for x, y, w in member_chunks(data, split, max_batches, self.k):
+                if data.output == "multilabel_sequence":
+                    logits = self.logits_fn(tf.stack([x] * self.k)).numpy()
+                    for k in members:
+                        sums[k].update(logits[k], y, w)
+                    continue
+                log_prob, ids = (t.numpy() for t in self.pick_fn(x, y))
+                for k in members:
+                    sums[k].update_picked(log_prob[k], ids[k], y, w)
+            return {k: s.result() for k, s in sums.items()}
         iterators = zip(*(d.split(split) for d in self.distinct), strict=False)
         for n, batches in enumerate(iterators):
             if max_batches is not None and n >= max_batches:

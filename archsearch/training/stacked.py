@@ -98,8 +98,12 @@ class StackedModel:
         self.rnn_layers = first["rnn"]
         self.masked = data.output == "last"
 
+        self._getters = {}  # variable -> where each member model keeps that weight
+
         def stack(getter, name):
-            return tf.Variable(np.stack([np.asarray(getter(p)) for p in parts]), name=name)
+            var = tf.Variable(np.stack([np.asarray(getter(p)) for p in parts]), name=name)
+            self._getters[var.ref()] = getter
+            return var
 
         dense_in = data.input_kind == "multi_hot"
         self.input = {"kernel": stack(lambda p: p["input"].kernel if dense_in
@@ -123,13 +127,35 @@ class StackedModel:
         if len(self.variables) != expected:
             raise ValueError(f"Expected to stack all {expected} trainable weights of the member "
                              f"model. Received: {len(self.variables)} stacked")
-        self.clip = tf.constant(np.asarray(clip_norms, "float32"))
+        self.clip = tf.Variable(np.asarray(clip_norms, "float32"))
         self.sizes = [int(np.prod(v.shape[1:])) for v in self.variables]
         # Adam's moments of every weight, a member per row.
         self.slots = (tf.Variable(tf.zeros((self.k, sum(self.sizes)))),
                       tf.Variable(tf.zeros((self.k, sum(self.sizes)))))
         self.best = [tf.Variable(v) for v in self.variables]
         self.iterations = tf.Variable(0, dtype="int64")
+
+    def load(self, models, clip_norms) -> None:
+        """Starts afresh from new member `models` of the same shapes.
+
+        Takes their weights and `clip_norms` and zeroes the optimizer state;
+        functions traced on this model stay valid.
+        """
+        parts = [_layers(m) for m in models]
+        if len(parts) != self.k:
+            raise ValueError(f"Expected {self.k} member models. Received: {len(parts)}")
+        values = [np.stack([np.asarray(self._getters[v.ref()](p)) for p in parts])
+                  for v in self.variables]
+        if [a.shape for a in values] != [tuple(v.shape) for v in self.variables]:
+            raise ValueError("Expected member models with the stacked weights' shapes. "
+                             f"Received: {[a.shape for a in values]}")
+        for var, best, value in zip(self.variables, self.best, values, strict=True):
+            var.assign(value)
+            best.assign(value)
+        for slot in self.slots:
+            slot.assign(np.zeros(slot.shape, "float32"))
+        self.clip.assign(np.asarray(clip_norms, "float32"))
+        self.iterations.assign(0)
 
     def logits(self, x):
         """Member-stacked inputs `(K, B, T[, V])` -> logits `(K, B, [T,] outputs)`."""
