@@ -14,6 +14,19 @@ and the samples per hour either way for a 2,000-step trial. Speedup > 1
 means the population is faster. Compilation (the first steps) is excluded.
 
     python benchmarks/population_throughput.py            # full (quiet machine)
+
+Measured at units 64 (median [min-max]; populations through the fused member
+loop, a432231 and after):
+
+    threads      K    speedup/cpu         speedup/wall
+    1            4    1.85 [1.41-1.99]    1.96 [1.50-2.10]   (5 repeats; a 1-CPU worker)
+    1            8    1.57 [1.50-1.70]    1.68 [1.62-1.85]   (3 repeats)
+    default (2)  4    2.15 [2.09-2.21]    2.55 [2.55-2.62]   (3 repeats)
+    default (2)  16   1.94 [1.89-2.17]    2.62 [2.58-2.97]   (3 repeats)
+
+Before the fused member loop (autodiff through tf.scan), one thread: K=8
+1.09x, K=16 1.11x per CPU-second. `--threads 1` is what a search worker with
+`resources.cpus: 1` runs, and what `auto_k` is measured with.
     python benchmarks/population_throughput.py --quick    # a smoke run, minutes
 """
 
