@@ -28,36 +28,12 @@ from keras import ops
 
 from archsearch.genome import INPUT
 from archsearch.genome.layout import CellPlan
-from archsearch.genome.ops import OPS
-from archsearch.layers.cell import apply_op
+from archsearch.layers.fused_program import program
 
 __all__ = ["FUSED_OPTIONS", "check_fused_option", "fused_inner_loop", "fused_member_loop",
            "uses_fused"]
 
 FUSED_OPTIONS = ("auto", True, False, "xla")
-#: `OpSpec.keras` kinds whose derivative reads the node's own value (kept per step).
-_ACTIVATIONS = ("tanh", "sigmoid", "relu")
-#: `OpSpec.keras` kinds whose derivatives read the node's input values.
-_READS_INPUTS = ("multiply", "scale")
-
-#: Reverse-mode rule per `OpSpec.keras` kind (every kind but `project`, whose
-#: dZ goes to the weight gradients): `rule(dy, y, args, scale, tf)` returns
-#: the gradient of each input, in the node's input order. `y` is the node's
-#: value and `args` its inputs' values (`None` where not kept); `scale` is
-#: the learned vector of a `scale` node.
-_BACKWARD = {
-    # dy * (1 - y^2), dy * y * (1 - y): TensorFlow's own fused kernels.
-    "tanh": lambda dy, y, args, scale, tf: [tf.raw_ops.TanhGrad(y=y, dy=dy)],
-    "sigmoid": lambda dy, y, args, scale, tf: [tf.raw_ops.SigmoidGrad(y=y, dy=dy)],
-    # dy where y > 0 (y > 0 exactly where the input is).
-    "relu": lambda dy, y, args, scale, tf: [tf.raw_ops.ReluGrad(gradients=dy, features=y)],
-    "pass": lambda dy, y, args, scale, tf: [dy],
-    "add": lambda dy, y, args, scale, tf: [dy, dy],
-    "subtract": lambda dy, y, args, scale, tf: [dy, -dy],
-    "one_minus": lambda dy, y, args, scale, tf: [-dy],
-    "multiply": lambda dy, y, args, scale, tf: [dy * args[1], dy * args[0]],
-    "scale": lambda dy, y, args, scale, tf: [dy * scale],
-}
 
 
 def check_fused_option(value):
@@ -88,126 +64,6 @@ def uses_fused(layer) -> bool:
     raise ValueError("fused=True needs the TensorFlow backend and unroll=False. Received: "
                      f"backend={keras.backend.backend()!r}, unroll={layer.unroll!r}")
 
-
-class _Program:
-    """A genome's step as a forward interpreter plus its reverse-mode rules."""
-
-    def __init__(self, plan: CellPlan):
-        genome = self.genome = plan.genome
-        self.plan, self.units = plan, plan.units
-        self.n_x = len(plan.input_source.targets) if plan.input_source else 0
-        self.lin = {node_id: k for k, node_id in enumerate(plan.linears)}
-        self.sources = tuple(s for s in plan.sources if s.kind != "input")
-        self.out = genome.states.index(genome.output)
-        # dZ of the linear nodes is kept per step in groups: first the nodes
-        # of the widest state projection in its column order, so its dZ U^T
-        # needs no gather, then the others.
-        states = sorted((s for s in self.sources if s.kind == "state"),
-                        key=lambda s: -len(s.targets))
-        first = states[0].targets if states else ()
-        rest = tuple(n for n in plan.linears if n not in first)
-        self.groups = tuple(g for g in (first, rest) if g)
-        keep = {s.name for s in self.sources}  # projected values: weight gradients
-        for node in genome.nodes:
-            kind = OPS[node.op].keras
-            if kind in _ACTIVATIONS:
-                keep.add(node.id)
-            elif kind in _READS_INPUTS:
-                keep.update(node.inputs)
-        self.keep = tuple(n for n in (*genome.states, *(n.id for n in genome.nodes))
-                          if n in keep)
-
-    def columns(self, grouped, targets, tf):
-        """The blocks of `targets` (linear node ids) out of values laid out as `groups`."""
-        u, where = self.units, [(g, ids.index(t)) for t in targets
-                                for g, ids in enumerate(self.groups) if t in ids]
-        g, first = where[0]
-        if all(w == (g, first + k) for k, w in enumerate(where)):
-            if len(targets) == len(self.groups[g]):
-                return grouped[g]
-            return grouped[g][..., first * u:(first + len(targets)) * u]
-        return tf.concat([grouped[g][..., k * u:(k + 1) * u] for g, k in where], axis=-1)
-
-    def step(self, xp_t, x_t, states, w, tf):
-        """One forward step; returns (new states, every named value)."""
-        plan, genome = self.plan, self.genome
-        env = {INPUT: x_t, **dict(zip(genome.states, states, strict=True))}
-        parts: dict[str, list] = {}
-
-        def project(name):
-            value = env[name]
-            if w["rec_mask"] is not None and name in genome.states:
-                value = value * w["rec_mask"]
-            return tf.matmul(value, w["kernels"][name])
-
-        def distribute(targets, wide):
-            blocks = tf.split(wide, len(targets), axis=-1) if len(targets) > 1 else [wide]
-            for target, block in zip(targets, blocks, strict=True):
-                parts.setdefault(target, []).append(block)
-
-        # Projections feeding the same nodes are summed whole, then split once
-        # (for the LSTM: x W + b + h U, then four gates).
-        wide = {} if xp_t is None else {plan.input_source.targets: xp_t}
-        for name in genome.states:
-            if plan.source(name) is not None:
-                targets, y = plan.source(name).targets, project(name)
-                wide[targets] = wide[targets] + y if targets in wide else y
-        for targets, value in wide.items():
-            distribute(targets, value)
-        done = {INPUT, *genome.states}
-        for node in genome.nodes:
-            spec = OPS[node.op]
-            if spec.keras == "project":
-                for ref in node.inputs:
-                    if ref not in done:
-                        distribute(plan.source(ref).targets, project(ref))
-                        done.add(ref)
-                value = functools.reduce(lambda a, b: a + b, parts[node.id])
-                if node.id not in plan.reads_x and w["bias"] is not None:
-                    value = value + w["bias"][node.id]
-            else:
-                value = apply_op(spec, [env[r] for r in node.inputs], w["scales"].get(node.id))
-            env[node.id] = value
-        return [env[r] for r in genome.next_state], env
-
-    def backward_step(self, d_new, values, w, tf):
-        """Reverse of `step`: (grads of step inputs by name, dZ by linear node, d scale nodes)."""
-        plan, genome = self.plan, self.genome
-        grads: dict = {}
-
-        def add(name, value):
-            grads[name] = value if name not in grads else grads[name] + value
-
-        for ref, d in zip(genome.next_state, d_new, strict=True):
-            add(ref, d)
-        dz, dscale = {}, {}
-        for node in reversed(genome.nodes):
-            dy = grads.pop(node.id, None)
-            source = plan.source(node.id)
-            if source is not None:  # an inner value projected by later linear nodes
-                back = tf.matmul(tf.concat([dz[t] for t in source.targets], -1)
-                                 if len(source.targets) > 1 else dz[source.targets[0]],
-                                 w["kernels_t"][node.id])
-                dy = back if dy is None else dy + back
-            kind = OPS[node.op].keras
-            if kind == "project":
-                dz[node.id] = dy
-                continue
-            args = [values.get(ref) for ref in node.inputs]
-            for ref, d in zip(node.inputs, _BACKWARD[kind](dy, values.get(node.id), args,
-                                                            w["scales"].get(node.id), tf),
-                              strict=True):
-                add(ref, d)
-            if node.id in plan.scales:
-                dscale[node.id] = dy
-        grouped = [tf.concat([dz[n] for n in ids], -1) if len(ids) > 1 else dz[ids[0]]
-                   for ids in self.groups]
-        for source in self.sources:
-            if source.kind == "state":
-                back = tf.matmul(self.columns(grouped, source.targets, tf),
-                                 w["kernels_t"][source.name])
-                add(source.name, back if w["rec_mask"] is None else back * w["rec_mask"])
-        return grads, grouped, dscale
 
 
 def _tf():
@@ -333,11 +189,6 @@ def _backward(prog, x, mask, kept, w, d_out, d_final, return_sequences, zero_out
             if bias_targets else None}
 
 
-@functools.lru_cache(maxsize=256)
-def _program(plan: CellPlan) -> _Program:
-    return _Program(plan)
-
-
 @functools.lru_cache(maxsize=1)
 def _loops(jit_compile: bool):
     if not jit_compile:
@@ -435,7 +286,7 @@ def fused_inner_loop(layer, sequences, initial_state, mask, training=False):
     seqs = [xp, x if cell.plan.x_raw else None, mask]
     if layer.go_backwards:
         seqs = [None if s is None else tf.reverse(s, [0]) for s in seqs]
-    prog = _program(cell.plan)
+    prog = program(cell.plan)
     kernels = {s.name: ops.cast(cell.kernels[s.name].value, dtype) for s in prog.sources}
     bias = getattr(cell, "bias", None)
     bias = None if bias is None or len(prog.plan.linears) == prog.n_x \
@@ -472,5 +323,5 @@ def fused_member_loop(plan: CellPlan, xp, x, mask, states, kernels, bias, scales
     Returns:
         `(outputs, final states)`: outputs `(T, K, B, units)`, or the last `(K, B, units)`.
     """
-    return _fused_sequence(_program(plan), xp, x, mask, None, list(states), kernels, bias,
+    return _fused_sequence(program(plan), xp, x, mask, None, list(states), kernels, bias,
                            scales, return_sequences, False, False)
