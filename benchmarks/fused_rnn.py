@@ -24,8 +24,11 @@ median (min..max) per CPU-second; peak 218-230 GFLOP/CPU-s):
     GRU, E 64     51%              1.97x          1.14 (1.00..1.16)    1.25 (1.18..1.26)
     GRU, E 256    62%              1.61x          1.11 (1.07..1.13)    1.17 (1.14..1.20)
 
-With TensorFlow's default pools (both cores), Keras spends more CPU on
-threads: fused / Keras was 1.40 (LSTM) and 1.17 (GRU) at E 64.
+With TensorFlow's default pools (both cores), Keras' LSTM trains at 41k
+tokens per CPU-second against 66k with one thread (units 256, E 64), and
+fused / Keras was 1.07 (0.98..1.19) for the LSTM and 1.02 (0.83..1.05) for
+the GRU (4 rounds); with the whole train step XLA-compiled for every
+contender (`--jit-compile true`), 1.40 and 1.17.
 
 Per cell (`--cells`): every zoo cell's fused training throughput in FLOP/s
 (3 x the forward matmul FLOPs per token) against Keras' LSTM of the same
