@@ -21,10 +21,50 @@ import collections
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["CompiledModel", "compiled_model", "cache_clear", "cache_size", "release"]
+__all__ = ["CompiledModel", "KeptModels", "compiled_model", "cache_clear", "cache_size",
+           "release"]
 
-_CACHE: collections.OrderedDict = collections.OrderedDict()
+
+class KeptModels:
+    """Entries kept by key, at most `limit`; the least recently used goes first.
+
+    Example:
+        >>> kept = KeptModels(limit=1)
+        >>> kept.put("a", 1)
+        >>> kept.put("b", 2)
+        >>> kept.get("a"), kept.get("b"), len(kept)
+        (None, 2, 1)
+    """
+
+    def __init__(self, limit: int):
+        self.limit, self._entries = limit, collections.OrderedDict()
+
+    def get(self, key):
+        """The entry of `key` (now the most recently used), or None."""
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries.move_to_end(key)
+        return entry
+
+    def put(self, key, entry) -> None:
+        """Keeps `entry` under `key`, dropping the least recently used beyond `limit`."""
+        self._entries[key] = entry
+        while len(self._entries) > self.limit:
+            self._entries.popitem(last=False)
+
+    def values(self) -> list:
+        """The entries, least recently used first."""
+        return list(self._entries.values())
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 MAX_ENTRIES = 4
+_CACHE = KeptModels(MAX_ENTRIES)
 # Keras' `clear_session` also clears TensorFlow's kernel cache, which costs
 # the next step ~0.2 s, and its full garbage collection ~0.3-1 s with
 # TensorFlow loaded: after a trial whose model is kept, only the young
@@ -108,14 +148,11 @@ def compiled_model(genome, hp: Mapping[str, Any], data, fresh) -> CompiledModel:
     key = signature(genome, hp, data)
     entry = _CACHE.get(key) if key is not None else None
     if entry is not None:
-        _CACHE.move_to_end(key)
         entry.load(fresh)
         return entry
     entry = CompiledModel(fresh)
     if key is not None:
-        _CACHE[key] = entry
-        while len(_CACHE) > MAX_ENTRIES:
-            _CACHE.popitem(last=False)
+        _CACHE.put(key, entry)
     return entry
 
 

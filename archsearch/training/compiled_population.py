@@ -10,24 +10,23 @@ compiling again.
 
 from __future__ import annotations
 
-import collections
 import functools
 
-from archsearch.training.compiled import signature
+from archsearch.training.compiled import KeptModels, signature
 
 __all__ = ["CompiledPopulation", "cache_clear", "cached", "compiled_population",
            "member_chunks"]
 
-_CACHE: collections.OrderedDict = collections.OrderedDict()
 MAX_ENTRIES = 2
+_CACHE = KeptModels(MAX_ENTRIES)
 
 
 def member_chunks(data, split: str, max_batches, k: int) -> list[tuple]:
     """The split as `evaluate` joins it, cut so that K members' logits stay bounded."""
-    from archsearch.training.evaluate import MAX_CHUNK_LOGITS, _chunks
+    from archsearch.training.evaluate import MAX_CHUNK_LOGITS, joined_batches
 
     out = []
-    for x, y, w in _chunks(data, split, max_batches):
+    for x, y, w in joined_batches(data, split, max_batches):
         steps = x.shape[1] if x.ndim > 1 else 1
         rows = max(1, MAX_CHUNK_LOGITS // (k * steps * data.num_outputs))
         out.extend((x[i:i + rows], y[i:i + rows], w[i:i + rows]) for i in range(0, len(x), rows))
@@ -69,11 +68,10 @@ class CompiledPopulation:
         self.logits_fn = compile_(stacked.logits)
 
         def pick(x, y):  # as `evaluate.picker`, every member on the same (x, y)
-            logits = tf.cast(stacked.logits(tf.stack([x] * stacked.k)), tf.float32)
-            log_prob = tf.nn.log_softmax(logits, axis=-1)
-            targets = tf.broadcast_to(tf.cast(y, tf.int32), tf.shape(logits)[:-1])
-            picked = tf.gather(log_prob, targets, axis=-1, batch_dims=len(y.shape) + 1)
-            return picked, tf.argmax(logits, axis=-1, output_type=tf.int32)
+            from archsearch.training.evaluate import pick_targets
+
+            logits = stacked.logits(tf.stack([x] * stacked.k))
+            return pick_targets(logits, tf.stack([y] * stacked.k))
 
         self.pick_fn = compile_(pick)
 
@@ -95,20 +93,17 @@ def compiled_population(models, data, hps, genome, jit_compile: bool
                tuple(tuple(w.shape) for w in models[0].trainable_weights))
         entry = _CACHE.get(key)
         if entry is not None:
-            _CACHE.move_to_end(key)
             entry.stacked.load(models, clip)
             return entry, True
     entry = CompiledPopulation(StackedModel(models, data, hps[0]["optimizer"], clip), jit_compile)
     if key is not None:
-        _CACHE[key] = entry
-        while len(_CACHE) > MAX_ENTRIES:
-            _CACHE.popitem(last=False)
+        _CACHE.put(key, entry)
     return entry, key is not None
 
 
 def cached() -> list[CompiledPopulation]:
     """The populations kept in this process, oldest first."""
-    return list(_CACHE.values())
+    return _CACHE.values()
 
 
 def cache_clear() -> None:

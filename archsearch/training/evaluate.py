@@ -10,7 +10,7 @@ import numpy as np
 
 from archsearch.tasks.metrics import MetricSums
 
-__all__ = ["evaluate", "picker", "predictor"]
+__all__ = ["evaluate", "joined_batches", "pick_targets", "picker", "predictor"]
 
 # Most logits one joined forward pass may produce (rows x steps x outputs).
 MAX_CHUNK_LOGITS = 1 << 22
@@ -45,17 +45,28 @@ def picker(model):
     fn = getattr(model, "_archsearch_pick", None)
     if fn is None:
         def pick(x, y):
-            logits = tf.cast(model(x, training=False), tf.float32)
-            log_prob = tf.nn.log_softmax(logits, axis=-1)
-            picked = tf.gather(log_prob, tf.cast(y, tf.int32), axis=-1, batch_dims=len(y.shape))
-            return picked, tf.argmax(logits, axis=-1, output_type=tf.int32)
+            return pick_targets(model(x, training=False), y)
 
         fn = tf.function(pick, reduce_retracing=True)
         model._archsearch_pick = fn
     return fn
 
 
-def _chunks(data, split: str, max_batches: int | None):
+def pick_targets(logits, targets):
+    """`(log-probability of each target, arg-max id)`, both shaped like `targets`.
+
+    `logits` has the shape of `targets` plus the outputs axis; TensorFlow ops.
+    """
+    import tensorflow as tf
+
+    logits = tf.cast(logits, tf.float32)
+    log_prob = tf.nn.log_softmax(logits, axis=-1)
+    picked = tf.gather(log_prob, tf.cast(targets, tf.int32), axis=-1,
+                       batch_dims=len(targets.shape))
+    return picked, tf.argmax(logits, axis=-1, output_type=tf.int32)
+
+
+def joined_batches(data, split: str, max_batches: int | None):
     """The split's batches as numpy, consecutive same-shape batches joined (kept per data)."""
     key = (id(data), split, max_batches)
     hit = _CHUNKS.get(key)
@@ -94,11 +105,11 @@ def evaluate(model, data, split: str, max_batches: int | None = None) -> dict[st
     sums = MetricSums(data.output, data.metrics)
     if data.output == "multilabel_sequence":
         predict = predictor(model)
-        for x, y, w in _chunks(data, split, max_batches):
+        for x, y, w in joined_batches(data, split, max_batches):
             sums.update(predict(x).numpy(), y, w)
         return sums.result()
     pick = picker(model)
-    for x, y, w in _chunks(data, split, max_batches):
+    for x, y, w in joined_batches(data, split, max_batches):
         log_prob, ids = pick(x, y)
         sums.update_picked(log_prob.numpy(), ids.numpy(), y, w)
     return sums.result()

@@ -39,7 +39,7 @@ def test_member_chunks_cover_the_split_once_with_k_members_logits_bounded(monkey
     from archsearch.training import evaluate
 
     data = tasks.get("memorization").load(seed=0, num_examples=64, batch_size=8)
-    whole = [np.concatenate(parts) for parts in zip(*evaluate._chunks(data, "valid", None),
+    whole = [np.concatenate(parts) for parts in zip(*evaluate.joined_batches(data, "valid", None),
                                                     strict=True)]
     steps = whole[0].shape[1]
     monkeypatch.setattr(evaluate, "MAX_CHUNK_LOGITS", 3 * 4 * steps * data.num_outputs)

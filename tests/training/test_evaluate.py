@@ -3,7 +3,7 @@ import pytest
 
 from archsearch import tasks
 from archsearch.tasks.metrics import MetricSums
-from archsearch.training.evaluate import _chunks, evaluate, predictor
+from archsearch.training.evaluate import evaluate, joined_batches, predictor
 from archsearch.training.hparams import resolve
 from archsearch.training.trainer import build_model
 from archsearch.zoo import get
@@ -12,7 +12,7 @@ from archsearch.zoo import get
 def _logits_path(model, data, split, max_batches):
     """The reference: every logit back to numpy, reduced by `MetricSums.update`."""
     sums = MetricSums(data.output, data.metrics)
-    for x, y, w in _chunks(data, split, max_batches):
+    for x, y, w in joined_batches(data, split, max_batches):
         sums.update(predictor(model)(x).numpy(), y, w)
     return sums.result()
 
