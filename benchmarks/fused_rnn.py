@@ -24,6 +24,23 @@ median (min..max) per CPU-second; peak 218-230 GFLOP/CPU-s):
     GRU, E 64     51%              1.97x          1.14 (1.00..1.16)    1.25 (1.18..1.26)
     GRU, E 256    62%              1.61x          1.11 (1.07..1.13)    1.17 (1.14..1.20)
 
+The peak of one chained matmul flatters the ceiling: a train step also runs
+wide-and-short matmuls (input projections, weight gradients) that are
+slower. `--ceiling` therefore also times the step floor (`step_floor.py`:
+this step's own matmuls with its shapes and the recurrence's chaining, plus
+the gates' elementwise rules, fastest of XLA and not). Measured (units 256,
+6 rounds, `--threads 1 --ceiling`; floor ratios against Keras' rate in the
+same run):
+
+    pair          matmuls alone  with gates  fused / Keras        fused_xla / Keras
+    LSTM, E 64    1.37x          1.21x       1.12 (1.01..1.18)    1.13 (1.11..1.13)
+    LSTM, E 256   1.23x          1.12x       1.09 (1.03..1.11)    1.11 (1.09..1.12)
+    GRU, E 64     1.53x          1.36x       1.16 (1.03..1.18)    1.25 (1.24..1.28)
+    GRU, E 256    1.40x          1.29x       1.13 (1.01..1.14)    1.21 (1.20..1.23)
+
+So with one thread no path reaches 1.5x Keras per CPU-second on this CPU:
+even with free gates, only the GRU at E 64 could, by 2%.
+
 With TensorFlow's default pools (both cores), Keras' LSTM trains at 41k
 tokens per CPU-second against 66k with one thread (units 256, E 64), and
 fused / Keras was 1.07 (0.98..1.19) for the LSTM and 1.02 (0.83..1.05) for
@@ -52,6 +69,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from step_floor import step_floor  # noqa: E402
 
 from archsearch import zoo  # noqa: E402
 from archsearch.genome.layout import CellPlan  # noqa: E402
@@ -147,6 +165,8 @@ def run_pair(pair, units, embed_dim, args):
     # Training FLOPs per token: the cell's matmuls and the output layer's, forward x 3.
     flops = flops_per_token(GENOME.get(pair, pair), embed_dim, units) + 3 * 2 * units * VOCAB
     peak = matmul_peak(units) if args.ceiling else None
+    floor = (step_floor(pair, 1, BATCH, args.seq, embed_dim, units, VOCAB)
+             if args.ceiling and pair in ("lstm", "gru") else None)
     for kind in kinds:
         cpu = statistics.median(r[1] for r in results[kind])
         wall = statistics.median(r[0] for r in results[kind])
@@ -159,6 +179,15 @@ def run_pair(pair, units, embed_dim, args):
         keras_rate = statistics.median(r[1] for r in results["keras"]) * flops / 1e9
         print(f"    matmul peak {peak:.1f} GFLOP/CPU-s: with every FLOP at the peak, a path "
               f"trains at most {peak / keras_rate:.2f}x Keras per CPU-second")
+    if floor:
+        keras_tokens = statistics.median(r[1] for r in results["keras"])
+        floor_tokens = BATCH * args.seq / floor["total"]
+        matmul_tokens = BATCH * args.seq / floor["matmul"]
+        print(f"    step floor (step_floor.py; {floor['builds']}): its matmuls alone run "
+              f"{floor['matmul'] * 1e3:.1f} ms, {matmul_tokens:.0f} tok/CPU-s, so a path trains "
+              f"at most {matmul_tokens / keras_tokens:.2f}x Keras per CPU-second; with the "
+              f"gates' rules (+{floor['elementwise'] * 1e3:.1f} ms) at most "
+              f"{floor_tokens / keras_tokens:.2f}x")
     for a, b in COMPARISONS:
         ratio_line(f"{a} / {b}", results[a], results[b])
 
@@ -222,8 +251,9 @@ def main():
     parser.add_argument("--jit-compile", choices=["auto", "true", "false"], default="auto",
                         help="XLA for the whole Keras train step (auto: off on CPU)")
     parser.add_argument("--ceiling", action="store_true",
-                        help="also measure the recurrent matmul's peak GFLOP/CPU-s and print "
-                             "each contender's share of it: the most any path can gain")
+                        help="also measure the recurrent matmul's peak GFLOP/CPU-s and the "
+                             "train step's floor (step_floor.py) and print the most any path "
+                             "can gain over Keras")
     parser.add_argument("--threads", type=int, default=None,
                         help="TensorFlow intra- and inter-op threads (a search worker uses "
                              "its Ray CPUs: 1 for a 1-CPU trial; default: TensorFlow's own)")

@@ -24,6 +24,16 @@ loop, a432231 and after):
     default (2)  4    2.15 [2.09-2.21]    2.55 [2.55-2.62]   (3 repeats)
     default (2)  16   1.94 [1.89-2.17]    2.62 [2.58-2.97]   (3 repeats)
 
+`--ceiling` also times each population's step floor (`step_floor.py`: the
+step's matmuls and gate rules alone, with TensorFlow's fastest kernels for
+these shapes) and prints the most any population step could gain over the
+solo step measured beside it. Units 64, one thread (5 repeats, 2 runs of the
+floor): the floor is 0.61-0.64 ms per member-step at K = 4 and 8 (0.74 at
+K=16, 0.82 at K=32: bigger batched matmuls run slower here), against a solo
+step of 1.51-1.52 ms, so no population can exceed 2.38-2.50x per CPU-second
+at this task's shapes. The population runs at 71-79% of its floor's speed:
+K=4 1.92 [1.81-1.98], K=8 1.78 [1.41-1.81] in that run.
+
 Before the fused member loop (autodiff through tf.scan), one thread: K=8
 1.09x, K=16 1.11x per CPU-second. `--threads 1` is what a search worker with
 `resources.cpus: 1` runs, and what `auto_k` is measured with.
@@ -100,6 +110,22 @@ def _population(data, units, k, steps, warmup, jit_compile):
     return cpu / steps, wall / steps
 
 
+def print_ceiling(data, units, k, solo_cpu, pop_cpu):
+    """The K-member step's floor per member, and the most a population could gain."""
+    from step_floor import step_floor
+
+    x, _, _ = next(iter(data.train))
+    batch, steps = x.shape
+    floor = step_floor("lstm", k, batch, steps, units, units, data.vocab_size)
+    per_member = floor["total"] / k
+    solo, pop = statistics.median(solo_cpu), statistics.median(pop_cpu)
+    print(f"{'':>9} floor {per_member * 1e3:.3f} ms/member-step (matmuls "
+          f"{floor['matmul'] / k * 1e3:.3f} + gates {floor['elementwise'] / k * 1e3:.3f}); "
+          f"solo {solo * 1e3:.3f}, population {pop * 1e3:.3f} ms/member-step (CPU): at most "
+          f"{solo / per_member:.2f}x per CPU-second; this population is at "
+          f"{per_member / pop:.0%} of its floor's speed", flush=True)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="few sizes, steps and repeats")
@@ -109,6 +135,10 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--no-jit", action="store_true",
                         help="population step without XLA (run_population's jit_compile=False)")
+    parser.add_argument("--ceiling", action="store_true",
+                        help="also time each population's step floor (step_floor.py: its "
+                             "matmuls and gate rules alone) and print the most any population "
+                             "step could gain over the measured solo step")
     parser.add_argument("--threads", type=int, default=None,
                         help="TensorFlow intra- and inter-op threads (a 1-CPU search worker "
                              "uses 1; default: TensorFlow's own, every core)")
@@ -133,11 +163,13 @@ def main(argv=None) -> None:
           f"{'solo samples/h':>15} {'pop samples/h':>14}")
     for units in units_list:
         for k in ks:
-            cpu_ratio, wall_ratio, solo_rate, pop_rate = [], [], [], []
+            cpu_ratio, wall_ratio, solo_rate, pop_rate, solo_cpu, pop_cpu = ([] for _ in range(6))
             for _ in range(repeats):  # interleaved: solo then population, repeat by repeat
                 s_cpu, s_wall = _solo(data, units, k, steps, warmup)
                 p_cpu, p_wall = _population(data, units, k, steps, warmup, not args.no_jit)
                 cpu_ratio.append(k * s_cpu / p_cpu)
+                solo_cpu.append(s_cpu)
+                pop_cpu.append(p_cpu / k)
                 wall_ratio.append(k * s_wall / p_wall)
                 solo_rate.append(3600 / (TRIAL_STEPS * s_wall))
                 pop_rate.append(3600 * k / (TRIAL_STEPS * p_wall))
@@ -148,6 +180,8 @@ def main(argv=None) -> None:
             print(f"{units:>5} {k:>3} {fmt(cpu_ratio):>18} {fmt(wall_ratio):>18} "
                   f"{statistics.median(solo_rate):>15.1f} {statistics.median(pop_rate):>14.1f}",
                   flush=True)
+            if args.ceiling:
+                print_ceiling(data, units, k, solo_cpu, pop_cpu)
 
 
 if __name__ == "__main__":
