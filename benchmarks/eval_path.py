@@ -34,7 +34,7 @@ def main(pairs: int = 8, repeats: int = 40) -> None:
     from archsearch.tasks.metrics import MetricSums
     from archsearch.training.evaluate import _chunks, evaluate, predictor
     from archsearch.training.hparams import resolve
-    from archsearch.training.trainer import build_model
+    from archsearch.training.model import build_model
     from archsearch.zoo import get
 
     data = tasks.get("arithmetic").load(seed=0, max_digits=2, max_distractors=1, batch_size=32)

@@ -10,8 +10,10 @@ from archsearch.training.hparams import (
     sample,
     units_for_budget,
 )
+from archsearch.training.model import build_model, with_forget_bias
 from archsearch.training.population import run_population
-from archsearch.training.trainer import TrialResult, build_model, run_trial, with_forget_bias
+from archsearch.training.result import TrialResult
+from archsearch.training.trainer import run_trial
 
 __all__ = ["Budget", "DEFAULTS", "PAPER_SPACE", "TrialResult", "auto_k", "build_model",
            "paper_hyperparameters", "population_groups", "resolve", "run_population",

@@ -7,8 +7,6 @@ because one cell was bad.
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import gc
 import math
 import time
@@ -21,157 +19,13 @@ from archsearch.training.budget import Budget
 from archsearch.training.compiled import _CACHE as _compiled_cache
 from archsearch.training.compiled import compiled_model, release
 from archsearch.training.evaluate import evaluate
-from archsearch.training.hparams import resolve, units_for_budget
+from archsearch.training.hparams import resolve
+from archsearch.training.model import build_model, configure_devices, with_forget_bias
+from archsearch.training.result import COMPLETED, FAILED, STOPPED, TrialResult
 
+# build_model, with_forget_bias and TrialResult live in model.py and result.py;
+# they stay importable from here.
 __all__ = ["TrialResult", "run_trial", "build_model", "with_forget_bias"]
-
-COMPLETED, FAILED, STOPPED = "completed", "failed", "stopped"
-
-
-@dataclasses.dataclass
-class TrialResult:
-    """What one trial produced.
-
-    Attributes:
-        status: `"completed"`, `"failed"` or `"stopped"` (an `on_eval` callback
-            ended it early; its metrics are those of the best evaluation so far).
-        failure: why it failed or was stopped (`None` when completed).
-        task: task name.
-        score: the validation value of `score_metric` at the best evaluation.
-        score_metric: metric the search ranks by; `score_mode` `"max"`/`"min"`.
-        metrics: `{"valid": {...}, "test": {...}}` at the best validation point.
-        curve: one dict per evaluation: step, seconds, train_loss, valid metrics.
-        params: trainable parameters of the whole model; `units` the hidden size.
-        steps: training steps run.
-        hparams: the resolved hyperparameters.
-        timings: seconds spent in data, build, trace (the first training step,
-            which compiles), train (the other steps), eval, and total.
-    """
-
-    status: str
-    task: str
-    failure: str | None = None
-    score: float | None = None
-    score_metric: str = "accuracy"
-    score_mode: str = "max"
-    metrics: dict = dataclasses.field(default_factory=dict)
-    curve: list = dataclasses.field(default_factory=list)
-    params: int | None = None
-    units: int | None = None
-    steps: int = 0
-    hparams: dict = dataclasses.field(default_factory=dict)
-    seed: int = 0
-    timings: dict = dataclasses.field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        """JSON-ready dict (non-finite floats become `None`)."""
-        return _clean(dataclasses.asdict(self))
-
-
-def _clean(value):
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if isinstance(value, float | np.floating):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
-
-
-def with_forget_bias(genome, value: float | None):
-    """Returns `genome` with its forget-gate bias init set (the zoo's `f_pre` node)."""
-    if value is None or not any(n.id == "f_pre" for n in genome.nodes):
-        return genome
-    from archsearch.genome import Genome, Node
-
-    nodes = [Node(n.id, n.op, n.inputs, {**n.params, "bias": float(value)})
-             if n.id == "f_pre" else n for n in genome.nodes]
-    return Genome(nodes, dict(zip(genome.states, genome.next_state, strict=True)),
-                  genome.states, genome.output, genome.name, genome.description)
-
-
-def _configure_devices(mixed_precision: bool) -> str:
-    import tensorflow as tf
-
-    gpus = tf.config.list_physical_devices("GPU")
-    for gpu in gpus:  # several trials share one GPU
-        with contextlib.suppress(RuntimeError):  # already initialised in this process
-            tf.config.experimental.set_memory_growth(gpu, True)
-    if mixed_precision and gpus:
-        import keras
-        keras.mixed_precision.set_dtype_policy("mixed_float16")
-    return "gpu" if gpus else "cpu"
-
-
-def build_model(genome, hp: Mapping[str, Any], data, seed: int = 0):
-    """Embedding (or a dense projection) -> stacked GenomeRNN -> output layer.
-
-    With the task option `pooling="attention"` (`data.info["pooling"]`, the
-    classification tasks), every layer is a `keras.layers.Bidirectional`
-    GenomeRNN returning sequences, pooled by `AttentionPooling` over the
-    unmasked steps before the output layer.
-    """
-    import keras
-
-    from archsearch.compat.keras import set_gradient_clipper
-    from archsearch.layers import AttentionPooling, GenomeRNN
-
-    units = hp["units"] or units_for_budget(genome, hp["param_budget"], hp["num_layers"])
-    scale = float(hp["init_scale"])
-    # The paper's U[-s/sqrt(n), s/sqrt(n)]: VarianceScaling's limit is sqrt(3*scale/n).
-
-    def init(k):
-        return keras.initializers.VarianceScaling(scale * scale / 3.0, "fan_in", "uniform",
-                                                  seed=seed * 1000 + k)
-
-    batch = data.batch_size if data.stateful else None
-    if data.input_kind == "multi_hot":
-        inputs = keras.Input(batch_shape=(batch, None, data.vocab_size), dtype="float32")
-        x = keras.layers.Dense(units, kernel_initializer=init(0))(inputs)
-    else:
-        inputs = keras.Input(batch_shape=(batch, None), dtype="int32")
-        x = keras.layers.Embedding(data.vocab_size, units, embeddings_initializer=init(0),
-                                   mask_zero=data.output == "last")(inputs)
-    attention = data.info.get("pooling", "last") == "attention"
-    for layer in range(hp["num_layers"]):
-        last = layer == hp["num_layers"] - 1
-        rnn = GenomeRNN(genome, units,
-                        return_sequences=attention or not (last and data.output == "last"),
-                        stateful=data.stateful, kernel_initializer=init(2 * layer + 1),
-                        recurrent_initializer=init(2 * layer + 2), seed=seed)
-        x = (keras.layers.Bidirectional(rnn) if attention else rnn)(x)
-        if hp["dropout"]:
-            x = keras.layers.Dropout(hp["dropout"], seed=seed)(x)
-    if attention:
-        x = AttentionPooling(units, kernel_initializer=init(98))(x)
-    outputs = keras.layers.Dense(data.num_outputs, kernel_initializer=init(99))(x)
-    model = keras.Model(inputs, outputs)
-    optimizer = (keras.optimizers.SGD if hp["optimizer"] == "sgd" else keras.optimizers.Adam)(
-        learning_rate=hp["learning_rate"])
-    # Clip by the global norm as the paper does, with TensorFlow's op: Keras'
-    # own global_clipnorm leaks ~12 MiB per trained model in a long-lived
-    # worker (measured by benchmarks/search_throughput.py).
-    set_gradient_clipper(optimizer, _global_norm_clipper(float(hp["clip_norm"])))
-    loss = (keras.losses.BinaryCrossentropy(from_logits=True) if data.loss ==
-            "binary_crossentropy" else keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    model.compile(optimizer=optimizer, loss=loss, jit_compile=False)
-    return model, units
-
-
-def _global_norm_clipper(clip_norm: float):
-    def clip(grads):
-        import tensorflow as tf
-
-        present = [k for k, g in enumerate(grads) if g is not None]
-        clipped, _ = tf.clip_by_global_norm([grads[k] for k in present], clip_norm)
-        out = list(grads)
-        for k, g in zip(present, clipped, strict=True):
-            out[k] = g
-        return out
-
-    return clip
 
 
 def _set_seed(seed: int, tensorflow_too: bool) -> None:
@@ -243,7 +97,7 @@ def run_trial(genome, hparams: Mapping[str, Any] | None = None, task="arithmetic
         hp = resolve(hparams)
         result.hparams = dict(hp)
         genome = with_forget_bias(as_genome(genome), hp["forget_bias"])
-        _configure_devices(mixed_precision)
+        configure_devices(mixed_precision)
         _set_seed(seed, tensorflow_too=data is None)
         t = time.perf_counter()
         if data is None:

@@ -5,7 +5,7 @@ from archsearch import tasks
 from archsearch.tasks.metrics import MetricSums
 from archsearch.training.evaluate import evaluate, joined_batches, predictor
 from archsearch.training.hparams import resolve
-from archsearch.training.trainer import build_model
+from archsearch.training.model import build_model
 from archsearch.zoo import get
 
 
