@@ -6,9 +6,9 @@ operands). The recurrent loop is `GenomeRNN`'s fused path with a member axis
 (`archsearch.layers.fused.fused_member_loop`): the same interpreter of the
 genome and the same hand-written backward, so the math of a cell exists once.
 The optimizer (Keras' Adam or plain SGD, clipped by each member's global
-gradient norm as `build_model`'s optimizer is) is written out here over one
-`(K, P)` matrix of every member's weights, with a learning rate, clip norm
-and on/off switch per member.
+gradient norm as `build_model`'s optimizer is) is `MemberOptimizer`, over
+one `(K, P)` matrix of every member's weights, with a learning rate, clip
+norm and on/off switch per member.
 
 Supported: `build_model`'s embedding (or dense input) -> stacked GenomeRNN ->
 dense head, masked ("last") or sequence outputs, one or more layers, no
@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from archsearch.layers import GenomeCell
+from archsearch.training.member_optimizer import MemberOptimizer
 
 __all__ = ["StackedModel"]
 
@@ -127,13 +128,8 @@ class StackedModel:
         if len(self.variables) != expected:
             raise ValueError(f"Expected to stack all {expected} trainable weights of the member "
                              f"model. Received: {len(self.variables)} stacked")
-        self.clip = tf.Variable(np.asarray(clip_norms, "float32"))
-        self.sizes = [int(np.prod(v.shape[1:])) for v in self.variables]
-        # Adam's moments of every weight, a member per row.
-        self.slots = (tf.Variable(tf.zeros((self.k, sum(self.sizes)))),
-                      tf.Variable(tf.zeros((self.k, sum(self.sizes)))))
+        self.optimizer_state = MemberOptimizer(self.variables, optimizer, clip_norms)
         self.best = [tf.Variable(v) for v in self.variables]
-        self.iterations = tf.Variable(0, dtype="int64")
 
     def load(self, models, clip_norms) -> None:
         """Starts afresh from new member `models` of the same shapes.
@@ -152,10 +148,7 @@ class StackedModel:
         for var, best, value in zip(self.variables, self.best, values, strict=True):
             var.assign(value)
             best.assign(value)
-        for slot in self.slots:
-            slot.assign(np.zeros(slot.shape, "float32"))
-        self.clip.assign(np.asarray(clip_norms, "float32"))
-        self.iterations.assign(0)
+        self.optimizer_state.reset(clip_norms)
 
     def logits(self, x):
         """Member-stacked inputs `(K, B, T[, V])` -> logits `(K, B, [T,] outputs)`."""
@@ -254,34 +247,7 @@ class StackedModel:
             i = sources.index(embedded)
             grads[i], squares[i] = self._scatter(grads[i], x), self._scatter(
                 tf.square(grads[i]), x)
-        # Every weight of a member as one row of a (K, P) matrix: the update is
-        # a few passes over it, broadcasting per-member (K, 1) factors.
-        # Inactive members (stopped or diverged) get zero gradients and increments.
-        on = active[:, None]
-        flat = tf.where(on, tf.concat([tf.reshape(g, (self.k, -1)) for g in grads], axis=1), 0.0)
-        flat_sq = tf.where(on, tf.concat([tf.reshape(tf.square(g) if g2 is None else g2,
-                                                     (self.k, -1))
-                                          for g, g2 in zip(grads, squares, strict=True)],
-                                         axis=1), 0.0)
-        norm = tf.sqrt(tf.reduce_sum(flat_sq, axis=1))
-        factor = (self.clip / tf.maximum(norm, self.clip))[:, None]  # clip_by_global_norm
-        step = tf.cast(self.iterations + 1, "float32")
-        lr = tf.cast(learning_rates, "float32")
-        if self.optimizer == "adam":
-            lr = lr * tf.sqrt(1.0 - tf.pow(0.999, step)) / (1.0 - tf.pow(0.9, step))
-        on = tf.cast(on, "float32")
-        g = flat * factor
-        if self.optimizer == "adam":
-            m, v = self.slots
-            m.assign_add((g - m) * (0.1 * on))
-            v.assign_add((flat_sq * tf.square(factor) - v) * (0.001 * on))
-            update = m * (lr[:, None] * on) / (tf.sqrt(v) + 1e-7)
-        else:
-            update = g * (lr[:, None] * on)
-        for var, delta in zip(self.variables, tf.split(update, self.sizes, axis=1),
-                              strict=True):
-            var.assign_sub(tf.reshape(delta, var.shape))
-        self.iterations.assign_add(1)
+        self.optimizer_state.apply(self.variables, grads, squares, learning_rates, active)
         return losses
 
     def _scatter(self, rows, x):

@@ -6,7 +6,9 @@ import importlib
 import pytest
 
 MODULES = ["archsearch.training.budget", "archsearch.training.compiled",
-           "archsearch.training.grouping", "archsearch.training.population",
+           "archsearch.training.compiled_population", "archsearch.training.grouping",
+           "archsearch.training.member_optimizer", "archsearch.training.model",
+           "archsearch.training.population", "archsearch.training.result",
            "archsearch.training.stacked", "archsearch.tasks.metrics"]
 
 
