@@ -60,7 +60,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import time
 
@@ -69,6 +68,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from device_info import describe_device  # noqa: E402
 from step_floor import step_floor  # noqa: E402
 
 from archsearch import zoo  # noqa: E402
@@ -220,20 +220,6 @@ def run_cells(names, units, embed_dim, args):
         print(f"    {name:16s} FLOPs/token {cell_flops / lstm_flops:5.2f} x LSTM   "
               f"LSTM/cell per FLOP {statistics.median(ratios):.3f} "
               f"({min(ratios):.3f}..{max(ratios):.3f})  {verdict}")
-
-
-def describe_device():
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f
-                       if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    devices = [d.device_type + ":" + d.name.rsplit(":", 1)[-1]
-               for d in tf.config.list_physical_devices()]
-    return (f"device: {cpu}; {os.cpu_count()} logical CPUs; TF devices {devices}; "
-            f"TF {tf.__version__}, Keras {keras.__version__}")
 
 
 def main():

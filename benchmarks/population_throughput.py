@@ -154,9 +154,12 @@ def main(argv=None) -> None:
     repeats = args.repeats or (1 if args.quick else 5)
     warmup = 2
 
+    from device_info import describe_device
+
     from archsearch import tasks
 
     data = tasks.get("arithmetic").load(seed=0, **TASK_OPTIONS)
+    print(describe_device())
     print(f"LSTM on arithmetic {TASK_OPTIONS}, {steps} timed steps, {repeats} repeat(s), "
           f"population XLA={not args.no_jit}")
     print(f"{'units':>5} {'K':>3} {'speedup/cpu':>18} {'speedup/wall':>18} "

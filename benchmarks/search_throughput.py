@@ -373,6 +373,11 @@ def main(argv=None) -> int:
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
              runtime_env={"env_vars": {"ARCHSEARCH_BENCH": str(os.getpid()),
                                        "TF_CPP_MIN_LOG_LEVEL": "3"}})
+    from device_info import describe_device
+
+    # The driver never loads TensorFlow (as `archsearch search`): accelerators as Ray sees them.
+    print(f"{describe_device(tensorflow=False)}; Ray GPUs "
+          f"{ray.cluster_resources().get('GPU', 0):g}")
     print(f"search throughput benchmark: Ray {ray.__version__}, local Ray with 2 CPUs "
           f"(started in {time.monotonic() - t0:.1f} s); {load_average()}")
     print("note: this machine is shared; other people's jobs compete for the same cores, so "

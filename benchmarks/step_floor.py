@@ -198,6 +198,9 @@ def main(argv=None) -> None:
     if args.threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    from device_info import describe_device
+
+    print(describe_device())
     print(f"{args.kind} step floor: batch {args.batch}, {args.steps} steps, embed {args.embed}, "
           f"vocab {args.vocab}, threads {args.threads or 'default'}; ms per member-step")
     gates = 4 if args.kind == "lstm" else 3

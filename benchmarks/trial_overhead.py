@@ -74,6 +74,9 @@ def main(argv=None) -> None:
             outside = 1.0 - parts["train"] / wall
             print(f"{n:>5} " + " ".join(f"{parts[p]:>7.2f}" for p in PARTS)
                   + f" {other:>7.2f} {wall:>7.2f} {outside:>8.1%}", flush=True)
+    from device_info import describe_device  # after the timings: it imports TensorFlow
+
+    print(describe_device())
 
 
 if __name__ == "__main__":
