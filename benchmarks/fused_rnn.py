@@ -33,13 +33,16 @@ the gates' elementwise rules, fastest of XLA and not). Measured (units 256,
 same run):
 
     pair          matmuls alone  with gates  fused / Keras        fused_xla / Keras
-    LSTM, E 64    1.37x          1.21x       1.12 (1.01..1.18)    1.13 (1.11..1.13)
-    LSTM, E 256   1.23x          1.12x       1.09 (1.03..1.11)    1.11 (1.09..1.12)
-    GRU, E 64     1.53x          1.36x       1.16 (1.03..1.18)    1.25 (1.24..1.28)
-    GRU, E 256    1.40x          1.29x       1.13 (1.01..1.14)    1.21 (1.20..1.23)
+    LSTM, E 64    1.32x          1.16x       1.11 (1.01..1.13)    1.12 (1.09..1.15)
+    LSTM, E 256   1.27x          1.16x       1.12 (1.08..1.13)    1.14 (1.12..1.15)
+    GRU, E 64     1.54x          1.38x       1.17 (1.00..1.20)    1.29 (1.26..1.32)
+    GRU, E 256    1.43x          1.32x       1.16 (1.03..1.17)    1.23 (1.19..1.25)
 
-So with one thread no path reaches 1.5x Keras per CPU-second on this CPU:
-even with free gates, only the GRU at E 64 could, by 2%.
+So with one thread no layer built from TensorFlow's kernels reaches 1.5x
+Keras per CPU-second on this CPU; even with free gates only the GRU at E 64
+could, by 4%. (A layer receives its inputs embedded already, so folding the
+input projection into an embedding table, `step_floor.py --folded`, is not
+open to it.)
 
 With TensorFlow's default pools (both cores), Keras' LSTM trains at 41k
 tokens per CPU-second against 66k with one thread (units 256, E 64), and

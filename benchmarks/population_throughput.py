@@ -26,13 +26,14 @@ loop, a432231 and after):
 
 `--ceiling` also times each population's step floor (`step_floor.py`: the
 step's matmuls and gate rules alone, with TensorFlow's fastest kernels for
-these shapes) and prints the most any population step could gain over the
-solo step measured beside it. Units 64, one thread (5 repeats, 2 runs of the
-floor): the floor is 0.61-0.64 ms per member-step at K = 4 and 8 (0.74 at
-K=16, 0.82 at K=32: bigger batched matmuls run slower here), against a solo
-step of 1.51-1.52 ms, so no population can exceed 2.38-2.50x per CPU-second
-at this task's shapes. The population runs at 71-79% of its floor's speed:
-K=4 1.92 [1.81-1.98], K=8 1.78 [1.41-1.81] in that run.
+these shapes), as built and with the input projection folded into the
+embedding table (a rewrite a population could make), and prints the most a
+population step could gain over the solo step measured beside it. Units 64,
+one thread, 5 repeats: the floor is 0.70-0.71 ms per member-step as built
+(0.59-0.62 folded) against a solo step of 1.57-1.58 ms, so no population
+built this way exceeds 2.21-2.27x per CPU-second at this task's shapes
+(2.51-2.70x folded). In that run K=4 gave 1.67 [1.46-1.77] and K=8 1.72
+[1.52-1.79], at 67-77% of the as-built floor's speed.
 
 Before the fused member loop (autodiff through tf.scan), one thread: K=8
 1.09x, K=16 1.11x per CPU-second. `--threads 1` is what a search worker with
@@ -111,19 +112,26 @@ def _population(data, units, k, steps, warmup, jit_compile):
 
 
 def print_ceiling(data, units, k, solo_cpu, pop_cpu):
-    """The K-member step's floor per member, and the most a population could gain."""
+    """The K-member step's floor per member, and the most a population could gain.
+
+    Twice: the step as it is built (every token's input projected), and with
+    the input projection folded into the embedding table (see step_floor.py),
+    a rewrite a population could make since it owns the whole model.
+    """
     from step_floor import step_floor
 
     x, _, _ = next(iter(data.train))
     batch, steps = x.shape
-    floor = step_floor("lstm", k, batch, steps, units, units, data.vocab_size)
-    per_member = floor["total"] / k
     solo, pop = statistics.median(solo_cpu), statistics.median(pop_cpu)
-    print(f"{'':>9} floor {per_member * 1e3:.3f} ms/member-step (matmuls "
-          f"{floor['matmul'] / k * 1e3:.3f} + gates {floor['elementwise'] / k * 1e3:.3f}); "
-          f"solo {solo * 1e3:.3f}, population {pop * 1e3:.3f} ms/member-step (CPU): at most "
-          f"{solo / per_member:.2f}x per CPU-second; this population is at "
-          f"{per_member / pop:.0%} of its floor's speed", flush=True)
+    for label, folded in (("as built", None), ("folded", data.vocab_size)):
+        floor = step_floor("lstm", k, batch, steps, units, units, data.num_outputs,
+                           folded=folded)
+        per_member = floor["total"] / k
+        print(f"{'':>9} floor {label}: {per_member * 1e3:.3f} ms/member-step (matmuls "
+              f"{floor['matmul'] / k * 1e3:.3f} + gates {floor['elementwise'] / k * 1e3:.3f});"
+              f" solo {solo * 1e3:.3f}, population {pop * 1e3:.3f} ms/member-step (CPU): at "
+              f"most {solo / per_member:.2f}x per CPU-second; the population runs at "
+              f"{per_member / pop:.0%} of this floor's speed", flush=True)
 
 
 def main(argv=None) -> None:

@@ -11,19 +11,26 @@ head -> loss) must at least do two things:
   derivatives backward), timed both as one pass over every time step and
   step by step; the faster counts.
 
-Nothing else counts: no loss, no optimizer, no embedding lookup. K members
-run batched on a leading axis, as a population does. The fastest of the
-builds counts (with and without XLA; the matmul loop also unrolled), so the
-floor is what TensorFlow's own kernels reach on these shapes on this CPU,
-not a guess from a peak. No train step of the same model runs faster than
-its floor, so
+Nothing else counts: no loss, no optimizer, no embedding lookup; the glue
+between the matmuls (slices, the token-order <-> time-order transposes a
+real step also makes) is kept to a minimum. K members run batched on a
+leading axis, as a population does. The fastest of the builds counts (with
+and without XLA; the matmul loop also unrolled), so the floor is what
+TensorFlow's own kernels reach on these shapes on this CPU, not a guess from
+a peak. So
 
     most possible speedup = (measured step time) / floor
 
-bounds what any rewrite of that step could gain. `fused_rnn.py --ceiling` and
-`population_throughput.py --ceiling` print it next to the measured ratios.
+bounds what a step built from TensorFlow's kernels with these matmuls could
+gain. It is not a bound on every algorithm: one that does fewer FLOPs can
+go below it. `--folded V` times one such rewrite, open to a model whose
+input is an embedding of V rows (a population's): the input projection
+folded into the table (V rows projected instead of one per token).
+`fused_rnn.py --ceiling` and `population_throughput.py --ceiling` print the
+bound next to the measured ratios.
 
     python benchmarks/step_floor.py --units 64 --k 1 4 --threads 1
+    python benchmarks/step_floor.py --units 64 --k 4 --threads 1 --folded 40
 """
 
 from __future__ import annotations
@@ -35,27 +42,53 @@ import time
 import tensorflow as tf
 
 
-def step_flops(k, batch, steps, embed, units, gates, vocab):
-    """Matmul FLOPs of one train step: forward x 3, for K members."""
-    tokens = batch * steps
-    width = gates * units
-    return 2 * k * tokens * 3 * (embed * width + units * width + units * vocab)
+def step_flops(k, batch, steps, embed, units, gates, vocab, folded=None):
+    """Matmul FLOPs of one train step for K members (see `_skeleton`).
+
+    Without `folded`: forward x 3. With `folded` (the embedding's table size),
+    the input projection is folded into the table (forward and weight
+    gradient on `folded` rows instead of one per token).
+    """
+    tokens, width = batch * steps, gates * units
+    rest = 3 * (units * width + units * vocab)
+    projection = 3 * tokens * embed * width if folded is None \
+        else (2 * folded + tokens) * embed * width
+    return 2 * k * (tokens * rest + projection)
 
 
-def _skeleton(k, batch, steps, embed, units, gates, vocab, *, unroll):
-    """A function doing the step's matmuls, chained as the step chains them."""
+def _skeleton(k, batch, steps, embed, units, gates, vocab, *, unroll, folded=None):
+    """A function doing the step's matmuls, chained as the step chains them.
+
+    Forward: the input projection (every token at once), one recurrent matmul
+    per step (each waits for the one before), the head; backward: each
+    one's input and weight gradients, the recurrent ones again chained step
+    by step. The glue between them (slices, the transposes between token
+    order and time order that the real step also makes) is kept to a
+    minimum. With `folded` (a table size), the input projection is the
+    table's rows projected once and gathered per token, its weight gradient
+    on the table's rows (summed per token id) - a rewrite open to a model
+    whose input is an embedding - while the input gradient stays one per
+    token, as Keras' sparse embedding update needs.
+    """
     width, tokens = gates * units, batch * steps
     rnd = tf.random.stateless_normal
-    x = rnd((k, tokens, embed), (0, 1))
     w, u = rnd((k, embed, width), (0, 2)), rnd((k, units, width), (0, 3))
-    head, dlogits = rnd((k, units, vocab), (0, 4)), rnd((k, tokens, vocab), (0, 5))
+    head, target = rnd((k, units, vocab), (0, 4)), rnd((k, tokens, vocab), (0, 5))
+    if folded is None:
+        x = rnd((k, tokens, embed), (0, 1))
+    else:
+        table = rnd((k, folded, embed), (0, 1))
+        ids = tf.random.stateless_uniform((k, tokens), (0, 6), maxval=folded, dtype="int32")
+        flat_ids = tf.reshape(ids + tf.range(k)[:, None] * folded, (-1,))
     mm = tf.linalg.matmul
 
     def recur(h, xp_t):  # the forward's recurrent matmul for one time step
         return (xp_t + mm(h, u))[..., :units]
 
-    def back(dz, dz_in_t):  # the backward's dh = dz U^T, fed to the step before
-        return tf.tile(mm(dz, u, transpose_b=True), [1, 1, gates]) + dz_in_t
+    def back(dz, dz_in_t):  # the backward's dh = dz U^T, broadcast into the step before's dz
+        dh = mm(dz, u, transpose_b=True)
+        return tf.reshape(dh[:, :, None, :] + tf.reshape(dz_in_t, (k, batch, gates, units)),
+                          (k, batch, width))
 
     def scan(fn, init, seq):  # seq: (T, K, B, *)
         if unroll:
@@ -67,20 +100,27 @@ def _skeleton(k, batch, steps, embed, units, gates, vocab, *, unroll):
         return tf.scan(fn, seq, init)
 
     def run():
-        xp = mm(x, w)                                                     # (K, N, G)
+        xp = mm(x, w) if folded is None \
+            else tf.gather(mm(table, w), ids, axis=1, batch_dims=1)      # (K, N, G)
         seq = tf.transpose(tf.reshape(xp, (k, batch, steps, width)), (2, 0, 1, 3))
         hs = scan(recur, tf.zeros((k, batch, units)), seq)               # (T, K, B, U)
         h = tf.reshape(tf.transpose(hs, (1, 2, 0, 3)), (k, tokens, units))
-        mm(h, head)                                                       # logits
+        dlogits = mm(h, head) - target                                   # logits, used
         dh = mm(dlogits, head, transpose_b=True)                          # (K, N, U)
         d_head = mm(h, dlogits, transpose_a=True)
-        dz_in = tf.transpose(tf.reshape(tf.tile(dh, [1, 1, gates]),
-                                        (k, batch, steps, width)), (2, 0, 1, 3))
+        dz_in = tf.transpose(tf.reshape(dh, (k, batch, steps, units)), (2, 0, 1, 3))
+        dz_in = tf.reshape(tf.broadcast_to(dz_in[..., None, :], (steps, k, batch, gates, units)),
+                           (steps, k, batch, width))
         dzs = scan(back, tf.zeros((k, batch, width)), dz_in[::-1])
         dz = tf.reshape(tf.transpose(dzs, (1, 2, 0, 3)), (k, tokens, width))
         d_u = mm(h, dz, transpose_a=True)
-        d_w = mm(x, dz, transpose_a=True)
-        dx = mm(dz, w, transpose_b=True)
+        dx = mm(dz, w, transpose_b=True)                                  # per token
+        if folded is None:
+            d_w = mm(x, dz, transpose_a=True)
+        else:
+            rows = tf.math.unsorted_segment_sum(tf.reshape(dz, (-1, width)), flat_ids,
+                                                k * folded)
+            d_w = mm(table, tf.reshape(rows, (k, folded, width)), transpose_a=True)
         return (tf.reduce_sum(d_head) + tf.reduce_sum(d_u) + tf.reduce_sum(d_w)
                 + tf.reduce_sum(dx))
 
@@ -124,24 +164,28 @@ def _elementwise(kind, k, batch, steps, units, *, per_step):
 
 
 def _fastest(builds, calls, rounds):
-    """(median CPU-seconds per call, name) of the fastest of `builds`: name -> (fn, jit)."""
+    """(median CPU-seconds per call, name, jit) of the fastest of `builds`: name -> (fn, jit)."""
     best = None
     for name, (fn, jit) in builds.items():
-        fn = tf.function(fn, jit_compile=jit, autograph=False)
-        fn().numpy()
+        compiled = tf.function(fn, jit_compile=jit, autograph=False)
+        compiled().numpy()
         times = []
         for _ in range(rounds):
             c = time.process_time()
             for _ in range(calls):
-                fn().numpy()
+                compiled().numpy()
             times.append((time.process_time() - c) / calls)
         if best is None or statistics.median(times) < best[0]:
-            best = (statistics.median(times), name)
+            best = (statistics.median(times), name, jit)
     return best
 
 
-def step_floor(kind, k, batch, steps, embed, units, vocab, calls=20, rounds=5):
+def step_floor(kind, k, batch, steps, embed, units, vocab, calls=20, rounds=5, folded=None):
     """CPU-seconds per train step of its matmuls and of its elementwise rules.
+
+    A floor for train steps built from TensorFlow's kernels (with or without
+    XLA) that do these matmuls in this data layout: a step that did less
+    (another algorithm, hand-written kernels) could go below it.
 
     Args:
         kind: "lstm" (4 gates) or "gru" (3 gates, reset_after).
@@ -153,31 +197,34 @@ def step_floor(kind, k, batch, steps, embed, units, vocab, calls=20, rounds=5):
         vocab: the head's output width.
         calls: calls per timing.
         rounds: timings; the median counts.
+        folded: the embedding table's size, to fold the input projection
+            into it (see `_skeleton`), or None.
 
     Returns:
         dict with `matmul` and `elementwise` seconds (each the fastest build's
-        median; one call's fixed cost, measured on an empty function, is
-        taken off `elementwise` so that it counts once), their sum `total`,
-        and the fastest builds' names.
+        median; the fixed cost of one call, timed on an empty function built
+        as the fastest elementwise build is, with or without XLA, is taken off
+        `elementwise` so that it counts once), their sum `total`, and the
+        fastest builds' names.
 
     Example:
-        >>> floor = step_floor("gru", 1, 4, 3, 8, 8, 10, calls=2, rounds=1)
-        >>> floor["total"] == floor["matmul"] + floor["elementwise"] > 0
+        >>> floor = step_floor("gru", 1, 4, 3, 8, 8, 10, calls=2, rounds=1, folded=5)
+        >>> floor["builds"].split(", ")[0] in ("while", "while+xla", "unrolled+xla")
         True
     """
     gates = 4 if kind == "lstm" else 3
     shape = (k, batch, steps, embed, units, gates, vocab)
-    matmul, matmul_build = _fastest(
-        {"while": (_skeleton(*shape, unroll=False), False),
-         "while+xla": (_skeleton(*shape, unroll=False), True),
-         "unrolled+xla": (_skeleton(*shape, unroll=True), True)}, calls, rounds)
+    matmul, matmul_build, _ = _fastest(
+        {"while": (_skeleton(*shape, unroll=False, folded=folded), False),
+         "while+xla": (_skeleton(*shape, unroll=False, folded=folded), True),
+         "unrolled+xla": (_skeleton(*shape, unroll=True, folded=folded), True)}, calls, rounds)
     whole, per_step = (_elementwise(kind, k, batch, steps, units, per_step=p)
                        for p in (False, True))
-    elementwise, elementwise_build = _fastest(
+    elementwise, elementwise_build, jit = _fastest(
         {"one pass": (whole, False), "one pass+xla": (whole, True),
          "per step": (per_step, False), "per step+xla": (per_step, True)}, calls, rounds)
     empty = tf.zeros((4,))
-    call, _ = _fastest({"empty": (lambda: tf.reduce_sum(empty), False)}, calls, rounds)
+    call, _, _ = _fastest({"empty": (lambda: tf.reduce_sum(empty), jit)}, calls, rounds)
     elementwise = max(elementwise - call, 0.0)
     return {"matmul": matmul, "elementwise": elementwise, "total": matmul + elementwise,
             "builds": f"{matmul_build}, {elementwise_build}"}
@@ -191,7 +238,9 @@ def main(argv=None) -> None:
     parser.add_argument("--steps", type=int, default=13, help="time steps per sequence")
     parser.add_argument("--embed", type=int, default=64)
     parser.add_argument("--kind", choices=["lstm", "gru"], default="lstm")
-    parser.add_argument("--vocab", type=int, default=40)
+    parser.add_argument("--vocab", type=int, default=40, help="the head's output width")
+    parser.add_argument("--folded", type=int, default=None,
+                        help="fold the input projection into an embedding table of this size")
     parser.add_argument("--threads", type=int, default=None,
                         help="TensorFlow intra- and inter-op threads (default: every core)")
     args = parser.parse_args(argv)
@@ -207,8 +256,9 @@ def main(argv=None) -> None:
     for units in args.units:
         for k in args.k:
             floor = step_floor(args.kind, k, args.batch, args.steps, args.embed, units,
-                               args.vocab)
-            flops = step_flops(k, args.batch, args.steps, args.embed, units, gates, args.vocab)
+                               args.vocab, folded=args.folded)
+            flops = step_flops(k, args.batch, args.steps, args.embed, units, gates, args.vocab,
+                               args.folded)
             print(f"  units {units:4d} K {k:3d}: matmuls {floor['matmul'] / k * 1e3:7.3f} "
                   f"({flops / floor['matmul'] / 1e9:5.1f} GFLOP/CPU-s) + elementwise "
                   f"{floor['elementwise'] / k * 1e3:7.3f} = {floor['total'] / k * 1e3:7.3f} "

@@ -30,6 +30,9 @@ def with_forget_bias(genome, value: float | None):
 def configure_devices(mixed_precision: bool) -> str:
     """Memory growth on every GPU (trials share one); mixed float16 if asked and a GPU is there.
 
+    Args:
+        mixed_precision: Set Keras' `mixed_float16` policy when a GPU is present.
+
     Returns:
         `"gpu"` or `"cpu"`: where this process trains.
     """
@@ -52,6 +55,12 @@ def build_model(genome, hp: Mapping[str, Any], data, seed: int = 0):
     classification tasks), every layer is a `keras.layers.Bidirectional`
     GenomeRNN returning sequences, pooled by `AttentionPooling` over the
     unmasked steps before the output layer.
+
+    Args:
+        genome: A `Genome`, its JSON or a zoo name.
+        hp: Resolved hyperparameters (`archsearch.training.resolve`).
+        data: The task's `TaskData` (input kind, vocabulary, outputs, loss).
+        seed: Seeds the weight initializers and dropout.
 
     Returns:
         `(model, units)`: the compiled Keras model and its hidden size

@@ -56,6 +56,7 @@ class PopulationLoop:
         return tuple(tf.stack([batches[i][j] for i in self.index]) for j in range(3))
 
     def metrics(self, split: str, members, max_batches=None) -> dict[int, dict]:
+        """`{member: {metric: value}}` on `split` for `members` (up to `max_batches`)."""
         data = self.datas[0]
         sums = {k: MetricSums(data.output, data.metrics) for k in members}
         if len(self.distinct) == 1:  # every member reads the same data (a search's case)
@@ -82,6 +83,7 @@ class PopulationLoop:
         return {k: s.result() for k, s in sums.items()}
 
     def run(self) -> None:
+        """Trains until the budget ends or no member is active, then fills the results."""
         import tensorflow as tf
 
         budget, timings = self.budget, self.timings

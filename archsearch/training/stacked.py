@@ -128,7 +128,7 @@ class StackedModel:
         if len(self.variables) != expected:
             raise ValueError(f"Expected to stack all {expected} trainable weights of the member "
                              f"model. Received: {len(self.variables)} stacked")
-        self.optimizer_state = MemberOptimizer(self.variables, optimizer, clip_norms)
+        self.member_optimizer = MemberOptimizer(self.variables, optimizer, clip_norms)
         self.best = [tf.Variable(v) for v in self.variables]
 
     def load(self, models, clip_norms) -> None:
@@ -148,7 +148,7 @@ class StackedModel:
         for var, best, value in zip(self.variables, self.best, values, strict=True):
             var.assign(value)
             best.assign(value)
-        self.optimizer_state.reset(clip_norms)
+        self.member_optimizer.reset(clip_norms)
 
     def logits(self, x):
         """Member-stacked inputs `(K, B, T[, V])` -> logits `(K, B, [T,] outputs)`."""
@@ -247,7 +247,7 @@ class StackedModel:
             i = sources.index(embedded)
             grads[i], squares[i] = self._scatter(grads[i], x), self._scatter(
                 tf.square(grads[i]), x)
-        self.optimizer_state.apply(self.variables, grads, squares, learning_rates, active)
+        self.member_optimizer.apply(self.variables, grads, squares, learning_rates, active)
         return losses
 
     def _scatter(self, rows, x):
