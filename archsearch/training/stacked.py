@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from archsearch.genome import INPUT
 from archsearch.layers import GenomeCell
 from archsearch.training.member_optimizer import MemberOptimizer
 
@@ -162,15 +163,40 @@ class StackedModel:
             h = tf.gather(self.input["kernel"], x, axis=1, batch_dims=1)
         return self._body(h, x)
 
-    def _body(self, h, x):
+    def _body(self, h, x, projected=None):
+        """`h` (K, B, T, I) -> logits; `projected`: layer 0's input projection, if done."""
         import tensorflow as tf
 
         mask = tf.not_equal(x, 0) if self.masked else None
         for i, (layer, weights) in enumerate(zip(self.rnn_layers, self.rnn, strict=True)):
             last = i == len(self.rnn) - 1
             h = self._recurrent(layer.cell, weights, h, mask,
-                                sequences=not (last and self.masked))
+                                sequences=not (last and self.masked),
+                                projected=projected if i == 0 else None)
         return self._head(h)
+
+    def _folds(self) -> bool:
+        """Whether layer 0's input projection can be folded into the embedding table.
+
+        It can when the input is an embedding and layer 0 reads it only
+        through its input projection (no raw-input node).
+        """
+        cell = self.rnn_layers[0].cell
+        return "bias" not in self.input and cell.n_x > 0 and not cell.plan.x_raw
+
+    def _folded_projection(self, table, x):
+        """Layer 0's input projection of every token: the table's rows projected, gathered.
+
+        `(table @ W + b)[x]` equals `table[x] @ W + b` row for row, with a
+        table of V rows projected instead of B*T tokens (40 against 416 on
+        the quickstart's task).
+        """
+        import tensorflow as tf
+
+        weights, cell = self.rnn[0], self.rnn_layers[0].cell
+        proxy = _StackedCell(cell, weights["kernels"], weights["bias"], weights["scales"])
+        rows = GenomeCell.project_input(proxy, table)                   # (K, V, n_x*units)
+        return tf.gather(rows, tf.cast(x, "int32"), axis=1, batch_dims=1)  # (K, B, T, ...)
 
     def _head(self, h):
         import tensorflow as tf
@@ -180,16 +206,20 @@ class StackedModel:
         return tf.einsum("kbtu,kuo->kbto", h, self.head["kernel"]) \
             + self.head["bias"][:, None, None, :]
 
-    def _recurrent(self, cell, weights, h, mask, sequences):
+    def _recurrent(self, cell, weights, h, mask, sequences, projected=None):
         import tensorflow as tf
 
         from archsearch.layers.fused import fused_member_loop
 
         plan, units = cell.plan, cell.units
         proxy = _StackedCell(cell, weights["kernels"], weights["bias"], weights["scales"])
-        k, b, t = (tf.shape(h)[i] for i in range(3))
-        # The input projection of every step at once: (K, B*T, I) @ (K, I, n*units).
-        xp = GenomeCell.project_input(proxy, tf.reshape(h, (k, b * t, h.shape[-1])))
+        if projected is not None:  # (K, B, T, n*units), folded into the embedding
+            k, b, t = (tf.shape(projected)[i] for i in range(3))
+            xp = tf.reshape(projected, (k, b * t, projected.shape[-1]))
+        else:
+            k, b, t = (tf.shape(h)[i] for i in range(3))
+            # The input projection of every step at once: (K, B*T, I) @ (K, I, n*units).
+            xp = GenomeCell.project_input(proxy, tf.reshape(h, (k, b * t, h.shape[-1])))
         if xp is not None:  # time-major (T, K, B, n*units)
             xp = tf.transpose(tf.reshape(xp, (k, b, t, -1)), (2, 0, 1, 3))
         x = tf.transpose(h, (2, 0, 1, 3)) if plan.x_raw else None
@@ -200,7 +230,8 @@ class StackedModel:
             bias = tf.convert_to_tensor(bias)[:, cell.n_x * units:] \
                 if len(plan.linears) > cell.n_x else None
         outputs, _ = fused_member_loop(
-            plan, xp, x, mask, [tf.zeros((k, b, units), h.dtype) for _ in cell.genome.states],
+            plan, xp, x, mask, [tf.zeros((k, b, units), xp.dtype if h is None else h.dtype)
+                                for _ in cell.genome.states],
             {s.name: tf.convert_to_tensor(weights["kernels"][s.name]) for s in plan.sources
              if s.kind != "input"}, bias,
             {n: tf.convert_to_tensor(v) for n, v in weights["scales"].items()}, sequences)
@@ -227,15 +258,19 @@ class StackedModel:
 
         x = tf.convert_to_tensor(x)
         table = None if "bias" in self.input else self.input["kernel"]
+        folds = table is not None and self._folds()
         with tf.GradientTape() as tape:
             if table is None:
                 losses = self.losses(x, y, w)
+            elif folds:  # the table takes its gradient per token below, not through the fold
+                on_path = self._folded_projection(tf.stop_gradient(table), x)
+                losses = self.losses(x, y, w, self._body(None, x, projected=on_path))
             else:
-                embedded = tf.gather(table, x, axis=1, batch_dims=1)
-                tape.watch(embedded)
-                losses = self.losses(x, y, w, self._body(embedded, x))
+                on_path = tf.gather(table, x, axis=1, batch_dims=1)
+                tape.watch(on_path)
+                losses = self.losses(x, y, w, self._body(on_path, x))
             total = tf.reduce_sum(tf.where(active, losses, tf.zeros_like(losses)))
-        sources = [embedded if v is table else v for v in self.variables]
+        sources = [on_path if v is table else v for v in self.variables]
         grads = tape.gradient(total, sources)
         grads = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
                  for g, v in zip(grads, sources, strict=True)]
@@ -244,9 +279,12 @@ class StackedModel:
             # Keras trains an embedding from its sparse gradient (one row per
             # token occurrence): the global norm and Adam's second moment see
             # the squares of the occurrences, the update their sum.
-            i = sources.index(embedded)
-            grads[i], squares[i] = self._scatter(grads[i], x), self._scatter(
-                tf.square(grads[i]), x)
+            i = sources.index(on_path)
+            rows = grads[i]
+            if folds:  # d(embedded) = d(projection) @ W^T, one row per token
+                kernel = self.rnn[0]["kernels"][INPUT]
+                rows = tf.einsum("kbtg,keg->kbte", rows, tf.convert_to_tensor(kernel))
+            grads[i], squares[i] = self._scatter(rows, x), self._scatter(tf.square(rows), x)
         self.member_optimizer.apply(self.variables, grads, squares, learning_rates, active)
         return losses
 

@@ -71,6 +71,7 @@ def test_one_train_step_equals_keras_per_member_and_inactive_members_stay_put():
     ("gru", "last", "tokens", 1),
     ("peephole_lstm", "last", "tokens", 2),
     ("mgu", "multilabel_sequence", "multi_hot", 1),
+    ("mut1", "sequence", "tokens", 1),  # reads the raw input: the projection is not folded
 ])
 def test_one_sgd_step_moves_every_member_as_autodiff_does(cell, output, input_kind, layers):
     # The member-stacked loop has its own hand-written backward: one plain SGD
@@ -85,6 +86,9 @@ def test_one_sgd_step_moves_every_member_as_autodiff_does(cell, output, input_ki
                 layer.fused = False  # the autodiff reference
     twins = [build_model(cell, hp, data, seed=k)[0] for k, hp in enumerate(hps)]
     stacked = StackedModel(twins, data, "sgd", [1e6] * 3)
+    # Token inputs into a cell that reads them only through its projection:
+    # the input projection is folded into the embedding table.
+    assert stacked._folds() == (input_kind == "tokens" and cell != "mut1")
     xs = np.stack([_inputs(data, rng) for _ in hps])
     shape = (3, 3, 6) if output != "last" else (3, 3)
     ys = (rng.random(shape + (data.num_outputs,)) > 0.5).astype("float32") \
