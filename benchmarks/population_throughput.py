@@ -24,16 +24,20 @@ loop, a432231 and after):
     default (2)  4    2.15 [2.09-2.21]    2.55 [2.55-2.62]   (3 repeats)
     default (2)  16   1.94 [1.89-2.17]    2.62 [2.58-2.97]   (3 repeats)
 
+With the input projection folded into the embedding table (8f3c276), one
+thread, 5 repeats, two runs: K=4 2.10 [1.98-2.27] and 1.98 [1.68-1.99];
+K=8 1.89 [1.54-1.99] and 1.97 [1.71-2.11]. The fold alone, interleaved A/B:
+1.13x [1.07-1.16] at K=4, 1.15x [1.07-1.31] at K=8.
+
 `--ceiling` also times each population's step floor (`step_floor.py`: the
 step's matmuls and gate rules alone, with TensorFlow's fastest kernels for
-these shapes), as built and with the input projection folded into the
-embedding table (a rewrite a population could make), and prints the most a
-population step could gain over the solo step measured beside it. Units 64,
-one thread, 5 repeats: the floor is 0.70-0.71 ms per member-step as built
-(0.59-0.62 folded) against a solo step of 1.57-1.58 ms, so no population
-built this way exceeds 2.21-2.27x per CPU-second at this task's shapes
-(2.51-2.70x folded). In that run K=4 gave 1.67 [1.46-1.77] and K=8 1.72
-[1.52-1.79], at 67-77% of the as-built floor's speed.
+these shapes), unfolded and with the input projection folded into the
+embedding table (as populations now train), and prints the most a population
+step could gain over the solo step measured beside it. Units 64, one thread:
+the folded floor is 0.59-0.70 ms per member-step against a solo step of
+1.57-1.69 ms, so no population built from these kernels exceeds 2.42-2.70x
+per CPU-second at this task's shapes (2.05-2.27x unfolded); the folded
+population runs at 73-78% of its floor's speed (K = 4, 8; 3 runs of the floor).
 
 Before the fused member loop (autodiff through tf.scan), one thread: K=8
 1.09x, K=16 1.11x per CPU-second. `--threads 1` is what a search worker with
