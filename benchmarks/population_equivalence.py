@@ -19,6 +19,13 @@ Measured (quickstart.yaml, 2 workers, one thread each): alone 36 s, population
 (auto: K=4 at 64 units) 30 s, 1.19x (0.95x before populations kept their
 traced functions and dropped AutoGraph, dec74d9); paired differences median
 +0.0012 (-0.057..+0.040), stratified p 0.35, Wilcoxon p 0.69: no test rejects.
+With the input projection folded into the embedding (8f3c276): 36 s against
+29 s, 1.26x; overall stratified p 0.345 but Wilcoxon p 0.035, driven by
+lstm_f (all 6 differences negative, p 0.031). The same check with 12 seeds
+of lstm, lstm_f and lstm_b: overall p 0.24 / 0.14. Folded against unfolded
+populations of lstm_f on 16 fresh seeds: median +0.004 [-0.026, +0.041],
+Wilcoxon p 0.63, so the fold shifts nothing; the quickstart's 6 fixed seeds
+happened to drift one way.
     python benchmarks/population_equivalence.py --population 6 --out runs/pop_eq
 """
 
