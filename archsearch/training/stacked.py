@@ -164,7 +164,11 @@ class StackedModel:
         return self._body(h, x)
 
     def _body(self, h, x, projected=None):
-        """`h` (K, B, T, I) -> logits; `projected`: layer 0's input projection, if done."""
+        """`h` (K, B, T, I) -> logits.
+
+        `projected`: layer 0's input projection when it was folded into the
+        embedding table; `h` may then be None.
+        """
         import tensorflow as tf
 
         mask = tf.not_equal(x, 0) if self.masked else None
@@ -175,14 +179,20 @@ class StackedModel:
                                 projected=projected if i == 0 else None)
         return self._head(h)
 
-    def _folds(self) -> bool:
-        """Whether layer 0's input projection can be folded into the embedding table.
+    def _folds(self, tokens=None) -> bool:
+        """Whether layer 0's input projection is folded into the embedding table.
 
-        It can when the input is an embedding and layer 0 reads it only
-        through its input projection (no raw-input node).
+        It is when the input is an embedding, layer 0 reads it only through
+        its input projection (no raw-input node), and the table has fewer
+        rows than a batch has tokens (`tokens`, when known): projecting the
+        table then costs less than projecting every token. With a large
+        vocabulary (the classification tasks' 20,000 words against ~3,000
+        tokens a batch) it would cost more, and the projection stays per token.
         """
         cell = self.rnn_layers[0].cell
-        return "bias" not in self.input and cell.n_x > 0 and not cell.plan.x_raw
+        if "bias" in self.input or not cell.n_x or cell.plan.x_raw:
+            return False
+        return tokens is not None and self.input["kernel"].shape[1] < tokens
 
     def _folded_projection(self, table, x):
         """Layer 0's input projection of every token: the table's rows projected, gathered.
@@ -258,7 +268,8 @@ class StackedModel:
 
         x = tf.convert_to_tensor(x)
         table = None if "bias" in self.input else self.input["kernel"]
-        folds = table is not None and self._folds()
+        tokens = None if x.shape.rank != 3 or None in x.shape[1:] else x.shape[1] * x.shape[2]
+        folds = table is not None and self._folds(tokens)
         with tf.GradientTape() as tape:
             if table is None:
                 losses = self.losses(x, y, w)
