@@ -53,6 +53,11 @@ class _StackedCell:
         raise AttributeError(f"Expected a GenomeCell method. Received: name={name!r}")
 
 
+def _proxy(cell, weights):
+    """`cell` reading one layer's member-stacked `weights` (`GenomeCell` methods work on it)."""
+    return _StackedCell(cell, weights["kernels"], weights["bias"], weights["scales"])
+
+
 def _layers(model):
     from keras import layers
 
@@ -203,9 +208,8 @@ class StackedModel:
         """
         import tensorflow as tf
 
-        weights, cell = self.rnn[0], self.rnn_layers[0].cell
-        proxy = _StackedCell(cell, weights["kernels"], weights["bias"], weights["scales"])
-        rows = GenomeCell.project_input(proxy, table)                   # (K, V, n_x*units)
+        rows = GenomeCell.project_input(_proxy(self.rnn_layers[0].cell, self.rnn[0]),
+                                        table)                            # (K, V, n_x*units)
         return tf.gather(rows, tf.cast(x, "int32"), axis=1, batch_dims=1)  # (K, B, T, ...)
 
     def _head(self, h):
@@ -222,14 +226,14 @@ class StackedModel:
         from archsearch.layers.fused import fused_member_loop
 
         plan, units = cell.plan, cell.units
-        proxy = _StackedCell(cell, weights["kernels"], weights["bias"], weights["scales"])
         if projected is not None:  # (K, B, T, n*units), folded into the embedding
             k, b, t = (tf.shape(projected)[i] for i in range(3))
             xp = tf.reshape(projected, (k, b * t, projected.shape[-1]))
         else:
             k, b, t = (tf.shape(h)[i] for i in range(3))
             # The input projection of every step at once: (K, B*T, I) @ (K, I, n*units).
-            xp = GenomeCell.project_input(proxy, tf.reshape(h, (k, b * t, h.shape[-1])))
+            xp = GenomeCell.project_input(_proxy(cell, weights),
+                                          tf.reshape(h, (k, b * t, h.shape[-1])))
         if xp is not None:  # time-major (T, K, B, n*units)
             xp = tf.transpose(tf.reshape(xp, (k, b, t, -1)), (2, 0, 1, 3))
         x = tf.transpose(h, (2, 0, 1, 3)) if plan.x_raw else None
@@ -269,7 +273,7 @@ class StackedModel:
         x = tf.convert_to_tensor(x)
         table = None if "bias" in self.input else self.input["kernel"]
         tokens = None if x.shape.rank != 3 or None in x.shape[1:] else x.shape[1] * x.shape[2]
-        folds = table is not None and self._folds(tokens)
+        folds = self._folds(tokens)  # implies an embedding table
         with tf.GradientTape() as tape:
             if table is None:
                 losses = self.losses(x, y, w)
