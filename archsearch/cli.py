@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import shlex
 import stat
 import sys
+import warnings
 from pathlib import Path
 
 from archsearch.genome import Genome, GenomeError, zoo
 from archsearch.genome.limits import MAX_JSON_CHARS
 from archsearch.space.files import FileRefused, read_text
-from archsearch.space.limits import MAX_SEED, MAX_TRIALS, MAX_UNITS
+from archsearch.space.limits import MAX_CPUS, MAX_SEED, MAX_TRIALS, MAX_UNITS
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -288,7 +290,9 @@ def _resume_command(args) -> str:
     """The `archsearch search ...` command line that resumes this search."""
     words = ["archsearch", "search", args.space, "--run-dir", args.run_dir]
     for flag, value in (("--address", args.address), ("--max-trials", args.max_trials),
-                        ("--workers", args.workers), ("--seed", args.seed)):
+                        ("--workers", args.workers), ("--seed", args.seed),
+                        ("--cpus-per-trial", args.cpus_per_trial),
+                        ("--gpus-per-trial", args.gpus_per_trial)):
         if value is not None:
             words += [flag, str(value)]
     words += [flag for flag, on in (("--no-progress", args.no_progress),
@@ -319,12 +323,12 @@ def _search(args) -> int:
     with _native_stderr_silenced():  # Keras' start-up, quietly
         load_keras_for_driver()  # the driver never trains: no TensorFlow in it
     from archsearch.search import RunDirError
-    from archsearch.search.executor import run_search
+    from archsearch.search.executor import ResourceError, run_search, with_overrides
     from archsearch.search.rundir import open_run
 
-    checked = space if args.seed is None else space.model_copy(update={"seed": args.seed})
-    if args.max_trials is not None:
-        checked = checked.model_copy(update={"max_trials": args.max_trials})
+    checked = with_overrides(space, seed=args.seed, max_trials=args.max_trials,
+                             cpus_per_trial=args.cpus_per_trial,
+                             gpus_per_trial=args.gpus_per_trial)
     try:
         storage, resumed = open_run(checked, args.run_dir, checked.strategy.name,
                                     create=False)
@@ -346,8 +350,11 @@ def _search(args) -> int:
         summary = run_search(space, args.run_dir, address=args.address,
                              max_trials=args.max_trials, workers=args.workers, seed=args.seed,
                              progress=not args.no_progress, force=args.force,
-                             simulate=args.simulate)
-    except RunDirError as err:
+                             simulate=args.simulate, cpus_per_trial=args.cpus_per_trial,
+                             gpus_per_trial=args.gpus_per_trial,
+                             pending_timeout=args.pending_timeout,
+                             say=lambda line: print(line, file=sys.stderr))
+    except (RunDirError, ResourceError) as err:
         raise CliError(str(err)) from None
     except KeyboardInterrupt:
         print(f"archsearch: interrupted; finished trials are kept. Resume with: {resume}",
@@ -469,6 +476,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="trials at once (default: as many as Ray's CPUs/GPUs allow)")
     search.add_argument("--seed", type=_non_negative, default=None, metavar="S",
                         help="override the space's seed")
+    search.add_argument("--cpus-per-trial", type=_cpus, default=None, metavar="C",
+                        help="override resources.cpus: CPUs one trial reserves (fractions "
+                             "allowed; recorded in run.json, may change on resume)")
+    search.add_argument("--gpus-per-trial", type=_gpus, default=None, metavar="G",
+                        help="override resources.gpu: fraction of a GPU one trial reserves, in "
+                             "[0, 1] (0: train on CPUs)")
+    search.add_argument("--pending-timeout", type=_seconds, default=900.0, metavar="SECONDS",
+                        help="on an autoscaling cluster, how long to wait for a node that can "
+                             "hold one trial before giving up (default: 900)")
     search.add_argument("--no-progress", action="store_true", help="no live progress view")
     search.add_argument("--force", action="store_true",
                         help="take over a run directory's lease held by another driver")
@@ -521,6 +537,27 @@ def _integer(minimum: int, maximum: int):
     return parse
 
 
+def _number(minimum: float, maximum: float, *, open_low: bool = False, what: str = "a number"):
+    """An argparse type: a finite number in [minimum, maximum] (or (minimum, ...])."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text) if len(text) <= 30 else None
+        except ValueError:
+            value = None
+        low_ok = value is not None and (value > minimum if open_low else value >= minimum)
+        if value is None or not math.isfinite(value) or not low_ok or value > maximum:
+            bracket = "(" if open_low else "["
+            raise argparse.ArgumentTypeError(
+                f"expected {what} in {bracket}{minimum:g}, {maximum:g}]. "
+                f"Received: {_one_line(text[:40])!r}")
+        return value
+    parse.__name__ = "number"
+    return parse
+
+
+_cpus = _number(0, MAX_CPUS, open_low=True, what="CPUs per trial")
+_gpus = _number(0, 1, what="a fraction of one GPU")
+_seconds = _number(0, 7 * 24 * 3600, what="seconds")
 _positive = _integer(1, MAX_TRIALS)
 _non_negative = _integer(0, MAX_SEED)
 _units = _integer(1, MAX_UNITS)
@@ -532,6 +569,9 @@ def main(argv: list[str] | None = None) -> int:
     """Runs the command line; returns the exit code."""
     # TensorFlow's C++ start-up chatter is not for the user of a command line.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # A warning is one line for the user, not a source line of archsearch.
+    warnings.formatwarning = lambda message, category, *rest, **kw: (
+        f"archsearch: warning: {_one_line(message)}\n")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

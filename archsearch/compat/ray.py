@@ -8,6 +8,9 @@
   `ray_constants.ENABLE_RAY_CLUSTER` when Ray is imported); inside the block
   both are off, so a `ray.init(_node_ip_address="127.0.0.1")` stays on
   loopback, and the processes it starts inherit the variable.
+- `autoscaler_node_types()`: the node types an autoscaler may add, from the
+  cluster config Ray keeps in its GCS (`ray._private.state.state.get_cluster_config`);
+  `request_nodes(bundles)` asks the autoscaler for them (public SDK).
 
 Example:
     >>> import os
@@ -23,7 +26,7 @@ import contextlib
 import os
 
 # `ray_constants` is also exported, loaded on first use (module `__getattr__`).
-__all__ = ["CLUSTER_SWITCH", "no_cluster"]
+__all__ = ["CLUSTER_SWITCH", "autoscaler_node_types", "no_cluster", "request_nodes"]
 
 #: The environment variable behind `ray_constants.ENABLE_RAY_CLUSTER`.
 CLUSTER_SWITCH = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
@@ -47,6 +50,30 @@ def no_cluster():
             os.environ.pop(CLUSTER_SWITCH, None)
         else:
             os.environ[CLUSTER_SWITCH] = saved_env
+
+
+def autoscaler_node_types() -> list[dict] | None:
+    """Resources of each node type the cluster's autoscaler may add (None: no autoscaler).
+
+    A node type whose `max_count` is 0 cannot be added and is left out.
+    """
+    try:
+        from ray._private.state import state
+
+        config = state.get_cluster_config()
+    except Exception:  # noqa: BLE001 - no GCS config (no autoscaler, older Ray): none
+        return None
+    if config is None or not config.node_group_configs:
+        return None
+    return [{key: float(value) for key, value in group.resources.items()}
+            for group in config.node_group_configs if group.max_count != 0]
+
+
+def request_nodes(bundles: list[dict]) -> None:
+    """Asks the autoscaler for nodes that fit `bundles` (`[]` withdraws the request)."""
+    from ray.autoscaler.sdk import request_resources
+
+    request_resources(bundles=bundles)
 
 
 def _ray_constants():

@@ -26,7 +26,9 @@ from archsearch.rundir.lease import (
     LEASE_FILE,
     STALE_SECONDS,
     Lease,
+    LeaseLost,
     LeaseWarning,
+    check_token,
 )
 from archsearch.rundir.records import (
     RUN_FORMAT,
@@ -43,6 +45,7 @@ from archsearch.rundir.store import RunDirError, RunStore
 from archsearch.rundir.trials import explain, read_trial, write_trial
 
 __all__ = ["HEARTBEAT_SECONDS", "LEASE_FILE", "RUN_FORMAT", "RUN_VERSION", "STALE_SECONDS",
-           "STATUSES", "TRIAL_FORMAT", "TRIAL_VERSION", "CellRef", "Lease", "LeaseWarning",
-           "RunDirError", "RunRecord", "RunStore", "TrialRecord", "compact", "explain",
+           "STATUSES", "TRIAL_FORMAT", "TRIAL_VERSION", "CellRef", "Lease", "LeaseLost",
+           "LeaseWarning", "RunDirError", "RunRecord", "RunStore", "TrialRecord", "check_token",
+           "compact", "explain",
            "read_trial", "read_trials", "scan", "trial_path", "write_trial"]

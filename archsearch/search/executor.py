@@ -24,10 +24,11 @@ from ray import tune
 from ray.tune.search import ConcurrencyLimiter
 
 from archsearch.compat.keras_tuner import set_project_dir
-from archsearch.rundir import Lease, compact
+from archsearch.rundir import Lease, LeaseLost, compact
 from archsearch.search.batches import Batcher, batch_limit, batch_trainable
 from archsearch.search.oracles import ORACLES, ArchitectureOracle
 from archsearch.search.oracles.base import COMPLETED
+from archsearch.search.preflight import ResourceError, preflight
 from archsearch.search.progress import SearchProgress
 from archsearch.search.rundir import open_run
 from archsearch.search.schedulers import baseline_curves, make_scheduler
@@ -36,7 +37,8 @@ from archsearch.search.simulate import trainable as simulated_trainable
 from archsearch.search.worker import task_plan
 from archsearch.search.worker import trainable as worker_trainable
 
-__all__ = ["OracleSearcher", "SearchSummary", "run_search", "make_oracle"]
+__all__ = ["OracleSearcher", "ResourceError", "SearchSummary", "make_oracle", "run_search",
+           "with_overrides"]
 
 log = logging.getLogger("archsearch.search")
 
@@ -101,9 +103,23 @@ def _start_ray(address, workers, cpus_per_trial) -> bool:
     return True
 
 
+def with_overrides(space, *, seed=None, max_trials=None, cpus_per_trial=None,
+                   gpus_per_trial=None):
+    """`space` with the command line's overrides applied (validated like the YAML's keys)."""
+    update = {key: value for key, value in (("seed", seed), ("max_trials", max_trials))
+              if value is not None}
+    resources = {key: value for key, value in (("cpus", cpus_per_trial), ("gpu", gpus_per_trial))
+                 if value is not None}
+    if resources:
+        merged = {**space.resources.model_dump(), **resources}
+        update["resources"] = type(space.resources).model_validate(merged)
+    return space.model_copy(update=update) if update else space
+
+
 def run_search(space, run_dir, *, address=None, max_trials=None, workers=None, seed=None,
                progress=True, oracle=None, max_failures=2, force=False,
-               simulate=False, trainer=None) -> SearchSummary:
+               simulate=False, trainer=None, cpus_per_trial=None, gpus_per_trial=None,
+               pending_timeout=900.0, say=None) -> SearchSummary:
     """Runs (or resumes) a search; returns when it is done or interrupted.
 
     Args:
@@ -120,25 +136,30 @@ def run_search(space, run_dir, *, address=None, max_trials=None, workers=None, s
         force: Take the run directory's lease even if another live driver
             holds it (see `archsearch.rundir.Lease`).
         simulate: Score trials with `archsearch.search.simulate` (deterministic,
-            instant, records marked `simulated`) instead of training them.
+            instant, records marked `simulated`) instead of training them;
+            simulated trials ask for no GPU and at most one node's CPUs.
         trainer: Replaces `archsearch.training.run_trial` on the workers (see
             `archsearch.search.worker.execute`), e.g. a fake with known curves.
+        cpus_per_trial: Overrides `resources.cpus` (recorded in `run.json`).
+        gpus_per_trial: Overrides `resources.gpu` (recorded in `run.json`).
+        pending_timeout: Seconds to wait for an autoscaler to add a node that
+            can hold one trial (see `archsearch.search.preflight`).
+        say: Where start-up lines go (default: the `archsearch.search` logger).
 
     Returns:
         A `SearchSummary`.
 
     Raises:
         RunDirError: the run directory cannot be used, or another driver is
-            running on it (nothing written, nothing trained).
+            running on it (nothing written, nothing trained); `LeaseLost`
+            when another driver took the run over while this one ran.
+        ResourceError: the Ray cluster can never run one trial (nothing written).
     """
-    if seed is not None:
-        space = space.model_copy(update={"seed": seed})
-    if max_trials is not None:
-        space = space.model_copy(update={"max_trials": max_trials})
+    space = with_overrides(space, seed=seed, max_trials=max_trials,
+                           cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial)
     genomes = None
     if oracle is None:
-        oracle = make_oracle(space, workers=workers)
-        strategy = oracle.strategy
+        strategy = space.strategy.name
     else:
         strategy = f"keras_tuner:{type(oracle).__name__}"
         genome = space.cells()[0]
@@ -149,18 +170,52 @@ def run_search(space, run_dir, *, address=None, max_trials=None, workers=None, s
         hp.Fixed("stage", "search")
         hp.Fixed("seed", space.seed)
     storage, _ = open_run(space, run_dir, strategy, create=False)  # checks; writes nothing
-    lease = Lease(storage, force=force).acquire()  # one driver per run directory
+    lease = Lease(storage, force=force)  # one driver per run directory
+    lease.check_free()  # a second driver fails before Ray starts
+    owns_ray = _start_ray(address, workers, space.resources.cpus)
     try:
-        return _search(space, run_dir, oracle, strategy, genomes, address=address,
-                       workers=workers, progress=progress, max_failures=max_failures,
-                       simulate=simulate, trainer=trainer)
+        space = preflight(space, local=owns_ray and not _joined(address), simulate=simulate,
+                          pending_timeout=pending_timeout, say=say or log.warning)
+        if oracle is None:
+            oracle = make_oracle(space, workers=workers)
+        lease.acquire()
+        try:
+            summary = _search(space, run_dir, oracle, strategy, genomes, lease,
+                              workers=workers, progress=progress, max_failures=max_failures,
+                              simulate=simulate, trainer=trainer)
+        finally:
+            lease.release()
+        if lease.lost:
+            raise LeaseLost(lease.lost_message())
+        return summary
     finally:
-        lease.release()
+        if owns_ray:
+            import ray
+            ray.shutdown()
 
 
-def _search(space, run_dir, oracle, strategy, genomes, *, address, workers, progress,
+def _joined(address) -> bool:
+    """Whether `address` / `RAY_ADDRESS` names a cluster to join (not a new local Ray)."""
+    target = address or os.environ.get("RAY_ADDRESS")
+    return bool(target) and target != "local"
+
+
+class _LeaseStopper(tune.Stopper):
+    """Stops every Tune trial at once when the driver loses its lease."""
+
+    def __init__(self, lease):
+        self.lease = lease
+
+    def __call__(self, trial_id, result):
+        return not self.lease.held()
+
+    def stop_all(self):
+        return not self.lease.held()
+
+
+def _search(space, run_dir, oracle, strategy, genomes, lease, *, workers, progress,
             max_failures, simulate=False, trainer=None) -> SearchSummary:
-    """`run_search` once the run directory's lease is held."""
+    """`run_search` once Ray is up, pre-flight passed and the run directory's lease is held."""
     storage, resumed = open_run(space, run_dir, strategy)
     if isinstance(oracle, ArchitectureOracle):
         oracle.storage = storage
@@ -173,10 +228,9 @@ def _search(space, run_dir, oracle, strategy, genomes, *, address, workers, prog
     plan, limit = task_plan(space), batch_limit(space, simulate)
     batcher = Batcher(limit, populations=not simulate, plan=plan) \
         if limit != 1 and isinstance(oracle, ArchitectureOracle) else None
-    searcher = OracleSearcher(oracle, storage, genomes, strategy, batcher)
+    searcher = OracleSearcher(oracle, storage, genomes, strategy, batcher, lease=lease)
     if resumed:
         searcher.reconcile()
-    owns_ray = _start_ray(address, workers, space.resources.cpus)
     start = time.monotonic()
     extra = {} if simulate and batcher is None else {"trainer": trainer}
     if batcher is not None:
@@ -205,35 +259,36 @@ def _search(space, run_dir, oracle, strategy, genomes, *, address, workers, prog
                 search_alg=ConcurrencyLimiter(searcher, workers) if workers else searcher,
                 scheduler=scheduler, num_samples=-1, reuse_actors=True),
             run_config=tune.RunConfig(
-                name=name, storage_path=storage_path, verbose=0,
+                name=name, storage_path=storage_path, verbose=0, stop=_LeaseStopper(lease),
                 callbacks=[view], failure_config=tune.FailureConfig(max_failures=max_failures)))
 
     logging.getLogger("ray.tune").setLevel(logging.WARNING)
     # Without its CSV/JSON loggers Tune's result grid warns, per trial, that it
     # found no result.json; archsearch never reads that grid (records are the log).
     logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)
-    try:
-        # Tune prints its own banner to stdout even when silent; archsearch
-        # shows its own progress (stderr) and summary instead.
-        # Successive Tune runs of at most TUNE_TRIALS_PER_RUN trials: Tune keeps
-        # every trial of a run in the driver, the run directory carries the search.
-        with view, contextlib.redirect_stdout(io.StringIO()):
-            while True:
-                searcher.new_run(TUNE_TRIALS_PER_RUN if scheduler is None else None)
-                name = f"tune-{int(time.time() * 1000)}"
-                tuner(name).fit()
-                if not KEEP_TUNE_STATE:  # the records and oracle.json carry the search
-                    storage.delete_tree(f"ray/{name}")
-                if not searcher.capped:
-                    break
-    finally:
-        if owns_ray:
-            import ray
-            ray.shutdown()
+    # Tune prints its own banner to stdout even when silent; archsearch
+    # shows its own progress (stderr) and summary instead.
+    # Successive Tune runs of at most TUNE_TRIALS_PER_RUN trials: Tune keeps
+    # every trial of a run in the driver, the run directory carries the search.
+    with view, contextlib.redirect_stdout(io.StringIO()):
+        while True:
+            searcher.new_run(TUNE_TRIALS_PER_RUN if scheduler is None else None)
+            name = f"tune-{int(time.time() * 1000)}"
+            tuner(name).fit()
+            if not KEEP_TUNE_STATE:  # the records and oracle.json carry the search
+                storage.delete_tree(f"ray/{name}")
+            if not searcher.capped or searcher.fenced:
+                break
+    if searcher.fenced:  # the new holder owns the index and the oracle state now
+        return _summary(storage, strategy, oracle, view, start, resumed)
     try:  # one index file for the next report or resume; the records stay the truth
         compact(storage)
     except Exception as err:  # noqa: BLE001 - a cache that failed to compact costs reads only
         log.warning("trial index not compacted: %s", err)
+    return _summary(storage, strategy, oracle, view, start, resumed)
+
+
+def _summary(storage, strategy, oracle, view, start, resumed) -> SearchSummary:
     done, failed = view.counts()
     finished = oracle.remaining_trials() == 0 or (
         isinstance(oracle, ArchitectureOracle) and not oracle.queue and not oracle.in_flight()

@@ -41,11 +41,15 @@ class OracleSearcher(Searcher):
         batcher: A `archsearch.search.batches.Batcher`: each Tune trial then
             runs a batch of oracle trials (config `{"batch": [configs]}`),
             ended one by one in the oracle. None: one trial per Tune trial.
+        lease: The driver's `archsearch.rundir.Lease`. Once it is lost the
+            searcher proposes nothing more, and neither records nor ends
+            trials in the oracle (the new holder does); workers write no
+            record under it (its token travels in each config).
     """
 
-    def __init__(self, oracle, storage, genomes=None, strategy=None, batcher=None):
+    def __init__(self, oracle, storage, genomes=None, strategy=None, batcher=None, lease=None):
         super().__init__(metric="score", mode="max")
-        self.oracle, self.storage, self.batcher = oracle, storage, batcher
+        self.oracle, self.storage, self.batcher, self.lease = oracle, storage, batcher, lease
         self.genomes = genomes if genomes is not None else oracle.genomes
         self.strategy = strategy or getattr(oracle, "strategy", type(oracle).__name__)
         # Tune id -> (oracle trial id, config), or a list of them for a batch.
@@ -53,6 +57,11 @@ class OracleSearcher(Searcher):
         self.limit: int | None = None  # Tune trials this Tune run may start (None: any)
         self.started = 0
         self.capped = False  # the last Tune run ended at `limit`, not with the search
+
+    @property
+    def fenced(self) -> bool:
+        """Whether the driver lost its lease: it must not touch the run any more."""
+        return self.lease is not None and not self.lease.held()
 
     def new_run(self, limit: int | None) -> None:
         """Starts counting the Tune trials of one Tune run (`tune.Tuner.fit`)."""
@@ -69,10 +78,12 @@ class OracleSearcher(Searcher):
                 "sample": values.pop("sample", None), "fingerprint": fp, "genome": genome,
                 "name": genome.get("name"),
                 "parent": cell.get("parent"), "origin": cell.get("origin", "fixed"),
-                "strategy": self.strategy,
+                "strategy": self.strategy, "lease": self.lease and self.lease.token,
                 "hparams": current_names(values)}  # names of old oracle snapshots too
 
     def suggest(self, trial_id):
+        if self.fenced:
+            return Searcher.FINISHED
         if self.limit is not None and self.started >= self.limit:
             self.capped = True
             return Searcher.FINISHED
@@ -104,7 +115,7 @@ class OracleSearcher(Searcher):
         """See `save`: resuming reads the run directory."""
 
     def on_trial_complete(self, trial_id, result=None, error=False):
-        if trial_id not in self.running:
+        if trial_id not in self.running or self.fenced:
             return
         reason = "the worker running this trial died or raised" if error else \
             "the trial reported no result"
@@ -122,7 +133,7 @@ class OracleSearcher(Searcher):
         `tune.report`: the record exists before the trial ends, so a driver
         killed from here on finds it when it resumes.
         """
-        if trial_id not in self.running:
+        if trial_id not in self.running or self.fenced:
             return
         entry = self.running[trial_id]  # with a scheduler, never a batch
         _, config = entry[0] if isinstance(entry, list) else entry

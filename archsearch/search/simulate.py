@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from archsearch.rundir import RunStore, write_trial
+from archsearch.rundir import RunStore, check_token, write_trial
 from archsearch.search.records import now, trial_record
 
 __all__ = ["simulated_result", "execute", "trainable", "drive", "FAILURE_RATE"]
@@ -76,7 +76,9 @@ def execute(config: dict, plan: dict | None, run_dir: str, data_seed: int | None
     started = now()
     record = trial_record(config, simulated_result(config), config["strategy"], started)
     record = record.model_copy(update={"simulated": True})
-    return write_trial(RunStore(run_dir), record).model_dump(mode="json")
+    store = RunStore(run_dir)
+    check_token(store, config.get("lease"))  # a driver that lost its lease records nothing
+    return write_trial(store, record).model_dump(mode="json")
 
 
 def trainable(config, plan, run_dir, data_seed, cpus):

@@ -14,7 +14,7 @@ import json
 import time
 
 from archsearch import scoring
-from archsearch.rundir import RunStore, write_trial
+from archsearch.rundir import RunStore, check_token, write_trial
 from archsearch.search.records import now, trial_record
 
 __all__ = ["CURVES_DIR", "LiveCurve", "curve_path", "execute", "execute_population",
@@ -204,6 +204,7 @@ def execute(config: dict, plan: dict, run_dir: str, data_seed: int,
         timings["total"] = round(timings.get("total", 0.0) + load_seconds, 4)
         timings["report"] = round(live.seconds, 4)  # curve file and Tune reports
     record = trial_record(config, result, config["strategy"], started)
+    check_token(store, config.get("lease"))  # a driver that lost its lease records nothing
     stored = write_trial(store, record).model_dump(mode="json")
     if live is not None:
         live.remove()
@@ -265,6 +266,7 @@ def execute_population(configs: list[dict], plan: dict, run_dir: str, data_seed:
         timings["total"] = round(timings.get("total", 0.0) + load_seconds, 4)
         timings["report"] = round(live.seconds, 4)
         record = trial_record(config, result, config["strategy"], started)
+        check_token(store, config.get("lease"))
         stored.append(write_trial(store, record).model_dump(mode="json"))
         live.remove()
     return stored

@@ -97,7 +97,6 @@ class OracleState:
                        f"records (finished trials are kept; cells being evaluated count as "
                        f"done)")
             warnings.warn(message, RuntimeWarning, stacklevel=2)
-            log.warning(message)
         self._restore(None if snapshot is None else snapshot.model_dump(mode="json"), records)
         return True  # writes nothing: the next `save()` replaces the file
 
