@@ -139,12 +139,24 @@ def _lines(text: str, where: str, problems: list[str]):
         yield row
 
 
+_FOREIGN = "not an archsearch trial index"
+
+
 def _table_rows(data: bytes):
     import pyarrow.parquet as pq
 
     genomes: dict[str, object] = {}  # one dict per distinct genome text
-    for row in pq.read_table(io.BytesIO(data)).to_pylist():
+    table = pq.read_table(io.BytesIO(data))
+    missing = [c for c in ("file", "bytes", *_JSON) if c not in table.column_names]
+    if missing:  # a Parquet file of something else: not an index of this run
+        raise ValueError(f"{_FOREIGN} (no column {missing[0]!r})")
+    for row in table.to_pylist():
+        if not _FILE.fullmatch(str(row.get("file"))):
+            raise ValueError(f"{_FOREIGN} (file {str(row.get('file'))[:40]!r})")
         for key in _JSON:
+            if row.get(key) is not None and not isinstance(row[key], str | bytes):
+                raise ValueError(f"{_FOREIGN} (column {key!r} holds "
+                                 f"{type(row[key]).__name__}, expected JSON text)")
             text = row.get(key)
             if key == "genome" and text is not None:
                 row[key] = genomes[text] if text in genomes else \
@@ -189,8 +201,11 @@ def _scan(store: RunStore) -> Scan:
             try:
                 found = list(_table_rows(data) if name.endswith(".parquet") else
                              _lines(data.decode("utf-8", "replace"), where, problems))
-            except (OSError, ValueError, KeyError) as err:  # pyarrow's errors are among these
+            except (OSError, ValueError, KeyError, TypeError, RecursionError) as err:
+                # pyarrow's errors are among these; a foreign file too
                 problems.append(f"{where}: unreadable index file ({str(err)[:80]}); skipped")
+                if str(err).startswith(_FOREIGN):  # not ours: a compaction leaves it alone
+                    done.remove(name)
                 continue
             for row in found:
                 row = _lean(row, strings)

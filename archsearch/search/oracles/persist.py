@@ -90,6 +90,13 @@ class OracleState:
         """
         records = read_records(self.storage)
         snapshot, why = load_snapshot(self.storage, self.strategy)
+        if snapshot is not None:  # a snapshot ahead of the readable records is repaired
+            pending = set(snapshot.pending)
+            ended = sum(1 for r in records if r.trial_id not in pending)
+            if ended < snapshot.ended:
+                why = (f"{self.storage.path(STATE_FILE)}: counts {snapshot.ended} ended trials, "
+                       f"but {ended} have readable records (a record was damaged or removed)")
+                snapshot = None
         if snapshot is None and not records and why.endswith("missing"):
             return False
         if snapshot is None:
@@ -136,10 +143,13 @@ class OracleState:
             if cell["status"] == "done":
                 self._derive_cut(cell, seen.get(fp))
                 self._rescore(cell)
-        # Every record file counts, readable or not: its id is taken.
+        # The next id follows the readable records; a file no readable record
+        # explains (damaged, foreign, a FIFO) only blocks its own id.
         files = [n[:-len(".json")] for n in self.storage.list_json(TRIALS_DIR)] \
             if self.storage is not None else []
-        ids = [int(t) for t in [*pending, *(r.trial_id for r in records), *files] if t.isdigit()]
+        readable = {r.trial_id for r in records}
+        self.taken_ids = {f for f in files if f not in readable}
+        ids = [int(t) for t in [*pending, *readable] if t.isdigit()]
         self.next_trial = max([snap["next_trial"] if snap else 0, *(i + 1 for i in ids)])
         if snap:
             self.set_strategy_state(snap["strategy_state"])

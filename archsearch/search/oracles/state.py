@@ -17,6 +17,7 @@ recorded one, cells being evaluated when the state was lost count as done.
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, NonNegativeInt, ValidationError
@@ -104,7 +105,16 @@ def read_records(storage) -> list[RecordSummary]:
     `archsearch.rundir.read_trials` reads the index and only the records it
     lacks (unreadable ones skipped with a warning naming the file).
     """
-    return sorted(map(RecordSummary.of, read_trials(storage)), key=RecordSummary.order)
+    records, seen = [], set()
+    for record in sorted(map(RecordSummary.of, read_trials(storage)), key=RecordSummary.order):
+        if record.trial_id in seen:  # a copied or hand-made file claiming a recorded id
+            warnings.warn(f"{storage.path('trials')}: two records claim trial id "
+                          f"{record.trial_id!r}; the one that finished first is used",
+                          RuntimeWarning, stacklevel=2)
+            continue
+        seen.add(record.trial_id)
+        records.append(record)
+    return records
 
 
 def load_snapshot(storage, strategy: str) -> tuple[OracleSnapshot | None, str | None]:

@@ -65,6 +65,7 @@ class LeanTrials:
         self.end_order: list[str] = []
         self._retry_queue: list[str] = []
         self.next_trial = 0       # ids are str(next_trial), never reused
+        self.taken_ids: set[str] = set()  # files in trials/ that no readable record explains
         self.failed_count = 0
         self.consecutive_failed = 0
 
@@ -79,6 +80,8 @@ class LeanTrials:
             self.ongoing_trials[tuner_id] = trial
             self.save()
             return trial
+        while str(self.next_trial) in self.taken_ids:  # never collide with a file on disk
+            self.next_trial += 1
         trial_id = str(self.next_trial)
         if self.max_trials and self.next_trial >= self.max_trials:
             response = {"status": STOPPED, "values": None}

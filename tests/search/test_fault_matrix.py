@@ -1,0 +1,153 @@
+"""The fault matrix: one damaged or foreign file in a run directory, a lost lease.
+
+Each case is a reproduction from the operations issue, run through the
+executor on `search_spaces/evolution_cpu.yaml` simulated: nothing is lost,
+nothing runs twice, the search resumes (or refuses with one message).
+"""
+
+import hashlib
+import json
+import os
+import warnings
+from pathlib import Path
+
+import pytest
+
+import archsearch
+from archsearch.rundir import LeaseLost, RunDirError, RunStore, check_token
+from archsearch.search.executor import run_search
+
+pytestmark = pytest.mark.xdist_group("ray")
+
+REPO = Path(__file__).resolve().parents[2]
+SPACE = REPO / "search_spaces" / "evolution_cpu.yaml"
+
+
+def _digests(run_dir: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in (run_dir / "trials").glob("*.json") if p.is_file()}
+
+
+def _search(run_dir, max_trials):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        summary = run_search(archsearch.load_search_space(SPACE), run_dir, progress=False,
+                             simulate=True, max_trials=max_trials)
+    return summary, [str(w.message) for w in caught]
+
+
+@pytest.fixture(scope="module")
+def finished_40(tmp_path_factory, ray_session):
+    """A finished 40-trial simulated evolution run (copied by each test)."""
+    run_dir = tmp_path_factory.mktemp("base") / "run"
+    summary, _ = _search(run_dir, 40)
+    assert summary.finished and len(_digests(run_dir)) == 40
+    return run_dir
+
+
+@pytest.fixture
+def run40(tmp_path, finished_40):
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(finished_40, copy)
+    return copy
+
+
+def _best_trial(run_dir: Path) -> str:
+    records = [json.loads(p.read_text()) for p in (run_dir / "trials").glob("*.json")]
+    best = max((r for r in records if r.get("score") is not None), key=lambda r: r["score"])
+    return best["trial_id"]
+
+
+def test_a_truncated_record_of_a_top_cell_resumes_and_keeps_every_other_record(run40):
+    best = _best_trial(run40)
+    path = run40 / "trials" / f"{best}.json"
+    path.write_bytes(path.read_bytes()[:100])
+    before = _digests(run40)
+    summary, said = _search(run40, 60)
+    after = _digests(run40)
+    assert summary.finished
+    assert any("readable records" in s and "rebuilding the oracle's state" in s
+               for s in said), said
+    assert all(after[name] == digest for name, digest in before.items())  # nothing rewritten
+    assert len(after) == 60 and after[f"{best}.json"] == before[f"{best}.json"]
+
+
+@pytest.mark.parametrize("junk", ["1000", "42"])
+def test_a_stray_numbered_file_neither_uses_up_the_budget_nor_is_overwritten(run40, junk):
+    stray = run40 / "trials" / f"{junk}.json"
+    stray.write_text("junk")
+    summary, _ = _search(run40, 60)
+    assert summary.finished
+    assert stray.read_text() == "junk"
+    ids = sorted(int(p.stem) for p in (run40 / "trials").glob("*.json") if p.stem != junk)
+    assert len(ids) >= 59  # 40 + the new ones; 42 blocks only its own id
+    assert ids[:41] == list(range(41))
+
+
+def test_a_fifo_in_trials_is_skipped_not_read(run40):
+    os.mkfifo(run40 / "trials" / "70.json")
+    summary, _ = _search(run40, 50)
+    assert summary.finished and len(_digests(run40)) == 50
+
+
+@pytest.mark.parametrize("table", [
+    {"a": [1, 2]},  # a valid Parquet file of something else
+    "genome-ints",  # the index's columns, a genome column of integers
+])
+def test_a_foreign_index_file_is_skipped_with_its_name(run40, table):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from archsearch.rundir.index import _schema
+
+    if table == "genome-ints":
+        schema = _schema()
+        cols = {name: pa.nulls(1, type=schema.field(name).type) for name in schema.names}
+        cols["file"] = pa.array(["0.json"])
+        cols["genome"] = pa.array([7])
+        data = pa.table(cols)
+    else:
+        data = pa.table(table)
+    foreign = run40 / "index" / "foreign.parquet"
+    pq.write_table(data, foreign)
+    from archsearch.report import load_runs
+
+    with pytest.warns(UserWarning, match="foreign.parquet: unreadable index file"):
+        runs = load_runs([str(run40)])
+    assert len(runs.trials) == 40
+    summary, _ = _search(run40, 45)
+    assert summary.finished and len(_digests(run40)) == 45
+    assert foreign.exists()  # not ours: a compaction leaves it alone
+
+
+def test_records_of_a_driver_that_lost_its_lease_are_refused(tmp_path):
+    store = RunStore(str(tmp_path))
+    store.write_text("lease.json", json.dumps({"token": "new-holder", "owner": "b",
+                                               "host": "h", "pid": 2}))
+    check_token(store, "new-holder")
+    check_token(store, None)
+    with pytest.raises(LeaseLost, match="lost the run directory's lease to owner 'b'"):
+        check_token(store, "old-holder")
+    assert issubclass(LeaseLost, RunDirError)
+
+
+def test_a_lease_notices_a_takeover_as_soon_as_its_heartbeat_is_overdue(tmp_path):
+    import time
+
+    from archsearch.rundir import Lease
+
+    store = RunStore(str(tmp_path))
+    lease = Lease(store, heartbeat=60, stale_after=120).acquire()
+    try:
+        assert lease.held()
+        data = json.loads((tmp_path / "lease.json").read_text())
+        (tmp_path / "lease.json").write_text(json.dumps({**data, "token": "b", "owner": "b"}))
+        assert lease.held()  # on time: no read
+        lease._last_ok = time.monotonic() - 130  # paused past two heartbeats
+        assert not lease.held() and lease.lost
+        assert "owner 'b'" in lease.lost_message()
+    finally:
+        lease.release()
+    assert (tmp_path / "lease.json").exists()  # the new holder's file is left alone
