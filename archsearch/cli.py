@@ -215,6 +215,20 @@ def _cells_mutate(args) -> int:
     return 0
 
 
+def _cells_export(args) -> int:
+    from archsearch.results import ResultsError, export_cell
+    from archsearch.rundir import RunDirError
+
+    check_location(args.run_dir, "run directory", writable=False, must_exist=True)
+    try:
+        cell = export_cell(args.run_dir, args.key, args.out)
+    except (ResultsError, RunDirError) as err:
+        raise CliError(str(err)) from None
+    print(f"{args.out}: rank {cell.rank} {cell.name} ({cell.fingerprint}"
+          + (f", score {cell.score:.3f}" if cell.score is not None else "") + ")")
+    return 0
+
+
 def _load_space(path: str):
     from archsearch.space import SearchSpaceError, load_search_space
 
@@ -451,6 +465,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="use this search space's mutation settings (default: the paper's)")
     mutate.add_argument("--json", action="store_true", help="also print each child's JSON")
     mutate.set_defaults(handler=_cells_mutate)
+    export = cell_commands.add_parser(
+        "export", help="write a cell a search found to a genome JSON file",
+        description="Writes the genome of a run's cell, by its rank in the report's "
+                    "leaderboard (1 = best) or a fingerprint prefix (6+ hex digits), to --out; "
+                    "load it with archsearch.Genome.from_json or pass it to `cells show`.")
+    export.add_argument("run_dir", metavar="RUN_DIR", help="run directory (path or URI)")
+    export.add_argument("key", metavar="RANK_OR_FINGERPRINT",
+                        help="1-based rank, or a fingerprint prefix")
+    export.add_argument("--out", required=True, metavar="FILE", help="genome JSON to write")
+    export.set_defaults(handler=_cells_export)
 
     spaces = commands.add_parser("spaces", help="check search-space files",
                                  description="Validate search-space YAML files.")
