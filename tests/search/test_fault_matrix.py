@@ -151,3 +151,56 @@ def test_a_lease_notices_a_takeover_as_soon_as_its_heartbeat_is_overdue(tmp_path
     finally:
         lease.release()
     assert (tmp_path / "lease.json").exists()  # the new holder's file is left alone
+
+
+@pytest.mark.slow
+def test_a_paused_driver_that_lost_its_lease_stops_and_loses_nothing(
+        tmp_path, subprocesses, module_subprocesses):
+    """SIGSTOP driver A, let B take over, SIGCONT A: A exits 2 naming B; B finishes."""
+    import signal
+    import time
+
+    run_dir = tmp_path / "run"
+    args = ["-m", "archsearch", "search", SPACE, "--simulate", "--max-trials", "2000",
+            "--run-dir", run_dir, "--no-progress"]
+    env = {"ARCHSEARCH_LEASE_HEARTBEAT": "0.5", "ARCHSEARCH_LEASE_STALE": "3"}
+    os.environ.update(env)  # inherited by both drivers (Subprocess.env copies os.environ)
+    try:
+        a = subprocesses.start(args, tmp_path / "a.log")
+        deadline = time.monotonic() + 120
+        while len(list((run_dir / "trials").glob("*.json"))) < 100 if (
+                run_dir / "trials").exists() else True:
+            assert a.poll() is None and time.monotonic() < deadline, \
+                (tmp_path / "a.log").read_text()
+            time.sleep(0.05)
+        os.kill(a.pid, signal.SIGSTOP)
+        time.sleep(4)
+        b = module_subprocesses.start(args, tmp_path / "b.log")
+        while "taking over the lease" not in (tmp_path / "b.log").read_text():
+            assert b.poll() is None and time.monotonic() < deadline, \
+                (tmp_path / "b.log").read_text()
+            time.sleep(0.1)
+        time.sleep(3)  # B proposes and records trials of its own
+        before = _digests(run_dir)
+        woke = time.monotonic()
+        os.kill(a.pid, signal.SIGCONT)
+        code_a = a.wait(timeout=60)
+        stopped_after = time.monotonic() - woke
+        code_b = b.wait(timeout=180)
+    finally:
+        for key in env:
+            os.environ.pop(key, None)
+    log_a, log_b = (tmp_path / "a.log").read_text(), (tmp_path / "b.log").read_text()
+    assert code_a == 2, log_a
+    errors = [line for line in log_a.splitlines() if line.startswith("archsearch: error:")]
+    assert len(errors) == 1 and "lost the run directory's lease to owner" in errors[0], log_a
+    assert "Traceback" not in log_a
+    assert code_b == 0, log_b
+    assert "already records another trial" not in log_a + log_b
+    after = _digests(run_dir)
+    assert len(after) == 2000
+    assert all(after[name] == digest for name, digest in before.items())
+    records = [json.loads(p.read_text()) for p in (run_dir / "trials").glob("*.json")]
+    assert sorted(int(r["trial_id"]) for r in records) == list(range(2000))
+    print(f"A stopped {stopped_after:.1f} s after SIGCONT")
+    assert stopped_after < 30
