@@ -3,11 +3,15 @@
 Each plot function returns a matplotlib `Figure`, or a one-line string saying
 why there is nothing to draw. Figures are built on `matplotlib.figure.Figure`
 (the Agg canvas), never through pyplot, so rendering a report changes no global
-backend or style of the calling program.
+backend or style of the calling program. Everything drawn fits the canvas at
+any number of cells and tasks: titles are wrapped to the width they have
+(`_fit`), and figure legends go below the axes with as many columns as fit,
+the figure growing by their height (`_legend_below`).
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,13 +22,16 @@ import pandas as pd
 from archsearch.report.analysis import ALL_CELLS
 from archsearch.report.records import Report
 
-__all__ = ["FigureSpec", "FIGURES", "render_figures", "ABLATION_CELLS"]
+__all__ = ["FigureSpec", "FIGURES", "render_figures", "ABLATION_CELLS", "hparams_note",
+           "importance_note", "progress_note"]
 
 ABLATION_CELLS = ("lstm", "lstm_f", "lstm_i", "lstm_o", "lstm_b", "gru")
 DPI = 110
 MAX_TASK_PANELS = 4
 MAX_FAMILIES = 6
 MAX_LINES = 8
+PAD = 0.08            # inches between the canvas's edge and anything drawn
+MIN_FONTSIZE = 6.0    # a title that does not fit wrapped is shrunk, down to this size
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,9 @@ class FigureSpec:
         title: Section title.
         caption: What the figure shows, in one or two sentences.
         plot: `plot(report) -> Figure | str` (str: why there is no figure).
+        skip: `skip(report) -> str | None`, a check without drawing: why the
+            figure would show nothing worth a figure (the report prints that
+            line instead, also when figures are off), or None.
     """
 
     key: str
@@ -44,6 +54,11 @@ class FigureSpec:
     title: str
     caption: str
     plot: Callable
+    skip: Callable | None = None
+
+    def skipped(self, report: Report) -> str | None:
+        """Why this figure is left out of `report`, or None."""
+        return self.skip(report) if self.skip is not None else None
 
 
 @dataclass(frozen=True)
@@ -57,12 +72,92 @@ class RenderedFigure:
 
 def _figure(width: float, height: float, nrows: int = 1, ncols: int = 1, **kw):
     import seaborn as sns
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.9):
         fig = Figure(figsize=(width, height), layout="constrained")
+        fig.get_layout_engine().set(w_pad=PAD, h_pad=PAD)
+        FigureCanvasAgg(fig)  # a renderer to measure text with; no pyplot, no global backend
         axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
     return fig, axes
+
+
+def _wrap(text, room: float, renderer) -> None:
+    """Wraps `text` (a matplotlib Text) at spaces until it is at most `room` pixels long.
+
+    Long = wide, or tall for vertical text (a y label). A line that still does
+    not fit (one long word) shrinks the font, down to `MIN_FONTSIZE`.
+    """
+    vertical = abs(text.get_rotation() % 180 - 90) < 1
+
+    def length() -> float:
+        box = text.get_window_extent(renderer)
+        return box.height if vertical else box.width
+
+    original = text.get_text()
+    if not original or length() <= room:
+        return
+    longest = max(map(len, original.splitlines()))
+    for chars in range(longest - 1, 9, -1):
+        text.set_text("\n".join(textwrap.fill(line, chars, break_long_words=False)
+                                 for line in original.splitlines()))
+        if length() <= room:
+            return
+    size = text.get_fontsize()
+    while length() > room and size > MIN_FONTSIZE:
+        size = max(MIN_FONTSIZE, size * 0.9)
+        text.set_fontsize(size)
+
+
+def _fit(fig, title: str, **kw):
+    """Titles `fig` (wrapped to its width) and fits each axes' title and labels; returns `fig`.
+
+    The figure grows by the lines the wrapping adds, so the axes keep their size.
+    """
+    renderer = fig.canvas.get_renderer()
+    pad = PAD * fig.dpi
+    suptitle = fig.suptitle(title, **kw)
+    one_line = suptitle.get_window_extent(renderer).height
+    _wrap(suptitle, fig.bbox.width - 2 * pad, renderer)
+    added = suptitle.get_window_extent(renderer).height - one_line
+    fig.set_figheight(fig.get_figheight() + max(0.0, added) / fig.dpi)
+    fig.draw_without_rendering()  # the constrained layout places the axes
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        # an axes' texts may use the gaps to its neighbours, never the figure's margins
+        _wrap(ax.title, min(ax.bbox.width + 2 * pad, fig.bbox.width - 2 * pad), renderer)
+        _wrap(ax.xaxis.label, min(ax.bbox.width + 2 * pad, fig.bbox.width - 2 * pad), renderer)
+        _wrap(ax.yaxis.label, min(ax.bbox.height + 2 * pad, fig.bbox.height - 2 * pad),
+              renderer)
+    return fig
+
+
+def _legend_below(fig, handles, labels, **kw):
+    """A figure legend under the axes, in as many columns as fit the figure's width.
+
+    The figure grows by the legend's height, so the axes keep their size.
+    """
+    if not labels:
+        return None
+    renderer = fig.canvas.get_renderer()
+    room = fig.bbox.width - 2 * PAD * fig.dpi
+    kw = {"fontsize": 8, "frameon": False, **kw}
+    for ncols in range(max(1, len(labels)), 0, -1):
+        legend = fig.legend(handles, labels, loc="outside lower center", ncols=ncols, **kw)
+        box = legend.get_window_extent(renderer)
+        if box.width <= room or ncols == 1:
+            break
+        legend.remove()
+    rows = -(-len(labels) // ncols)
+    balanced = -(-len(labels) // max(1, rows))
+    if balanced < ncols:  # as many rows, fewer columns: the last row is not left near empty
+        legend.remove()
+        legend = fig.legend(handles, labels, loc="outside lower center", ncols=balanced, **kw)
+        box = legend.get_window_extent(renderer)
+    fig.set_figheight(fig.get_figheight() + box.height / fig.dpi + PAD)
+    return legend
 
 
 def _named_palette(report: Report) -> dict:
@@ -120,9 +215,8 @@ def plot_ratios(report: Report):
     axes[0, 0].set_ylabel("")
     axes[0, 0].grid(False)
     axes[0, 0].tick_params(axis="y", rotation=0)
-    axes[0, 0].set_title(f"best valid score / {report.baseline}'s best (> 1: better), "
-                         f"95% interval (? = under 5 trials a side)", fontsize=9)
-    return fig
+    return _fit(fig, f"best valid score / {report.baseline}'s best (> 1: better), "
+                     f"95% interval (? = under 5 trials a side)", fontsize=9)
 
 
 def _interval_label(value, low, high, reliable) -> str:
@@ -176,8 +270,7 @@ def plot_ablation(report: Report):
         ax.set_title(summary.task)
         ax.set_xlabel("")
         ax.set_ylabel(_metric_label(summary))
-    fig.suptitle("LSTM ablations: bar = best trial, dots = every completed trial")
-    return fig
+    return _fit(fig, "LSTM ablations: bar = best trial, dots = every completed trial")
 
 
 def plot_expected(report: Report):
@@ -203,9 +296,9 @@ def plot_expected(report: Report):
         ax.set_ylabel(f"expected best {summary.metric}")
         for cell in part.cell.unique():
             ax.plot([], [], color=palette.get(cell, "#7f7f7f"), label=cell)
-    fig.legend(*_dedupe(axes), loc="outside right upper", fontsize=8)
-    fig.suptitle("Expected best validation score after k samples (exact, from the n observed)")
-    return fig
+    _legend_below(fig, *_dedupe(axes))
+    return _fit(fig, "Expected best validation score after k samples "
+                     "(exact, from the n observed)")
 
 
 def plot_forget_bias(report: Report):
@@ -239,24 +332,65 @@ def plot_forget_bias(report: Report):
         ax.set_xlabel("forget-gate bias at init")
         ax.set_ylabel(_metric_label(summary))
         ax.legend(fontsize=7, loc="lower right")
-    fig.suptitle("Forget-gate bias: every LSTM trial (box = quartiles), best per bias")
-    return fig
+    return _fit(fig, "Forget-gate bias: every LSTM trial (box = quartiles), best per bias")
+
+
+def _varied_hparams(report: Report) -> list[str]:
+    """The `hp.*` columns taking two or more values (None = `default`) in the scored trials."""
+    df = report.trials
+    ok = df[df.rel_cell.notna()] if len(df) else df
+    return [c for c in ok.columns if c.startswith("hp.")
+            and ok[c].astype(object).where(ok[c].notna(), "default").astype(str).nunique() > 1]
+
+
+def hparams_note(report: Report) -> str | None:
+    """One line for the Hyperparameters section when it has nothing to show, else None."""
+    if _varied_hparams(report):
+        return None
+    return ("no hyperparameter varies in these trials (every scored trial used the same "
+            "setting), so there is no importance or sensitivity to show")
+
+
+def importance_note(report: Report) -> str | None:
+    """Why the importance heat map and table are left out, else None.
+
+    Besides too few trials: when a single hyperparameter varies, fANOVA gives it
+    all of the variance it explains (1.00 in every family) by construction,
+    which ranks nothing.
+    """
+    if not report.importance:
+        return report.importance_note or "no completed trials whose hyperparameters vary"
+    varied = list(dict.fromkeys(e.hparam for e in report.importance))
+    if len(varied) > 1:
+        return None
+    return (f"{varied[0]} is the only hyperparameter that varies in these trials, so fANOVA "
+            f"gives it all of the variance by construction (1.00 in every family); its effect "
+            f"is in the sensitivity figure")
+
+
+def progress_note(report: Report) -> str | None:
+    """One line instead of the search-progress figure when every run is a `fixed` study."""
+    if not report.runs or any(r.strategy != "fixed" for r in report.runs):
+        return None
+    return ("every run is a fixed study (a set list of cells and hyperparameter samples), "
+            "not a search, so there is no search progress to show")
 
 
 def plot_importance(report: Report):
     """Heatmap of the fANOVA importance of each hyperparameter per cell family."""
     import seaborn as sns
 
-    if not report.importance:
-        return ("no hyperparameter importance: "
-                + (report.importance_note or "no completed trials whose hyperparameters vary"))
+    note = importance_note(report)
+    if note:
+        return note
     table = pd.DataFrame([(e.family, e.hparam, e.importance) for e in report.importance],
                          columns=["family", "hparam", "r2"])
     grid = table.pivot(index="family", columns="hparam", values="r2")
     order = [ALL_CELLS] + sorted(f for f in grid.index if f != ALL_CELLS)
     grid = grid.reindex([f for f in order if f in grid.index])
     grid = grid[grid.loc[grid.index[0]].sort_values(ascending=False).index]
-    fig, axes = _figure(1.6 + 1.1 * grid.shape[1], 1.3 + 0.4 * grid.shape[0])
+    # tall enough for the colour bar's label
+    fig, axes = _figure(1.6 + 1.1 * grid.shape[1], max(3.0, 1.3 + 0.4 * grid.shape[0]))
     sns.heatmap(grid, ax=axes[0, 0], annot=True, fmt=".2f", vmin=0, vmax=max(0.3, grid.max().max()),
                 cmap="Blues", cbar_kws={"label": "fANOVA main effect (share of variance)"},
                 linewidths=0.5)
@@ -264,8 +398,7 @@ def plot_importance(report: Report):
     axes[0, 0].set_xlabel("hyperparameter")
     axes[0, 0].set_ylabel("cell family")
     axes[0, 0].tick_params(axis="y", rotation=0)
-    axes[0, 0].set_title("Hyperparameter importance: fANOVA")
-    return fig
+    return _fit(fig, "Hyperparameter importance: fANOVA")
 
 
 def plot_sensitivity(report: Report):
@@ -274,8 +407,7 @@ def plot_sensitivity(report: Report):
 
     df = report.trials
     ok = df[df.rel_cell.notna()] if len(df) else df
-    hps = [c for c in ok.columns if c.startswith("hp.")
-           and ok[c].astype(object).where(ok[c].notna(), "default").astype(str).nunique() > 1]
+    hps = _varied_hparams(report)
     if not len(ok) or not hps:
         return "no hyperparameter sensitivity: no hyperparameter takes two values in these trials"
     families = list(ok.family.value_counts().index[:MAX_FAMILIES])
@@ -298,16 +430,15 @@ def plot_sensitivity(report: Report):
         if k == 0 and ax.get_legend() is not None:
             handles, labels = ax.get_legend_handles_labels()
             ax.get_legend().remove()
-            fig.legend(handles, labels, loc="outside right upper", fontsize=8, title="family")
+            _legend_below(fig, handles, labels, title="family")
         ax.set_title(column.removeprefix("hp."))
         ax.set_xlabel("")
         ax.set_ylabel("score / cell's best")
         ax.tick_params(axis="x", rotation=30)
     for ax in list(axes.flat)[len(hps):]:
         ax.set_visible(False)
-    fig.suptitle("Hyperparameter sensitivity: median score / the cell's best on the task, "
-                 "bars = IQR")
-    return fig
+    return _fit(fig, "Hyperparameter sensitivity: median score / the cell's best on the task, "
+                     "bars = IQR")
 
 
 def _sort_key(level: str):
@@ -324,6 +455,9 @@ def plot_progress(report: Report):
     prog = report.progress
     if not len(prog):
         return "no search progress: no completed task trials yet"
+    note = progress_note(report)
+    if note:
+        return note
     tasks = [t for t in _tasks(report) if t.task in set(prog.task)]
     timed = prog.minutes.notna().any()
     nrows = 2 if timed else 1
@@ -341,9 +475,8 @@ def plot_progress(report: Report):
             ax.set_xlabel("trial (sequence in run)" if x == "trial" else "wall time (minutes)")
             ax.set_ylabel(f"best {summary.metric} so far")
             ax.set_title(summary.task)
-    fig.legend(*_dedupe(axes), loc="outside right upper", fontsize=8, title="run (strategy)")
-    fig.suptitle("Search progress: best so far (line) and each completed trial (dots)")
-    return fig
+    _legend_below(fig, *_dedupe(axes), title="run (strategy)")
+    return _fit(fig, "Search progress: best so far (line) and each completed trial (dots)")
 
 
 def plot_mutants(report: Report):
@@ -376,9 +509,8 @@ def plot_mutants(report: Report):
         ax.set_xlabel(f"{label}\n({len(values)} mutant{'s' if len(values) != 1 else ''})")
         ax.set_ylabel("cells")
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    fig.legend(*_dedupe(axes), loc="outside right upper", fontsize=8)
-    fig.suptitle("Mutant cells (histogram) against the named cells (lines)")
-    return fig
+    _legend_below(fig, *_dedupe(axes))
+    return _fit(fig, "Mutant cells (histogram) against the named cells (lines)")
 
 
 def _dedupe(axes):
@@ -413,9 +545,8 @@ def plot_params(report: Report):
         ax.set_xlabel("parameters (whole model)")
         ax.set_ylabel(_metric_label(summary))
         ax.set_title(summary.task)
-    fig.legend(*_dedupe(axes), loc="outside right upper", fontsize=8)
-    fig.suptitle("Parameters against score, every completed trial")
-    return fig
+    _legend_below(fig, *_dedupe(axes))
+    return _fit(fig, "Parameters against score, every completed trial")
 
 
 FIGURES: tuple[FigureSpec, ...] = (
@@ -439,14 +570,15 @@ FIGURES: tuple[FigureSpec, ...] = (
                "variance of each trial's score / its cell's best on the task that the "
                "hyperparameter's main effect explains (a family = a named cell and the "
                "mutants descending from it).",
-               plot_importance),
+               plot_importance, importance_note),
     FigureSpec("sensitivity", "sensitivity.png", "Hyperparameter sensitivity",
                "Median score / the cell's best on the task for each value of each "
                "hyperparameter, per family (1 = as good as the cell gets); bars span the "
-               "interquartile range.", plot_sensitivity),
+               "interquartile range.", plot_sensitivity, hparams_note),
     FigureSpec("progress", "progress.png", "Search progress",
                "Best validation score so far against the trial's sequence number and against "
-               "wall time, one line per run (strategy in brackets).", plot_progress),
+               "wall time, one line per run (strategy in brackets).", plot_progress,
+               progress_note),
     FigureSpec("mutants", "mutants.png", "Mutants against the named cells",
                "Histogram of the mutant cells' min-ratio scores and per-task bests; vertical "
                "lines mark the named cells.", plot_mutants),
@@ -473,6 +605,10 @@ def render_figures(report: Report, folder: Path) -> dict[str, RenderedFigure]:
 
     out = {}
     for spec in FIGURES:
+        skipped = spec.skipped(report)
+        if skipped:
+            out[spec.key] = RenderedFigure(spec, None, skipped)
+            continue
         with warnings.catch_warnings():
             # seaborn 0.13 passes arguments matplotlib 3.10+ deprecates; not ours to fix
             warnings.simplefilter("ignore", DeprecationWarning)

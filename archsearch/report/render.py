@@ -12,7 +12,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from archsearch.report.figures import FIGURES, RenderedFigure, render_figures
+from archsearch.report.figures import (
+    FIGURES,
+    RenderedFigure,
+    hparams_note,
+    importance_note,
+    render_figures,
+)
 from archsearch.report.records import Report
 from archsearch.report.tables import (
     comparisons_frame,
@@ -80,7 +86,8 @@ def _write_all(report: Report, folder: Path, figures: bool) -> None:
     if figures:
         figs = render_figures(report, folder / "figures")
     else:
-        figs = {s.key: RenderedFigure(s, None, "figures not rendered (--no-figures)")
+        figs = {s.key: RenderedFigure(s, None, s.skipped(report)
+                                      or "figures not rendered (--no-figures)")
                 for s in FIGURES}
     for fp, text in report.genomes.items():
         (folder / "genomes" / f"{fp}.json").write_text(text, encoding="utf-8")
@@ -104,9 +111,11 @@ def _context(report: Report, figs) -> dict:
 
     df = report.trials
     labels = {c.fingerprint: c.label for c in report.cells}
-    imp_hparams = list(dict.fromkeys(e.hparam for e in report.importance))
+    # no table where the heat map says why there are no numbers worth showing
+    shown = () if importance_note(report) else report.importance
+    imp_hparams = list(dict.fromkeys(e.hparam for e in shown))
     imp_rows = {}
-    for e in report.importance:
+    for e in shown:
         imp_rows.setdefault(e.family, (e.family, e.n, {}))[2][e.hparam] = e
     return dict(
         report=report, figs=figs, fmt=fmt, fmt_interval=fmt_interval, version=__version__,
@@ -118,6 +127,7 @@ def _context(report: Report, figs) -> dict:
         top=report.cells[0] if report.cells else None,
         paper=paper_rows(report), board=report.cells[:MAX_BOARD_ROWS],
         imp_hparams=imp_hparams, imp_rows=list(imp_rows.values()), best_hp=_best_hparams,
+        hp_note=hparams_note(report),
         parent_label=lambda fp: labels.get(fp, fp[:12]),
         ratio_class=lambda r: "" if r is None else ("up" if r >= 1 else "down"),
         diff_class=_diff_class,

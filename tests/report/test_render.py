@@ -141,7 +141,8 @@ def test_sections_without_data_say_so(tmp_path, make_run):
     assert "No failed trials." in html
     drawn = {p.name for p in (tmp_path / "out" / "figures").iterdir()}
     assert "ablation.png" not in drawn and "mutants.png" not in drawn
-    assert "progress.png" in drawn
+    # A fixed study has no search progress: one line instead of a figure (issue 27).
+    assert "progress.png" not in drawn and "every run is a fixed study" in html
     assert len(report.cells) == 1 and report.failures == ()
 
 
