@@ -287,15 +287,27 @@ def _check_address(address: str | None) -> None:
                        f"cluster. Received: {address!r}")
 
 
+def _check_shared(location: str) -> None:
+    """A search's run directory must be storage Ray's workers and Tune can open too."""
+    if "://" not in location or location.startswith("file://"):
+        return
+    scheme = location.split("://", 1)[0].lower()
+    if scheme not in PYARROW_SCHEMES:
+        raise CliError(f"--run-dir {location!r}: {scheme}:// cannot hold a search: Ray's workers "
+                       f"(other processes, other machines) and Ray Tune must open it too; use a "
+                       f"local path, or shared storage such as "
+                       f"{', '.join(s + '://' for s in PYARROW_SCHEMES[1:4])}")
+
+
 def _check_not_foreign(location: str) -> None:
     """Fails fast (before Ray and TensorFlow load) on a local non-empty non-run directory."""
     if "://" in location and not location.startswith("file://"):
         return  # checked by open_run once the storage is open
-    from archsearch.rundir import LEASE_FILE  # alone: taken by a driver before its run.json
+    from archsearch.rundir import LEASE_FILE, RunStore  # a lease: a driver starting up
 
     path = Path(os.path.realpath(Path(location.removeprefix("file://")).expanduser()))
-    if path.is_dir() and not (path / "run.json").exists() and any(
-            entry.name != LEASE_FILE for entry in path.iterdir()):
+    if path.is_dir() and not (path / "run.json").exists() and \
+            not RunStore(str(path)).is_unused(ignore=(LEASE_FILE,)):
         raise CliError(f"{path}: exists and is not an archsearch run directory (no run.json); "
                        f"choose an empty or new --run-dir")
 
@@ -331,13 +343,19 @@ def _search(args) -> int:
     space = _load_space(args.space)
     check_location(args.run_dir, "--run-dir", writable=True)
     _check_address(args.address)
+    _check_shared(args.run_dir)
     _check_not_foreign(args.run_dir)
     from archsearch.compat.driver_keras import load_keras_for_driver
 
     with _native_stderr_silenced():  # Keras' start-up, quietly
         load_keras_for_driver()  # the driver never trains: no TensorFlow in it
     from archsearch.search import RunDirError
-    from archsearch.search.executor import ResourceError, run_search, with_overrides
+    from archsearch.search.executor import (
+        ResourceError,
+        run_search,
+        storage_message,
+        with_overrides,
+    )
     from archsearch.search.rundir import open_run
 
     checked = with_overrides(space, seed=args.seed, max_trials=args.max_trials,
@@ -356,7 +374,12 @@ def _search(args) -> int:
     if finished is not None:
         print(f"search already finished: {finished} trials recorded in {storage.uri}; "
               f"nothing to run (raise --max-trials to run more)")
-        print(f"next: archsearch report {storage.uri} --out reports/{space.name or 'run'}")
+        with contextlib.suppress(Exception):  # a damaged index is rebuilt, as a resume would
+            from archsearch.rundir import compact
+
+            compact(storage)
+        print(f"next: archsearch report {shlex.quote(storage.uri)} --out "
+              f"{shlex.quote('reports/' + (space.name or 'run'))}")
         return 0
     print(checked.summary(), file=sys.stderr)
     resume = _resume_command(args)
@@ -370,6 +393,8 @@ def _search(args) -> int:
                              say=lambda line: print(line, file=sys.stderr))
     except (RunDirError, ResourceError) as err:
         raise CliError(str(err)) from None
+    except OSError as err:  # storage failed outside the Tune loop (creating the run, the lease)
+        raise CliError(storage_message(args.run_dir, err)) from None
     except KeyboardInterrupt:
         print(f"archsearch: interrupted; finished trials are kept. Resume with: {resume}",
               file=sys.stderr)
@@ -388,7 +413,8 @@ def _search(args) -> int:
               "noise):")
     for cell in summary.best:
         print(f"  {cell['cell']:<20} {cell['score']:.3f}")
-    print(f"next: archsearch report {summary.run_dir} --out reports/{space.name or 'run'} "
+    print(f"next: archsearch report {shlex.quote(summary.run_dir)} --out "
+          f"{shlex.quote('reports/' + (space.name or 'run'))} "
           f"(intervals, verdicts and findings)")
     return 0 if summary.finished else EXIT_INTERRUPTED
 

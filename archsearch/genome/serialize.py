@@ -153,6 +153,7 @@ def fields_from_json(text) -> dict:
             raise GenomeError(f"genome JSON is not UTF-8 text: {err}") from None
     if not isinstance(text, str):
         raise _type_error("<input>", "JSON text", text)
+    text = text.removeprefix("\ufeff")  # a UTF-8 byte-order mark, as YAML files may have
     if len(text) > MAX_JSON_CHARS:
         raise GenomeError(f"genome JSON must be at most {MAX_JSON_CHARS} characters (limit "
                           f"MAX_JSON_CHARS). Received: {len(text)} characters")

@@ -18,13 +18,21 @@ milliseconds may both succeed there).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import shutil
+import time
 import uuid
 from pathlib import Path, PurePosixPath
 
-__all__ = ["RunDirError", "RunStore"]
+__all__ = ["TEMP_NAME", "RunDirError", "RunStore"]
+
+#: Names of temporary files: `.run.json.<hex>` (atomic writes) and
+#: `.7.json.<hex>.tmp` (exclusive creates of trial records).
+TEMP_NAME = re.compile(r"\.[A-Za-z0-9._-]+\.[0-9a-f]{32}(\.tmp)?")
+TRIALS_TEMP_DIR = "trials"
 
 
 class RunDirError(ValueError):
@@ -159,15 +167,65 @@ class RunStore:
         parent, name = final.rsplit("/", 1)
         self.makedirs(os.path.dirname(rel))
         tmp = f"{parent}/.{name}.{uuid.uuid4().hex}"
-        if self.is_local:
-            with open(tmp, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, final)
-        else:
-            self._fs.pipe_file(tmp, data)
-            self._fs.mv(tmp, final)
+        try:
+            if self.is_local:
+                with open(tmp, "wb") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, final)
+            else:
+                self._fs.pipe_file(tmp, data)
+                self._fs.mv(tmp, final)
+        except BaseException:  # a full disk, a signal: no temporary file left behind
+            with contextlib.suppress(Exception):
+                if self.is_local:
+                    os.unlink(tmp)
+                else:
+                    self._fs.rm(tmp)
+            raise
+
+    def is_unused(self, ignore=()) -> bool:
+        """Whether the directory holds only `ignore`d names, temporary files and empty folders.
+
+        What a driver leaves while creating a run (its lease, the temporary
+        file of an interrupted write, an empty `trials/` after a full disk):
+        such a directory is reused, not refused as someone else's.
+        """
+        for name in self.list(""):
+            if name in ignore or TEMP_NAME.fullmatch(name):
+                continue
+            if name in ("trials", "index") and self.is_dir(name) and not self.list(name):
+                continue
+            return False
+        return True
+
+    def remove_stale_temporaries(self, older_than: float = 300.0) -> list[str]:
+        """Deletes temporary files an interrupted write left (local run directories).
+
+        `.NAME.<hex>` beside the run's files and `trials/.N.json.<hex>.tmp`
+        older than `older_than` seconds (a worker may be writing a young one).
+
+        Returns:
+            The paths deleted.
+        """
+        if not self.is_local:
+            return []
+        removed, now = [], time.time()
+        for rel in ("", TRIALS_TEMP_DIR, "index"):
+            folder = self.path(rel)
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue
+            for entry in entries:
+                if not TEMP_NAME.fullmatch(entry.name) or not entry.is_file(follow_symlinks=False):
+                    continue
+                with contextlib.suppress(OSError):
+                    if now - entry.stat(follow_symlinks=False).st_mtime >= older_than:
+                        os.unlink(entry.path)
+                        removed.append(entry.path)
+        return removed
 
     def write_json(self, rel: str, data) -> None:
         """Writes `data` as JSON to `rel` atomically."""

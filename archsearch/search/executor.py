@@ -24,7 +24,7 @@ from ray import tune
 from ray.tune.search import ConcurrencyLimiter
 
 from archsearch.compat.keras_tuner import set_project_dir
-from archsearch.rundir import Lease, LeaseLost, compact
+from archsearch.rundir import Lease, LeaseLost, RunDirError, compact
 from archsearch.search.batches import Batcher, batch_limit, batch_trainable
 from archsearch.search.oracles import ORACLES, ArchitectureOracle
 from archsearch.search.oracles.base import COMPLETED
@@ -37,8 +37,8 @@ from archsearch.search.simulate import trainable as simulated_trainable
 from archsearch.search.worker import task_plan
 from archsearch.search.worker import trainable as worker_trainable
 
-__all__ = ["OracleSearcher", "ResourceError", "SearchSummary", "make_oracle", "run_search",
-           "with_overrides"]
+__all__ = ["OracleSearcher", "ResourceError", "SearchSummary", "StorageError", "make_oracle",
+           "run_search", "storage_message", "with_overrides"]
 
 log = logging.getLogger("archsearch.search")
 
@@ -200,17 +200,30 @@ def _joined(address) -> bool:
     return bool(target) and target != "local"
 
 
-class _LeaseStopper(tune.Stopper):
-    """Stops every Tune trial at once when the driver loses its lease."""
+class StorageError(RunDirError):
+    """The run directory could not be written (full disk, permissions, unreachable)."""
 
-    def __init__(self, lease):
-        self.lease = lease
+
+class _Stopper(tune.Stopper):
+    """Stops every Tune trial at once when the driver loses its lease or its storage."""
+
+    def __init__(self, searcher):
+        self.searcher = searcher
 
     def __call__(self, trial_id, result):
-        return not self.lease.held()
+        return self.searcher.stopping
 
     def stop_all(self):
-        return not self.lease.held()
+        return self.searcher.stopping
+
+
+def storage_message(where: str, err: OSError) -> str:
+    """One line: which path failed and why (`[Errno 28] No space left on device`)."""
+    path = err.filename or where
+    cause = f"{err.strerror} (errno {err.errno})" if err.strerror else (str(err) or
+                                                                       type(err).__name__)
+    return (f"{path}: cannot write the run directory: {cause}; finished trials are kept, fix "
+            f"the cause and rerun the same command to resume")
 
 
 def _search(space, run_dir, oracle, strategy, genomes, lease, *, workers, progress,
@@ -259,7 +272,7 @@ def _search(space, run_dir, oracle, strategy, genomes, lease, *, workers, progre
                 search_alg=ConcurrencyLimiter(searcher, workers) if workers else searcher,
                 scheduler=scheduler, num_samples=-1, reuse_actors=True),
             run_config=tune.RunConfig(
-                name=name, storage_path=storage_path, verbose=0, stop=_LeaseStopper(lease),
+                name=name, storage_path=storage_path, verbose=0, stop=_Stopper(searcher),
                 callbacks=[view], failure_config=tune.FailureConfig(max_failures=max_failures)))
 
     logging.getLogger("ray.tune").setLevel(logging.WARNING)
@@ -277,8 +290,10 @@ def _search(space, run_dir, oracle, strategy, genomes, lease, *, workers, progre
             tuner(name).fit()
             if not KEEP_TUNE_STATE:  # the records and oracle.json carry the search
                 storage.delete_tree(f"ray/{name}")
-            if not searcher.capped or searcher.fenced:
+            if not searcher.capped or searcher.stopping:
                 break
+    if searcher.storage_error is not None:
+        raise StorageError(storage_message(storage.uri, searcher.storage_error))
     if searcher.fenced:  # the new holder owns the index and the oracle state now
         return _summary(storage, strategy, oracle, view, start, resumed)
     try:  # one index file for the next report or resume; the records stay the truth

@@ -40,6 +40,36 @@ class TuneHintFilter(logging.Filter):
         return True
 
 
+#: Tune's loggers that print a traceback when the run directory cannot be written.
+STORAGE_LOGGERS = ("ray.tune.execution.experiment_state", "ray.tune.execution.tune_controller")
+
+
+class StorageNoiseFilter(logging.Filter):
+    """Drops Tune's tracebacks of storage failures (a full disk, permissions).
+
+    The search stops on the first one and says so in one line naming the path
+    and the cause (`archsearch.search.executor.StorageError`); Tune's own
+    report of the same failure is a page of traceback per trial.
+
+    Example:
+        >>> err = OSError(28, "No space left on device")
+        >>> record = logging.makeLogRecord({"msg": "saving failed", "levelno": 40,
+        ...                                 "exc_info": (OSError, err, None)})
+        >>> StorageNoiseFilter().filter(record)
+        False
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        for _ in range(8):  # the chain: Tune's error, Ray's task error, the OSError
+            if error is None:
+                break
+            if isinstance(error, OSError) and error.errno is not None:
+                return False
+            error = error.__cause__ or error.__context__ or getattr(error, "cause", None)
+        return True
+
+
 def stopped_early(trial) -> bool:
     """Whether a Tune trial that ended was stopped by the scheduler.
 
@@ -85,6 +115,7 @@ class SearchProgress(tune.Callback):
         self.stopped = 0
         self._live = None
         self._filter = TuneHintFilter()
+        self._storage_filter = StorageNoiseFilter()
 
     def __getstate__(self):
         # Tune pickles its callbacks with each run's experiment state, and a
@@ -93,6 +124,8 @@ class SearchProgress(tune.Callback):
 
     def __enter__(self):
         logging.getLogger(TUNE_LOGGER).addFilter(self._filter)
+        for name in STORAGE_LOGGERS:
+            logging.getLogger(name).addFilter(self._storage_filter)
         if self.enabled:
             from rich.console import Console
             from rich.live import Live
@@ -104,6 +137,8 @@ class SearchProgress(tune.Callback):
 
     def __exit__(self, *exc):
         logging.getLogger(TUNE_LOGGER).removeFilter(self._filter)
+        for name in STORAGE_LOGGERS:
+            logging.getLogger(name).removeFilter(self._storage_filter)
         if self._live is not None:
             self._live.update(self.render())
             self._live.__exit__(*exc)

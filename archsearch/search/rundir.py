@@ -138,14 +138,14 @@ def open_run(space, location: str, strategy: str, create: bool = True
                        baseline=space.baseline.label, tasks=[t.name for t in space.tasks],
                        created_at=now(), space=space_record(space))
     if existing is None:
-        # A lease alone is what a driver that has just started leaves behind.
-        if storage.exists() and set(storage.list("")) - {LEASE_FILE}:
+        if storage.exists() and not storage.is_unused(ignore=(LEASE_FILE,)):
             raise RunDirError(f"{storage.uri}: exists and is not an archsearch run directory "
                               f"(no run.json); choose an empty or new --run-dir")
         if not create:
             return storage, False
-        storage.makedirs("trials")
+        storage.remove_stale_temporaries(older_than=0)  # a creation that failed before
         storage.write_json("run.json", record.model_dump(mode="json"))
+        storage.makedirs("trials")
         return storage, False
     if not isinstance(existing, dict) or existing.get("format") != RUN_FORMAT:
         raise RunDirError(f"{storage.path('run.json')}: not an archsearch run file")
@@ -165,11 +165,13 @@ def open_run(space, location: str, strategy: str, create: bool = True
         raise RunDirError(f"{storage.uri}: was started from a different search space "
                           f"({diff!r} differs); rerun with the same space (and --seed), or "
                           f"use another --run-dir")
-    if create and old.space.get("max_trials") != record.space.get("max_trials"):
-        space = {**old.space, "max_trials": record.space["max_trials"]}
-        storage.write_json("run.json", old.model_copy(update={"space": space})
+    changed = {k: record.space[k] for k in _RESUMABLE_CHANGES
+               if k in record.space and old.space.get(k) != record.space[k]}
+    if create and changed:  # how long and on what it runs now (--max-trials, --*-per-trial)
+        storage.write_json("run.json", old.model_copy(update={"space": {**old.space, **changed}})
                            .model_dump(mode="json"))
     if create:
+        storage.remove_stale_temporaries()
         try:
             compact(storage)
         except OSError as err:  # the index is a cache: the records are read one by one

@@ -57,6 +57,7 @@ class OracleSearcher(Searcher):
         self.limit: int | None = None  # Tune trials this Tune run may start (None: any)
         self.started = 0
         self.capped = False  # the last Tune run ended at `limit`, not with the search
+        self.storage_error: OSError | None = None  # the run directory could not be written
 
     @property
     def fenced(self) -> bool:
@@ -81,13 +82,22 @@ class OracleSearcher(Searcher):
                 "strategy": self.strategy, "lease": self.lease and self.lease.token,
                 "hparams": current_names(values)}  # names of old oracle snapshots too
 
+    @property
+    def stopping(self) -> bool:
+        """Whether the search must stop now: the lease is lost or storage failed."""
+        return self.storage_error is not None or self.fenced
+
     def suggest(self, trial_id):
-        if self.fenced:
+        if self.stopping:
             return Searcher.FINISHED
         if self.limit is not None and self.started >= self.limit:
             self.capped = True
             return Searcher.FINISHED
-        config = self._suggest(trial_id)
+        try:
+            config = self._suggest(trial_id)
+        except OSError as err:  # oracle.json could not be saved: stop, say so once
+            self.storage_error = err
+            return Searcher.FINISHED
         if isinstance(config, dict):
             self.started += 1
         return config
@@ -115,16 +125,19 @@ class OracleSearcher(Searcher):
         """See `save`: resuming reads the run directory."""
 
     def on_trial_complete(self, trial_id, result=None, error=False):
-        if trial_id not in self.running or self.fenced:
+        if trial_id not in self.running or self.stopping:
             return
         reason = "the worker running this trial died or raised" if error else \
             "the trial reported no result"
         members = self.running.pop(trial_id)  # a batch: ended in creation order
-        for kt_id, config in members if isinstance(members, list) else [members]:
-            # Creates a failed record only if the worker wrote none; returns the
-            # worker's if it did, and raises RunDirError if the id holds another trial.
-            record = write_trial(self.storage, failed_record(config, self.strategy, reason))
-            self.finish(kt_id, record)
+        try:
+            for kt_id, config in members if isinstance(members, list) else [members]:
+                # Creates a failed record only if the worker wrote none; returns the
+                # worker's if it did, and raises RunDirError if the id holds another trial.
+                record = write_trial(self.storage, failed_record(config, self.strategy, reason))
+                self.finish(kt_id, record)
+        except OSError as err:  # full disk, permissions: the search stops, records kept
+            self.storage_error = err
 
     def record_stopped(self, trial_id, points: list[dict], reason: str) -> None:
         """Writes the `stopped` record of Tune trial `trial_id` (a scheduler's `on_stop`).

@@ -297,3 +297,11 @@ def test_fuzz_truncated_zoo_json(name, cut):
     if text[:cut].strip():
         with pytest.raises(GenomeError):
             Genome.from_json(text[:cut])
+
+
+def test_a_byte_order_mark_is_read_as_yaml_files_are():
+    from archsearch.genome import zoo as _zoo
+
+    text = _zoo.get("gru").to_json()
+    assert Genome.from_json("\ufeff" + text) == Genome.from_json(text)
+    assert Genome.from_json(("\ufeff" + text).encode("utf-8")) == Genome.from_json(text)

@@ -121,3 +121,45 @@ def test_delete_tree_removes_a_folder_and_nothing_else(store):
     assert store.list("ray") == ["tune-2"] and store.read_text("ray/tune-2/d.json") == "{}"
     with pytest.raises(ValueError, match="root"):
         store.delete_tree("/")
+
+
+def test_a_failed_atomic_write_leaves_no_temporary_file(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    from archsearch.rundir import RunStore
+
+    store = RunStore(str(tmp_path))
+    store.write_text("run.json", "old")
+
+    def full(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full)
+    with pytest.raises(OSError):
+        store.write_text("run.json", "new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.json"]
+    assert (tmp_path / "run.json").read_text() == "old"
+
+
+def test_stale_temporaries_are_removed_young_ones_kept(tmp_path):
+    import os
+    import time
+
+    from archsearch.rundir import RunStore
+
+    store = RunStore(str(tmp_path))
+    (tmp_path / "trials").mkdir()
+    old = [tmp_path / f".oracle.json.{'b' * 32}", tmp_path / "trials" / f".7.json.{'c' * 32}.tmp"]
+    young = tmp_path / "trials" / f".8.json.{'d' * 32}.tmp"
+    keep = tmp_path / ".hidden-notes"
+    for path in [*old, young, keep]:
+        path.write_text("x")
+    for path in old:
+        os.utime(path, (time.time() - 600, time.time() - 600))
+    removed = store.remove_stale_temporaries(older_than=300)
+    assert sorted(removed) == sorted(str(p) for p in old)
+    assert young.exists() and keep.exists()
+    assert store.is_unused(ignore=("lease.json",))
+    (tmp_path / "trials" / "0.json").write_text("{}")
+    assert not store.is_unused(ignore=("lease.json",))

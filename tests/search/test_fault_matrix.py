@@ -204,3 +204,120 @@ def test_a_paused_driver_that_lost_its_lease_stops_and_loses_nothing(
     assert sorted(int(r["trial_id"]) for r in records) == list(range(2000))
     print(f"A stopped {stopped_after:.1f} s after SIGCONT")
     assert stopped_after < 30
+
+
+# --- storage failures ------------------------------------------------------------
+
+
+def test_a_driver_whose_storage_fails_stops_with_one_message(tmp_path, ray_session, monkeypatch):
+    import errno
+
+    from archsearch.search.executor import StorageError
+
+    real, calls = RunStore.write_text, {"n": 0}
+
+    def full_disk(self, rel, text):
+        if rel == "oracle.json":
+            calls["n"] += 1
+            if calls["n"] > 20:
+                raise OSError(errno.ENOSPC, "No space left on device", self.path(rel))
+        return real(self, rel, text)
+
+    monkeypatch.setattr(RunStore, "write_text", full_disk)
+    run_dir = tmp_path / "run"
+    with pytest.raises(StorageError) as info:
+        _search(run_dir, 500)
+    message = str(info.value)
+    assert "oracle.json: cannot write the run directory: No space left on device" in message
+    assert "\n" not in message and "rerun the same command" in message
+    kept = _digests(run_dir)
+    monkeypatch.setattr(RunStore, "write_text", real)
+    summary, _ = _search(run_dir, 500)  # the cause fixed: the same command resumes
+    after = _digests(run_dir)
+    assert summary.finished and len(after) == 500
+    assert all(after[name] == digest for name, digest in kept.items())
+    assert not [p for p in run_dir.rglob(".*") if p.is_file() and "ray" not in p.parts]
+
+
+def _tmpfs(path: Path, size: str) -> bool:
+    import subprocess
+
+    path.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                          capture_output=True)
+    return done.returncode == 0
+
+
+@pytest.mark.slow
+def test_a_full_disk_mid_search_exits_2_and_the_rerun_resumes(tmp_path, subprocesses):
+    import subprocess
+
+    disk = tmp_path / "disk"
+    if not _tmpfs(disk, "400k"):
+        pytest.skip("cannot mount a tmpfs here (not root, or no mount namespace)")
+    try:
+        run_dir, log = disk / "run", tmp_path / "a.log"
+        args = ["-m", "archsearch", "search", SPACE, "--simulate", "--max-trials", "2000",
+                "--run-dir", run_dir, "--no-progress"]
+        code = subprocesses.start(args, log).wait(timeout=300)
+        text = log.read_text()
+        assert code == 2, text
+        errors = [line for line in text.splitlines() if line.startswith("archsearch: error:")]
+        assert len(errors) == 1 and "No space left on device" in errors[0], text
+        assert "Traceback" not in text
+        kept = _digests(run_dir)
+        assert kept
+        subprocess.run(["mount", "-o", "remount,size=64m", str(disk)], check=True)
+        code = subprocesses.start(args, tmp_path / "b.log").wait(timeout=300)
+        assert code == 0, (tmp_path / "b.log").read_text()
+        after = _digests(run_dir)
+        assert len(after) == 2000
+        assert all(after[name] == digest for name, digest in kept.items())
+        assert not [p for p in run_dir.rglob(".*") if p.is_file() and "ray" not in p.parts]
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
+def test_a_run_directory_whose_creation_failed_is_reused(tmp_path):
+    from archsearch.cli import _check_not_foreign
+    from archsearch.search.rundir import open_run
+
+    run_dir = tmp_path / "run"
+    (run_dir / "trials").mkdir(parents=True)
+    stale = run_dir / f".run.json.{'a' * 32}"
+    stale.write_text('{"half": ')
+    _check_not_foreign(str(run_dir))  # not refused as someone else's directory
+    space = archsearch.load_search_space(SPACE)
+    storage, resumed = open_run(space, str(run_dir), space.strategy.name)
+    assert not resumed and (run_dir / "run.json").exists() and not stale.exists()
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    from archsearch.cli import CliError
+
+    with pytest.raises(CliError, match="not an archsearch run directory"):
+        _check_not_foreign(str(tmp_path / "other"))
+
+
+def test_a_run_directory_ray_workers_cannot_share_is_refused(tmp_path, capsys):
+    from archsearch.cli import main
+
+    code = main(["search", str(SPACE), "--run-dir", "memory://x", "--simulate"])
+    err = capsys.readouterr().err
+    assert code == 2 and "memory:// cannot hold a search" in err and err.count("\n") == 1
+
+
+def test_finished_runs_print_next_commands_a_shell_can_paste(tmp_path, ray_session, capsys):
+    import shlex
+
+    from archsearch.cli import main
+
+    run_dir = tmp_path / "my runs" / "x"
+    args = ["search", str(SPACE), "--run-dir", str(run_dir), "--simulate", "--max-trials", "20",
+            "--no-progress"]
+    assert main(args) == 0
+    assert main(args) == 0  # already finished
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("next:")]
+    assert len(lines) == 2
+    for line in lines:
+        words = shlex.split(line.removeprefix("next: "))
+        assert words[:3] == ["archsearch", "report", str(run_dir)]
