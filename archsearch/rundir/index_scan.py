@@ -20,11 +20,12 @@ import json
 import logging
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from archsearch.rundir.records import TrialRecord
+from archsearch.rundir.records import TRIAL_VERSION, TrialRecord
 from archsearch.rundir.store import RunStore
 
 __all__ = ["INDEX_DIR", "TRIALS_DIR", "Scan", "gc_paused", "read_trials", "record_data",
@@ -265,6 +266,11 @@ def read_trials(store: RunStore) -> list[TrialRecord]:
                 found.problems.append(f"trial record {name} ignored: {problem}")
             else:
                 records.append(record)
+    older = Counter(r.version for r in records if r.version != TRIAL_VERSION)
+    for version, count in sorted(older.items(), key=lambda item: str(item[0])):
+        found.problems.append(f"{store.path(TRIALS_DIR)}: {count} trial record(s) have format "
+                              f"version {version}, this archsearch writes version "
+                              f"{TRIAL_VERSION}; read with best effort")
     for line in found.problems:
         log.warning("%s", line)
     return records

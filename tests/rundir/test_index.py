@@ -244,3 +244,17 @@ def test_a_scan_shares_repeated_keys_and_values_between_rows(store):
     assert all(k is keys[0] for k in keys)
     assert all(row["fingerprint"] is rows[0]["fingerprint"] for row in rows)
     assert all(row["task"] is rows[0]["task"] for row in rows)
+
+
+def test_records_of_an_older_format_version_are_read_with_a_warning(tmp_path, caplog):
+    import shutil
+    from pathlib import Path
+
+    from archsearch.rundir import RunStore, read_trials
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "rundir_v1"
+    shutil.copytree(fixture, tmp_path / "run")
+    with caplog.at_level(logging.WARNING, "archsearch.rundir"):
+        records = read_trials(RunStore(str(tmp_path / "run")))
+    assert records and all(r.version == 1 for r in records)
+    assert f"{len(records)} trial record(s) have format version 1" in caplog.text
