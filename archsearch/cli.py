@@ -364,7 +364,9 @@ def _search(args) -> int:
     try:
         storage, resumed = open_run(checked, args.run_dir, checked.strategy.name,
                                     create=False)
-        finished = _already_finished(checked, storage, args.workers) if resumed else None
+        # A space with a confirmation stage resumes it even after the search finished.
+        finished = _already_finished(checked, storage, args.workers) \
+            if resumed and checked.confirm is None else None
     except RunDirError as err:
         raise CliError(str(err)) from None
     except (OSError, ValueError, ImportError) as err:  # storage that cannot be opened
@@ -413,10 +415,48 @@ def _search(args) -> int:
               "noise):")
     for cell in summary.best:
         print(f"  {cell['cell']:<20} {cell['score']:.3f}")
+    if summary.confirmed:
+        print(f"confirmation: {summary.confirmed} trial(s) retrained the best cells on fresh "
+              f"seeds (the report's Confirmed table)")
     print(f"next: archsearch report {shlex.quote(summary.run_dir)} --out "
           f"{shlex.quote('reports/' + (space.name or 'run'))} "
           f"(intervals, verdicts and findings)")
     return 0 if summary.finished else EXIT_INTERRUPTED
+
+
+def _confirm(args) -> int:
+    check_location(args.run_dir, "run directory", writable=True, must_exist=True)
+    _check_address(args.address)
+    _check_shared(args.run_dir)
+    from archsearch.compat.driver_keras import load_keras_for_driver
+
+    with _native_stderr_silenced():
+        load_keras_for_driver()  # the driver never trains: no TensorFlow in it
+    from archsearch.rundir import RunDirError, RunStore
+    from archsearch.search.executor import ResourceError, run_confirm, storage_message
+    from archsearch.search.rundir import space_from_run
+
+    try:
+        space = _load_space(args.space) if args.space else space_from_run(RunStore(args.run_dir))
+        ran = run_confirm(space, args.run_dir, top=args.top, seeds=args.seeds,
+                          address=args.address, workers=args.workers,
+                          progress=not args.no_progress, force=args.force,
+                          simulate=args.simulate, cpus_per_trial=args.cpus_per_trial,
+                          gpus_per_trial=args.gpus_per_trial,
+                          pending_timeout=args.pending_timeout,
+                          say=lambda line: print(line, file=sys.stderr))
+    except (RunDirError, ResourceError) as err:
+        raise CliError(str(err)) from None
+    except OSError as err:
+        raise CliError(storage_message(args.run_dir, err)) from None
+    except KeyboardInterrupt:
+        print("archsearch: interrupted; recorded confirmation trials are kept. Rerun the same "
+              "command to go on.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(f"confirmation finished: {ran} trial(s) run in {args.run_dir}")
+    print(f"next: archsearch report {shlex.quote(args.run_dir)} --out "
+          f"{shlex.quote('reports/' + (space.name or 'run'))}")
+    return 0
 
 
 def _report(args) -> int:
@@ -543,6 +583,38 @@ def build_parser() -> argparse.ArgumentParser:
                              "training (to size a search or test at scale); records are "
                              "marked simulated")
     search.set_defaults(handler=_search)
+
+    confirm = commands.add_parser(
+        "confirm", help="retrain a run's best cells on fresh seeds (confirmation)",
+        description="Retrains the --top best distinct cells of RUN_DIR by search score, plus "
+                    "the baseline and the seed cells as controls, with --seeds seeds no search "
+                    "trial used, on every scoring task, with the hyperparameters each won "
+                    "with. Trials are recorded with phase 'confirm'; the report's Confirmed "
+                    "table reads their test-split numbers. Rerun to resume.")
+    confirm.add_argument("run_dir", metavar="RUN_DIR", help="run directory (path or URI)")
+    confirm.add_argument("--top", type=_count, default=None, metavar="K",
+                         help="cells to confirm (default: the space's confirm.top, else 5)")
+    confirm.add_argument("--seeds", type=_integer(2, 100), default=None, metavar="N",
+                         help="fresh seeds per cell and task (default: the space's "
+                              "confirm.seeds, else 5)")
+    confirm.add_argument("--space", default=None, metavar="SPACE.yaml",
+                         help="the run's space file (default: rebuilt from run.json)")
+    confirm.add_argument("--address", default=None, metavar="ADDR",
+                         help="Ray cluster address (default: RAY_ADDRESS, else a local Ray)")
+    confirm.add_argument("--workers", type=_count, default=None, metavar="N",
+                         help="trials at once (default: as many as Ray's CPUs/GPUs allow)")
+    confirm.add_argument("--cpus-per-trial", type=_cpus, default=None, metavar="C",
+                         help="override resources.cpus")
+    confirm.add_argument("--gpus-per-trial", type=_gpus, default=None, metavar="G",
+                         help="override resources.gpu (0: train on CPUs)")
+    confirm.add_argument("--pending-timeout", type=_seconds, default=900.0, metavar="SECONDS",
+                         help="wait at most this long for an autoscaler's node (default: 900)")
+    confirm.add_argument("--no-progress", action="store_true", help="no live progress view")
+    confirm.add_argument("--force", action="store_true",
+                         help="take over a run directory's lease held by another driver")
+    confirm.add_argument("--simulate", action="store_true",
+                         help="score the trials with the simulator (for a simulated run)")
+    confirm.set_defaults(handler=_confirm)
 
     report = commands.add_parser(
         "report", help="compare cells across run directories: HTML, Markdown, CSV, figures",

@@ -98,7 +98,9 @@ def load_runs(sources: Iterable[str | os.PathLike]) -> RunSet:
         problems.extend(run_problems)
     for line in problems:
         warnings.warn(line, ReportWarning, stacklevel=2)
-    return RunSet(tuple(runs), tuple(trials), genomes, tuple(problems), tuple(running))
+    search = tuple(t for t in trials if t.phase != "confirm")
+    confirmations = tuple(t for t in trials if t.phase == "confirm")
+    return RunSet(tuple(runs), search, genomes, tuple(problems), tuple(running), confirmations)
 
 
 def _read_running(store: RunStore, label: str) -> list[RunningTrial]:
@@ -273,7 +275,7 @@ def _parse_trial(data: dict, run: str, fname: str, defaults: dict):
         metrics=rec.metrics, curve=tuple(rec.curve), params=rec.params, units=rec.units,
         steps=rec.steps, seconds=seconds, started_at=_time(rec.started_at),
         finished_at=_time(rec.finished_at), node=str(node) if node is not None else None,
-        file=fname, sample=rec.sample, simulated=rec.simulated)
+        file=fname, sample=rec.sample, simulated=rec.simulated, phase=rec.phase)
     return record, rec.cell.genome
 
 

@@ -95,6 +95,8 @@ class TrialRecord:
     file: str
     sample: int | None = None
     simulated: bool = False
+    #: `search` or `confirm` (a chosen cell retrained on a fresh seed).
+    phase: str = "search"
 
     @property
     def completed(self) -> bool:
@@ -145,6 +147,9 @@ class RunSet:
         genomes: Genome JSON data (`Genome.to_dict()`) by cell fingerprint.
         warnings: One line per problem found (file name and what is wrong).
         running: Trials of a running search that have a curve and no record yet.
+        confirmations: Confirmation trials (`phase: confirm`), kept apart from
+            `trials`: every search-phase analysis reads `trials` only, and a
+            mutant's confirmed numbers come from these alone.
     """
 
     runs: tuple[RunInfo, ...]
@@ -152,6 +157,7 @@ class RunSet:
     genomes: Mapping[str, Mapping[str, Any]]
     warnings: tuple[str, ...] = ()
     running: tuple[RunningTrial, ...] = ()
+    confirmations: tuple[TrialRecord, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,7 @@ SEGMENT_LINES = 1000
 # The Parquet schema: `_JSON` columns hold JSON text.
 _STRINGS = ("file", "trial_id", "format", "strategy", "status", "failure", "name",
             "fingerprint", "parent", "origin", "task", "stage", "score_metric", "score_mode",
-            "node", "started_at", "finished_at")
+            "node", "started_at", "finished_at", "phase")
 _INTS = ("bytes", "version", "sequence", "seed", "sample", "params", "units", "steps")
 _FLOATS = ("score", "seconds")
 log = logging.getLogger("archsearch.rundir")

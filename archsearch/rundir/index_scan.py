@@ -36,7 +36,7 @@ TRIALS_DIR = "trials"
 _JSON = ("genome", "hparams", "metrics")  # nested: objects in a line, JSON text in Parquet
 _TOP = ("format", "version", "trial_id", "strategy", "status", "failure", "task", "stage",
         "hparams", "seed", "sample", "score", "score_metric", "score_mode", "metrics",
-        "params", "units", "steps", "started_at", "finished_at", "simulated")
+        "params", "units", "steps", "started_at", "finished_at", "simulated", "phase")
 _FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}\.json")
 log = logging.getLogger("archsearch.rundir")
 
@@ -63,6 +63,7 @@ def record_data(row: dict) -> dict:
     data = {k: row.get(k) for k in _TOP}
     data["hparams"], data["metrics"] = data["hparams"] or {}, data["metrics"] or {}
     data["simulated"] = bool(data["simulated"])
+    data["phase"] = data["phase"] or "search"  # an index written before phases existed
     data["cell"] = {k: row.get(k) for k in ("name", "fingerprint", "genome", "parent", "origin")}
     data["timings"] = {} if row.get("seconds") is None else {"total": row["seconds"]}
     data["worker"] = {} if row.get("node") is None else {"node": row["node"]}

@@ -93,6 +93,10 @@ class TrialRecord(_Record):
     finished_at: str | None = None
     #: Scored by `archsearch.search.simulate` (no training): for sizing and scale tests.
     simulated: bool = False
+    #: `search` (chose cells and hyperparameters on the validation split) or
+    #: `confirm` (a chosen cell retrained on a fresh seed, reported on test).
+    #: Records written before phases existed read as `search`.
+    phase: Literal["search", "confirm"] = "search"
 
     @property
     def path(self) -> str:
@@ -105,8 +109,8 @@ class TrialRecord(_Record):
         Hyperparameters are compared on the keys both hold (a worker records
         the resolved set, a driver only what it asked for).
         """
-        if (self.cell.fingerprint, self.task, self.stage, self.seed) != (
-                other.cell.fingerprint, other.task, other.stage, other.seed):
+        if (self.cell.fingerprint, self.task, self.stage, self.seed, self.phase) != (
+                other.cell.fingerprint, other.task, other.stage, other.seed, other.phase):
             return False
         shared = self.hparams.keys() & other.hparams.keys()
         return all(self.hparams[k] == other.hparams[k] for k in shared)

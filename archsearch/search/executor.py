@@ -36,9 +36,10 @@ from archsearch.search.searcher import OracleSearcher
 from archsearch.search.simulate import trainable as simulated_trainable
 from archsearch.search.worker import task_plan
 from archsearch.search.worker import trainable as worker_trainable
+from archsearch.space.schema import Confirm
 
 __all__ = ["OracleSearcher", "ResourceError", "SearchSummary", "StorageError", "make_oracle",
-           "run_search", "storage_message", "with_overrides"]
+           "run_confirm", "run_search", "storage_message", "with_overrides"]
 
 log = logging.getLogger("archsearch.search")
 
@@ -61,6 +62,7 @@ class SearchSummary:
     finished: bool
     resumed: bool
     best: list[dict]
+    confirmed: int = 0
 
 
 def make_oracle(space, max_trials=None, seed=None, workers=1) -> ArchitectureOracle:
@@ -183,6 +185,13 @@ def run_search(space, run_dir, *, address=None, max_trials=None, workers=None, s
             summary = _search(space, run_dir, oracle, strategy, genomes, lease,
                               workers=workers, progress=progress, max_failures=max_failures,
                               simulate=simulate, trainer=trainer)
+            if space.confirm is not None and summary.finished and not lease.lost \
+                    and isinstance(oracle, ArchitectureOracle):
+                summary.confirmed = _confirm(space, summary.run_dir, oracle, lease,
+                                             top=space.confirm.top, seeds=space.confirm.seeds,
+                                             workers=workers, progress=progress,
+                                             max_failures=max_failures, simulate=simulate,
+                                             trainer=trainer, say=say or log.warning)
         finally:
             lease.release()
         if lease.lost:
@@ -192,6 +201,77 @@ def run_search(space, run_dir, *, address=None, max_trials=None, workers=None, s
         if owns_ray:
             import ray
             ray.shutdown()
+
+
+def run_confirm(space, run_dir, *, top=None, seeds=None, address=None, workers=None,
+                progress=True, max_failures=2, force=False, simulate=False, trainer=None,
+                cpus_per_trial=None, gpus_per_trial=None, pending_timeout=900.0,
+                say=None) -> int:
+    """Confirms the best cells of an existing run (`archsearch confirm`); returns trials run.
+
+    The run's search is not resumed: its oracle state is read to rank the
+    cells. `top` and `seeds` default to the space's `confirm` settings, else
+    5 and 5. See `archsearch.search.confirm`.
+
+    Raises:
+        RunDirError: the run directory cannot be used or another driver holds it.
+        ResourceError: the Ray cluster can never run one trial.
+    """
+    space = with_overrides(space, cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial)
+    defaults = space.confirm or Confirm()
+    top, seeds = top or defaults.top, seeds or defaults.seeds
+    storage, resumed = open_run(space, run_dir, space.strategy.name, create=False)
+    if not resumed:
+        raise RunDirError(f"{storage.uri}: no run to confirm (no run.json)")
+    lease = Lease(storage, force=force)
+    lease.check_free()
+    owns_ray = _start_ray(address, workers, space.resources.cpus)
+    try:
+        space = preflight(space, local=owns_ray and not _joined(address), simulate=simulate,
+                          pending_timeout=pending_timeout, say=say or log.warning)
+        oracle = make_oracle(space, workers=workers)
+        oracle.storage = storage
+        if not oracle.reload():
+            raise RunDirError(f"{storage.uri}: the run has no finished trials to confirm")
+        lease.acquire()
+        try:
+            ran = _confirm(space, storage.uri, oracle, lease, top=top, seeds=seeds,
+                           workers=workers, progress=progress, max_failures=max_failures,
+                           simulate=simulate, trainer=trainer, say=say or log.warning)
+        finally:
+            lease.release()
+        if lease.lost:
+            raise LeaseLost(lease.lost_message())
+        return ran
+    finally:
+        if owns_ray:
+            import ray
+            ray.shutdown()
+
+
+def _confirm(space, run_dir, oracle, lease, *, top, seeds, workers, progress, max_failures,
+             simulate, trainer, say) -> int:
+    """The confirmation step: plan from the search, print the budget, run what has no record."""
+    from archsearch.search.confirm import ConfirmOracle, plan_confirmation
+    from archsearch.search.oracles.state import read_records
+
+    storage = oracle.storage
+    records = read_records(storage)
+    plan = plan_confirmation(space, oracle.scored(), records, top, seeds)
+    for line in plan.skipped:
+        say(f"confirmation: skipped {line}")
+    done = {r.trial_id for r in records if r.phase == "confirm"}
+    confirm = ConfirmOracle(plan, done)
+    say(plan.describe(workers) + (f" ({len(plan.trials) - len(confirm.queue)} already "
+                                  f"recorded)" if len(confirm.queue) < len(plan.trials) else ""))
+    if not confirm.queue:
+        return 0
+    searcher = OracleSearcher(confirm, storage, confirm.genomes, "confirm",
+                              _batcher(space, simulate), lease=lease)
+    view = SearchProgress(confirm, len(confirm.queue), enabled=progress)
+    _tune(space, storage, searcher, view, None, workers=workers, max_failures=max_failures,
+          simulate=simulate, trainer=trainer)
+    return len(confirm.end_order)
 
 
 def _joined(address) -> bool:
@@ -230,7 +310,8 @@ def _search(space, run_dir, oracle, strategy, genomes, lease, *, workers, progre
             max_failures, simulate=False, trainer=None) -> SearchSummary:
     """`run_search` once Ray is up, pre-flight passed and the run directory's lease is held."""
     storage, resumed = open_run(space, run_dir, strategy)
-    if isinstance(oracle, ArchitectureOracle):
+    architecture = isinstance(oracle, ArchitectureOracle)  # else a KerasTuner oracle
+    if architecture:
         oracle.storage = storage
         if resumed:
             oracle.reload()
@@ -238,28 +319,46 @@ def _search(space, run_dir, oracle, strategy, genomes, lease, *, workers, progre
         set_project_dir(oracle, storage.path(), "keras_tuner")
         if resumed and storage.exists("keras_tuner/oracle.json"):
             oracle.reload()
-    plan, limit = task_plan(space), batch_limit(space, simulate)
-    batcher = Batcher(limit, populations=not simulate, plan=plan) \
-        if limit != 1 and isinstance(oracle, ArchitectureOracle) else None
-    searcher = OracleSearcher(oracle, storage, genomes, strategy, batcher, lease=lease)
+    searcher = OracleSearcher(oracle, storage, genomes, strategy,
+                              _batcher(space, simulate) if architecture else None, lease=lease)
     if resumed:
         searcher.reconcile()
     start = time.monotonic()
-    extra = {} if simulate and batcher is None else {"trainer": trainer}
-    if batcher is not None:
-        function, extra["simulate"] = batch_trainable, simulate
-    else:
-        function = simulated_trainable if simulate else worker_trainable
     baseline = space.baseline_genome().fingerprint()
     scheduler = make_scheduler(space.scheduler, baseline, on_stop=searcher.record_stopped,
                                curves=baseline_curves(storage, baseline)
                                if space.scheduler.name == "curve_cut" else None)
+    view = SearchProgress(oracle if architecture else _KTView(oracle), oracle.max_trials,
+                          enabled=progress)
+    _tune(space, storage, searcher, view, scheduler, workers=workers,
+          max_failures=max_failures, simulate=simulate, trainer=trainer)
+    return _summary(storage, strategy, oracle, view, start, resumed)
+
+
+def _batcher(space, simulate: bool) -> Batcher | None:
+    """Several oracle trials per Tune trial (simulated, or populations), or None."""
+    limit = batch_limit(space, simulate)
+    return Batcher(limit, populations=not simulate, plan=task_plan(space)) if limit != 1 \
+        else None
+
+
+def _tune(space, storage, searcher, view, scheduler, *, workers, max_failures, simulate,
+          trainer) -> None:
+    """Runs Tune until the searcher's oracle is done, then compacts the trial index.
+
+    Raises:
+        StorageError: the run directory could not be written (the search stopped).
+    """
+    plan = task_plan(space)
+    extra = {} if simulate and searcher.batcher is None else {"trainer": trainer}
+    if searcher.batcher is not None:
+        function, extra["simulate"] = batch_trainable, simulate
+    else:
+        function = simulated_trainable if simulate else worker_trainable
     trainable = tune.with_resources(
         tune.with_parameters(function, plan=plan, run_dir=storage.uri,
                              data_seed=space.seed, cpus=space.resources.cpus, **extra),
         {"cpu": space.resources.cpus, "gpu": space.resources.gpu})
-    view = SearchProgress(oracle if isinstance(oracle, ArchitectureOracle) else _KTView(oracle),
-                          oracle.max_trials, enabled=progress)
     storage_path = storage.path("ray") if storage.is_local else storage.uri.rstrip("/") + "/ray"
     # The run directory's records are archsearch's log; Tune's per-trial CSV,
     # JSON and TensorBoard loggers would only add files and driver time.
@@ -295,12 +394,11 @@ def _search(space, run_dir, oracle, strategy, genomes, lease, *, workers, progre
     if searcher.storage_error is not None:
         raise StorageError(storage_message(storage.uri, searcher.storage_error))
     if searcher.fenced:  # the new holder owns the index and the oracle state now
-        return _summary(storage, strategy, oracle, view, start, resumed)
+        return
     try:  # one index file for the next report or resume; the records stay the truth
         compact(storage)
     except Exception as err:  # noqa: BLE001 - a cache that failed to compact costs reads only
         log.warning("trial index not compacted: %s", err)
-    return _summary(storage, strategy, oracle, view, start, resumed)
 
 
 def _summary(storage, strategy, oracle, view, start, resumed) -> SearchSummary:

@@ -60,7 +60,8 @@ def trial_record(config: dict, result: dict, strategy: str, started_at: str,
         metrics=result.get("metrics", {}),
         curve=result.get("curve", []), params=result.get("params"), units=result.get("units"),
         steps=result.get("steps", 0), timings=result.get("timings", {}),
-        worker=worker or worker_info(), started_at=started_at, finished_at=now())
+        worker=worker or worker_info(), started_at=started_at, finished_at=now(),
+        phase=config.get("phase", "search"))
 
 
 def failed_record(config: dict, strategy: str, reason: str) -> TrialRecord:

@@ -25,7 +25,7 @@ from archsearch.rundir import (
 )
 from archsearch.search.records import now
 
-__all__ = ["open_run", "space_record"]
+__all__ = ["open_run", "space_from_run", "space_record"]
 
 log = logging.getLogger("archsearch.search")
 
@@ -120,6 +120,29 @@ def _first_difference(old, new, model=None, prefix: str = "") -> str | None:
         else:
             return path
     return None
+
+
+def space_from_run(storage: RunStore):
+    """The `SearchSpace` a run was started with, rebuilt from its `run.json`.
+
+    Raises:
+        RunDirError: no run.json, or its space cannot be rebuilt here (a cell
+            file that moved, a newer archsearch): the message says to pass the
+            space file instead.
+    """
+    from archsearch.space.search_space import SearchSpace
+
+    data = storage.read_json("run.json")
+    if not isinstance(data, dict) or not isinstance(data.get("space"), dict):
+        raise RunDirError(f"{storage.uri}: not an archsearch run directory (no run.json with "
+                          f"a space)")
+    fields = {k: v for k, v in data["space"].items() if not k.startswith("resolved_")}
+    try:
+        return SearchSpace.model_validate(fields)
+    except (ValidationError, ValueError, OSError) as err:
+        raise RunDirError(f"{storage.path('run.json')}: cannot rebuild the run's search space "
+                          f"({str(err).splitlines()[0][:120]}); pass it with --space "
+                          f"SPACE.yaml") from None
 
 
 def open_run(space, location: str, strategy: str, create: bool = True

@@ -76,7 +76,8 @@ class OracleSearcher(Searcher):
         genome = self.genomes[fp]
         return {"trial_id": trial.trial_id, "task": values.pop("task"),
                 "stage": values.pop("stage", "search"), "seed": values.pop("seed", 0),
-                "sample": values.pop("sample", None), "fingerprint": fp, "genome": genome,
+                "sample": values.pop("sample", None), "phase": values.pop("phase", "search"),
+                "fingerprint": fp, "genome": genome,
                 "name": genome.get("name"),
                 "parent": cell.get("parent"), "origin": cell.get("origin", "fixed"),
                 "strategy": self.strategy, "lease": self.lease and self.lease.token,

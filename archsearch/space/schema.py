@@ -44,9 +44,9 @@ from archsearch.space.limits import (
 from archsearch.space.registry import register_strategy, strategies
 from archsearch.space.task_options import check_options
 
-__all__ = ["Budget", "Evolution", "Fixed", "Hyperparameters", "MutationSpec", "RandomSearch",
-           "RegularizedEvolution", "Resources", "SCHEDULERS", "STRATEGIES", "Scheduler",
-           "TaskSpec", "task_names"]
+__all__ = ["Budget", "Confirm", "Evolution", "Fixed", "Hyperparameters", "MutationSpec",
+           "RandomSearch", "RegularizedEvolution", "Resources", "SCHEDULERS", "STRATEGIES",
+           "Scheduler", "TaskSpec", "task_names"]
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegativeFloat = Annotated[float, Field(ge=0.0, le=MAX_VALUE)]
@@ -321,6 +321,28 @@ SCHEDULERS = {
     "median": {"grace_period": 0.25, "min_samples_required": 3},
     "curve_cut": {"grace_period": 0.25, "min_ratio": 0.9},
 }
+
+
+class Confirm(Strict):
+    """The confirmation stage: the search's best cells retrained on fresh seeds.
+
+    When the search budget is spent, the `top` best distinct cells by search
+    score, plus the baseline and the seed cells as controls, are retrained
+    with `seeds` seeds that no search trial used, on every scoring task, with
+    the hyperparameters each won with; their test-split numbers are the
+    confirmed results (`archsearch confirm RUN_DIR` does the same later).
+
+    Attributes:
+        top: Cells to confirm, best first (distinct fingerprints).
+        seeds: Fresh seeds per cell and task.
+
+    Example:
+        >>> Confirm.model_validate({"top": 5}).seeds
+        5
+    """
+
+    top: Annotated[StrictInt, Field(ge=1, le=100)] = 5
+    seeds: Annotated[StrictInt, Field(ge=2, le=100)] = 5
 
 
 class Scheduler(Strict):

@@ -14,6 +14,7 @@ from archsearch.space.limits import MAX_CELLS, MAX_SEED, MAX_TRIALS, Size
 from archsearch.space.registry import strategy_union
 from archsearch.space.schema import (
     STAGED_CUT,
+    Confirm,
     Hyperparameters,
     MutationSpec,
     Resources,
@@ -55,6 +56,8 @@ class SearchSpace(Strict):
         scheduler: When to stop hopeless trials early: `none` (default),
             `asha`, `median` or `curve_cut`, with its parameters (a bare
             name takes the defaults).
+        confirm: Optional `{top: K, seeds: N}`: after the search, the K best
+            cells and the controls retrained on N fresh seeds (`Confirm`).
 
     Example:
         >>> import archsearch
@@ -75,6 +78,7 @@ class SearchSpace(Strict):
     strategy: Strategy
     resources: Resources = Resources()
     scheduler: Annotated[Scheduler, BeforeValidator(_strategy_shorthand)] = Scheduler()
+    confirm: Confirm | None = None
     _path: Path | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")

@@ -89,7 +89,7 @@ def _malformed():
     for name, text in [("empty", ""), ("whitespace", " \n\t "), ("truncated", _doc()[:40]),
                        ("trailing-comma", '{"nodes": [],}'), ("single-quotes", "{'nodes': []}"),
                        ("comment", '// genome\n' + _doc()), ("bare-word", "lstm"),
-                       ("two-documents", _doc() + _doc()), ("bom", "\ufeff" + _doc()),
+                       ("two-documents", _doc() + _doc()), ("bom-twice", "\ufeff\ufeff" + _doc()),
                        ("unclosed-string", '{"nodes": "abc'), ("nul", '{"nodes"\x00: []}')]:
         yield f"syntax-{name}", text, "JSON"
     for name, data in [("latin1", '{"name": "caf\xe9"}'.encode("latin-1")),

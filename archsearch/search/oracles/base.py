@@ -37,7 +37,7 @@ __all__ = ["ArchitectureOracle", "space_hyperparameters", "COMPLETED", "FAILED",
            "IDLE", "RUNNING", "STOPPED"]
 
 #: Trial values that are not hyperparameters.
-TRIAL_KEYS = ("cell", "task", "stage", "seed", "sample")
+TRIAL_KEYS = ("cell", "task", "stage", "seed", "sample", "phase")
 _ACTIVE = ("running", "waiting")
 
 

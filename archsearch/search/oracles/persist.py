@@ -88,7 +88,8 @@ class OracleState:
         strategy) is rebuilt from the trial records with a warning. Reading
         only: nothing is written until the next `save()`.
         """
-        records = read_records(self.storage)
+        # Confirmation trials retrain chosen cells after the search: not the search's own.
+        records = [r for r in read_records(self.storage) if r.phase == "search"]
         snapshot, why = load_snapshot(self.storage, self.strategy)
         if snapshot is not None:  # a snapshot ahead of the readable records is repaired
             pending = set(snapshot.pending)

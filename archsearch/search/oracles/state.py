@@ -77,6 +77,9 @@ class RecordSummary(NamedTuple):
     parent: str | None
     origin: str | None
     hparams: dict
+    phase: str = "search"
+    sample: int | None = None
+    seconds: float | None = None
 
     @classmethod
     def of(cls, record: TrialRecord) -> RecordSummary:
@@ -91,12 +94,18 @@ class RecordSummary(NamedTuple):
         cell = record.cell
         return cls(record.trial_id, record.finished_at or "", objective, record.task,
                    record.stage, record.seed, cell.fingerprint, cell.genome, cell.name,
-                   cell.parent, cell.origin, dict(record.hparams))
+                   cell.parent, cell.origin, dict(record.hparams), record.phase, record.sample,
+                   _seconds(record.timings.get("total")))
 
     def order(self) -> tuple:
         """Sort key: finishing time, then numeric trial id."""
         tid = self.trial_id
         return (self.finished_at, int(tid) if tid.isdigit() else -1, tid)
+
+
+def _seconds(value) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) \
+        else None
 
 
 def read_records(storage) -> list[RecordSummary]:
