@@ -39,10 +39,11 @@ from archsearch.rundir.records import (
     CellRef,
     RunRecord,
     TrialRecord,
+    explain,
     trial_path,
 )
 from archsearch.rundir.store import RunDirError, RunStore
-from archsearch.rundir.trials import explain, read_trial, write_trial
+from archsearch.rundir.trials import read_trial, write_trial
 
 __all__ = ["HEARTBEAT_SECONDS", "LEASE_FILE", "RUN_FORMAT", "RUN_VERSION", "STALE_SECONDS",
            "STATUSES", "TRIAL_FORMAT", "TRIAL_VERSION", "CellRef", "Lease", "LeaseLost",

@@ -53,11 +53,11 @@ import threading
 import uuid
 
 from archsearch.rundir.index_scan import (
-    _JSON,
     INDEX_DIR,
+    JSON_COLUMNS,
     Scan,
-    _read_record,
     gc_paused,
+    read_record,
     read_trials,
     record_data,
     scan,
@@ -71,7 +71,7 @@ __all__ = ["INDEX_DIR", "SEGMENT_LINES", "Scan", "append", "compact", "gc_paused
 
 #: Lines per segment; bounds what a writer on an object store rewrites per append.
 SEGMENT_LINES = 1000
-# The Parquet schema: `_JSON` columns hold JSON text.
+# The Parquet schema: `JSON_COLUMNS` columns hold JSON text.
 _STRINGS = ("file", "trial_id", "format", "strategy", "status", "failure", "name",
             "fingerprint", "parent", "origin", "task", "stage", "score_metric", "score_mode",
             "node", "started_at", "finished_at", "phase")
@@ -132,7 +132,7 @@ ROW_GROUP = 10_000
 def _schema():
     import pyarrow as pa
 
-    return pa.schema([*((k, pa.string()) for k in _STRINGS + _JSON),
+    return pa.schema([*((k, pa.string()) for k in _STRINGS + JSON_COLUMNS),
                       *((k, pa.int64()) for k in _INTS),
                       *((k, pa.float64()) for k in _FLOATS), ("simulated", pa.bool_())])
 
@@ -147,7 +147,7 @@ def _table(rows) -> bytes:
         while True:  # at least one group: a file of no rows still has the schema
             group = list(itertools.islice(rows, ROW_GROUP))
             cols = {k: [r.get(k) for r in group] for k in schema.names}
-            for key in _JSON:
+            for key in JSON_COLUMNS:
                 cols[key] = [None if v is None else json.dumps(v, separators=(",", ":"))
                              for v in cols[key]]
             writer.write_table(pa.table(cols, schema=schema))
@@ -179,7 +179,7 @@ def compact(store: RunStore, min_files: int = 1) -> int | None:
         return None
     rows, sources = found.rows, found.sources
     for name in found.unindexed:
-        record, raw, _ = _read_record(store, name)
+        record, raw, _ = read_record(store, name)
         if record is not None:
             sequence = raw.get("sequence") if type(raw.get("sequence")) is int else None
             rows[name] = summary(json.loads(record.to_json()), name, raw["bytes"], sequence)

@@ -25,15 +25,15 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from archsearch.rundir.records import TRIAL_VERSION, TrialRecord
+from archsearch.rundir.records import TRIAL_VERSION, TrialRecord, explain
 from archsearch.rundir.store import RunStore
 
-__all__ = ["INDEX_DIR", "TRIALS_DIR", "Scan", "gc_paused", "read_trials", "record_data",
-           "scan", "summary"]
+__all__ = ["INDEX_DIR", "JSON_COLUMNS", "TRIALS_DIR", "Scan", "gc_paused", "read_record",
+           "read_trials", "record_data", "scan", "summary"]
 
 INDEX_DIR = "index"
 TRIALS_DIR = "trials"
-_JSON = ("genome", "hparams", "metrics")  # nested: objects in a line, JSON text in Parquet
+JSON_COLUMNS = ("genome", "hparams", "metrics")  # nested: objects in a line, JSON text in Parquet
 _TOP = ("format", "version", "trial_id", "strategy", "status", "failure", "task", "stage",
         "hparams", "seed", "sample", "score", "score_metric", "score_mode", "metrics",
         "params", "units", "steps", "started_at", "finished_at", "simulated", "phase")
@@ -149,13 +149,13 @@ def _table_rows(data: bytes):
 
     genomes: dict[str, object] = {}  # one dict per distinct genome text
     table = pq.read_table(io.BytesIO(data))
-    missing = [c for c in ("file", "bytes", *_JSON) if c not in table.column_names]
+    missing = [c for c in ("file", "bytes", *JSON_COLUMNS) if c not in table.column_names]
     if missing:  # a Parquet file of something else: not an index of this run
         raise ValueError(f"{_FOREIGN} (no column {missing[0]!r})")
     for row in table.to_pylist():
         if not _FILE.fullmatch(str(row.get("file"))):
             raise ValueError(f"{_FOREIGN} (file {str(row.get('file'))[:40]!r})")
-        for key in _JSON:
+        for key in JSON_COLUMNS:
             if row.get(key) is not None and not isinstance(row[key], str | bytes):
                 raise ValueError(f"{_FOREIGN} (column {key!r} holds "
                                  f"{type(row[key]).__name__}, expected JSON text)")
@@ -230,10 +230,8 @@ def _scan(store: RunStore) -> Scan:
     return Scan(list(listed), rows, problems, done)
 
 
-def _read_record(store: RunStore, name: str) -> tuple[TrialRecord | None, dict, str | None]:
+def read_record(store: RunStore, name: str) -> tuple[TrialRecord | None, dict, str | None]:
     """A record file read on its own: (record, its data, None) or (None, data, what is wrong)."""
-    from archsearch.rundir.trials import explain
-
     rel, data = f"{TRIALS_DIR}/{name}", {}
     try:
         raw = store.read_bytes(rel) or b"null"
@@ -262,7 +260,7 @@ def read_trials(store: RunStore) -> list[TrialRecord]:
                     continue
                 except ValidationError:  # a line that does not match its record: read that
                     pass
-            record, _, problem = _read_record(store, name)
+            record, _, problem = read_record(store, name)
             if record is None:
                 found.problems.append(f"trial record {name} ignored: {problem}")
             else:

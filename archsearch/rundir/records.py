@@ -19,10 +19,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 __all__ = ["RUN_FORMAT", "TRIAL_FORMAT", "RUN_VERSION", "TRIAL_VERSION", "STATUSES",
-           "CellRef", "RunRecord", "TrialRecord", "Fingerprint", "TrialId"]
+           "CellRef", "RunRecord", "TrialRecord", "Fingerprint", "TrialId", "explain"]
 
 RUN_FORMAT = "archsearch.run"
 TRIAL_FORMAT = "archsearch.trial"
@@ -151,3 +151,26 @@ def trial_path(trial_id: str) -> str:
         raise ValueError(f"expected a trial id of letters, digits, '.', '_' and '-'. "
                          f"Received: trial_id={trial_id!r}")
     return f"trials/{trial_id}.json"
+
+
+_PATTERNS = {
+    r"^[0-9a-f]{32}$": "32 lowercase hex digits (a genome fingerprint)",
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$": "a trial id of letters, digits, '.', '_' and '-'",
+}
+
+
+def explain(err: ValidationError) -> str:
+    """The first problem of a validation error, as `field 'a.b' should be ..., got ...`."""
+    first = err.errors(include_url=False)[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    if first["type"] == "missing":
+        return f"missing field {loc!r}"
+    value = first.get("input")
+    shown = repr(value)
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    if first["type"] == "string_pattern_mismatch":
+        pattern = first["ctx"]["pattern"]
+        expected = _PATTERNS.get(pattern, f"a string matching {pattern!r}")
+    else:
+        expected = first["msg"].removeprefix("Input should be ")
+    return f"field {loc!r} should be {expected}, got {type(value).__name__} {shown}"

@@ -12,32 +12,10 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from archsearch.rundir import index
-from archsearch.rundir.records import TrialRecord, trial_path
+from archsearch.rundir.records import TrialRecord, explain, trial_path
 from archsearch.rundir.store import RunDirError, RunStore
 
-__all__ = ["explain", "read_trial", "write_trial"]
-
-_PATTERNS = {
-    r"^[0-9a-f]{32}$": "32 lowercase hex digits (a genome fingerprint)",
-    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$": "a trial id of letters, digits, '.', '_' and '-'",
-}
-
-
-def explain(err: ValidationError) -> str:
-    """The first problem of a validation error, as `field 'a.b' should be ..., got ...`."""
-    first = err.errors(include_url=False)[0]
-    loc = ".".join(str(p) for p in first["loc"])
-    if first["type"] == "missing":
-        return f"missing field {loc!r}"
-    value = first.get("input")
-    shown = repr(value)
-    shown = shown if len(shown) <= 40 else shown[:37] + "..."
-    if first["type"] == "string_pattern_mismatch":
-        pattern = first["ctx"]["pattern"]
-        expected = _PATTERNS.get(pattern, f"a string matching {pattern!r}")
-    else:
-        expected = first["msg"].removeprefix("Input should be ")
-    return f"field {loc!r} should be {expected}, got {type(value).__name__} {shown}"
+__all__ = ["read_trial", "write_trial"]
 
 
 def read_trial(store: RunStore, trial_id: str) -> TrialRecord | None:
