@@ -9,9 +9,10 @@ Definitions (the paper's, Jozefowicz et al. 2015):
   inverted for metrics where lower is better, so > 1 always means better;
 * its score is the min over tasks of the ratio, over the `search`-stage tasks
   (pre-filter gates and `report`-only tasks are shown but not scored);
-* each ratio and score comes with a bootstrap interval, a test against the
-  baseline and a verdict (`evidence`, `stats`), the leaderboard with rank
-  ranges and tied groups (`ranking`), and the findings in words (`findings`).
+* each ratio and score comes with a test against the baseline, a verdict and
+  an interval that agrees with it (the test inverted; `evidence`, `stats`),
+  the leaderboard with rank ranges and tied groups from bootstrap replicates
+  (`ranking`), and the findings in words (`findings`).
 
 Ratios and scores are `archsearch.scoring`'s, the same the oracles decide by.
 """

@@ -6,10 +6,13 @@ records (see `stats` for the definitions). Each test is `stats.compare`
 with the trials' hyperparameter settings (all `hparams` but `seed` and
 `sample`) as strata and clusters (the `sample` column, when the frame has
 one), so the seeds of one setting count as one sample; `comparisons.csv`
-names the test and the trials it compared. Two families for Holm's
-correction: the verdicts (every cell vs the baseline on every task: the
-leaderboard, the tables and `comparisons.csv`), and the cell-vs-cell pairs
-behind the paper's claims. Pooling them would let the number of claims the
+names the test and the trials it compared. Each ratio's interval is that
+test inverted at the level Holm gave the comparison in its family
+(`stats.ratio_interval`, `stats.holm_factors`), so it agrees with the
+verdict beside it. Two families for Holm's correction: the verdicts (every
+cell vs the baseline on every task: the leaderboard, the tables and
+`comparisons.csv`), and the cell-vs-cell pairs behind the paper's claims.
+Pooling them would let the number of claims the
 report checks decide whether a cell's verdict can come out at all: with 6
 trials a side the smallest exact two-sided Mann-Whitney p is 0.0022, which
 survives Holm over at most 22 tests.
@@ -25,9 +28,8 @@ import numpy as np
 import pandas as pd
 
 from archsearch import scoring
-from archsearch.report import stats
+from archsearch.report import ranking, stats
 from archsearch.report.expected_best import expected_best
-from archsearch.report.ranking import rank_ranges, tied_groups
 from archsearch.report.records import CellSummary, Comparison, ExpectedBest, NoiseSplit
 
 __all__ = ["Evidence", "gather", "noise_split", "SCORE"]
@@ -47,22 +49,36 @@ class Evidence:
     noise: tuple[NoiseSplit, ...] = ()
 
 
-def _test(samples, groups, reps, modes, a, b, task, labels) -> dict:
+def _test(samples, groups, modes, a, b, task, labels) -> dict:
     mode = modes[task]
     x, y = samples[(a, task)], samples[(b, task)]
     (xs, xc), (ys, yc) = groups[(a, task)], groups[(b, task)]
-    estimate = scoring.ratio(scoring.best(x, mode), scoring.best(y, mode), mode)
-    reliable = stats.is_reliable(x, y, xs, ys)
-    iv = stats.interval(estimate, stats.ratio_replicates(reps[(a, task)], reps[(b, task)], mode),
-                        reliable)
-    if min(len(x), len(y)) < 2:  # a single trial: no spread to resample
-        iv = stats.Interval(estimate, None, None, False)
     t = stats.compare(x, y, mode, cell_strata=xs, baseline_strata=ys, cell_clusters=xc,
                       baseline_clusters=yc, key=(a, b, task))
     return dict(cell=labels[a], fingerprint=a, task=task, reference=labels[b], n=t.n,
-                reference_n=t.baseline_n, ratio=iv.estimate, ratio_low=iv.low,
-                ratio_high=iv.high, reliable=reliable, p_value=t.p_value, effect=t.effect,
-                test=t.test)
+                reference_n=t.baseline_n, p_value=t.p_value, effect=t.effect, test=t.test,
+                reference_fingerprint=b)
+
+
+def _decide(tests: list[dict], samples, groups, modes) -> list[Comparison]:
+    """One Holm family: adjusted p, verdict, and the interval drawn at the verdict's level."""
+    pvalues = [np.nan if t["p_value"] is None else t["p_value"] for t in tests]
+    records = []
+    for t, p_adj, factor in zip(tests, stats.holm(pvalues), stats.holm_factors(pvalues),
+                                strict=True):
+        p_holm = None if np.isnan(p_adj) else float(p_adj)
+        verdict = stats.verdict(p_holm, t["effect"])
+        a, b, task = t["fingerprint"], t["reference_fingerprint"], t["task"]
+        (xs, xc), (ys, yc) = groups[(a, task)], groups[(b, task)]
+        iv = stats.ratio_interval(samples[(a, task)], samples[(b, task)], modes[task],
+                                  factor=int(factor), key=(a, b, task), decision=verdict,
+                                  cell_strata=xs, baseline_strata=ys, cell_clusters=xc,
+                                  baseline_clusters=yc)
+        fields = {k: v for k, v in t.items() if k != "reference_fingerprint"}
+        records.append(Comparison(**fields, ratio=iv.estimate, ratio_low=iv.low,
+                                  ratio_high=iv.high, reliable=iv.reliable, p_holm=p_holm,
+                                  verdict=verdict))
+    return records
 
 
 def _groups(rows: pd.DataFrame) -> tuple[list[str], list[str]]:
@@ -95,8 +111,8 @@ def gather(df: pd.DataFrame, modes: Mapping[str, str], cells: Sequence[CellSumma
                for key, rows in ok.groupby(["fingerprint", "task"], sort=False)} if len(ok) else {}
     groups = {key: _groups(rows) for key, rows in ok.groupby(["fingerprint", "task"],
                                                              sort=False)} if len(ok) else {}
-    reps = {key: stats.replicates(v, modes[key[1]], *key, clusters=groups[key][0],
-                                  pair_key=(key[1],)) for key, v in samples.items()}
+    reps = {key: ranking.replicates(v, modes[key[1]], *key, clusters=groups[key][0],
+                                    pair_key=(key[1],)) for key, v in samples.items()}
     ev = Evidence()
     ev.expected = tuple(ExpectedBest(labels[fp], task, modes[task],
                                      tuple(expected_best(v, modes[task]).round(6)))
@@ -108,20 +124,14 @@ def gather(df: pd.DataFrame, modes: Mapping[str, str], cells: Sequence[CellSumma
     if base_fp is None:
         return ev
     base_tasks = [t for (fp, t) in samples if fp == base_fp]
-    tests = [_test(samples, groups, reps, modes, fp, base_fp, t, labels) for (fp, t) in samples
-             if fp != base_fp and fp in labels and t in base_tasks]
-    n_base = len(tests)
-    tests += [_test(samples, groups, reps, modes, a, b, t, labels) for a, b in dict.fromkeys(pairs)
+    verdicts = [_test(samples, groups, modes, fp, base_fp, t, labels) for (fp, t) in samples
+                if fp != base_fp and fp in labels and t in base_tasks]
+    claims = [_test(samples, groups, modes, a, b, t, labels) for a, b in dict.fromkeys(pairs)
               if base_fp not in (a, b) and a != b for t in modes
               if (a, t) in samples and (b, t) in samples]
-    pvalues = [np.nan if t["p_value"] is None else t["p_value"] for t in tests]
-    adjusted = np.concatenate([stats.holm(pvalues[:n_base]), stats.holm(pvalues[n_base:])])
-    records = []
-    for t, p_adj in zip(tests, adjusted, strict=True):
-        p_holm = None if np.isnan(p_adj) else float(p_adj)
-        records.append(Comparison(**t, p_holm=p_holm, verdict=stats.verdict(p_holm, t["effect"])))
-    ev.pairs = tuple(records[n_base:])
-    by_key = {(c.fingerprint, c.task): c for c in records[:n_base]}
+    ev.pairs = tuple(_decide(claims, samples, groups, modes))
+    records = _decide(verdicts, samples, groups, modes)
+    by_key = {(c.fingerprint, c.task): c for c in records}
     for t in base_tasks:
         n = len(samples[(base_fp, t)])
         reliable = stats.is_reliable(samples[(base_fp, t)], samples[(base_fp, t)])
@@ -138,14 +148,14 @@ def gather(df: pd.DataFrame, modes: Mapping[str, str], cells: Sequence[CellSumma
         rows.extend(task_rows)
         if not scored or not all((fp, t) in samples for t in scored):
             continue
-        per_task = [stats.ratio_replicates(reps[(fp, t)], reps[(base_fp, t)], modes[t])
+        per_task = [ranking.ratio_replicates(reps[(fp, t)], reps[(base_fp, t)], modes[t])
                     for t in scored]
         score_reps[fp] = np.min(np.vstack(per_task), axis=0)
         decided = [by_key[(fp, t)] for t in scored]
         reliable = all(c.reliable for c in decided)
-        iv = stats.interval(scoring.min_ratio(c.ratio for c in decided), score_reps[fp], reliable)
-        if any(c.ratio_low is None for c in decided):
-            iv = stats.Interval(iv.estimate, None, None, False)
+        iv = stats.score_interval(scoring.min_ratio(c.ratio for c in decided),
+                                  [stats.Interval(c.ratio, c.ratio_low, c.ratio_high, c.reliable)
+                                   for c in decided])
         verdict = stats.overall_verdict(c.verdict for c in decided)
         p_holm = _score_p(decided, verdict)
         rows.append(Comparison(cell.label, fp, SCORE, labels[base_fp],
@@ -154,11 +164,11 @@ def gather(df: pd.DataFrame, modes: Mapping[str, str], cells: Sequence[CellSumma
                                verdict))
         ev.cell_fields[fp] = dict(score_low=iv.low, score_high=iv.high, score_reliable=reliable,
                                   verdict=verdict)
-    ranges = rank_ranges(score_reps)
+    ranges = ranking.rank_ranges(score_reps)
     for fp in ranges:  # one trial (on either side) says nothing about the spread: any rank
         if min(len(samples[(f, t)]) for f in (fp, base_fp) for t in scored) < 2:
             ranges[fp] = (1, len(ranges))
-    groups = tied_groups([c.fingerprint for c in cells], ranges)
+    groups = ranking.tied_groups([c.fingerprint for c in cells], ranges)
     for fp, (low, high) in ranges.items():
         ev.cell_fields[fp].update(rank_low=low, rank_high=high, group=groups[fp])
     ev.comparisons = tuple(rows)

@@ -552,7 +552,7 @@ def plot_params(report: Report):
 FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec("ratios", "ratios.png", "Ratio to the baseline",
                "Each top cell's best validation score divided by the baseline's best on the "
-               "same task (inverted where lower is better), with its 95% bootstrap interval; "
+               "same task (inverted where lower is better), with the interval of its verdict; "
                "the last column is the min-ratio score.", plot_ratios),
     FigureSpec("expected", "expected_best.png", "Expected best after k samples",
                "Dodge et al. (2019): the expected best validation score if only k of a cell's "

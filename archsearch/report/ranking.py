@@ -1,14 +1,24 @@
 """Rank ranges and groups of statistically tied cells, from bootstrap replicates.
 
-A strict leaderboard order ranks noise. Each bootstrap replicate of the
-cells' scores (see `stats.score_interval`) gives a ranking; a cell's rank
-range is the 2.5-97.5 percentile of its rank over the replicates. Cells are
-then grouped top-down: a group starts at the best cell not yet grouped and
-takes every following cell whose best plausible rank reaches the leader's
-worst plausible rank (rank ranges that overlap the leader's). Cells in one
-group are not told apart at this budget. (`evidence.gather` gives a cell
-whose score rests on a single trial somewhere, its own or the baseline's,
-the full range of ranks: one trial says nothing about the spread.)
+A strict leaderboard order ranks noise. One bootstrap replicate resamples
+every cell's trials on each task with replacement (n of n, `replicates`),
+recomputes its best-of-n, and takes its ratio to the baseline's replicate
+(`ratio_replicates`) and the min over the scored tasks: a replicate of the
+cells' scores, and of their ranking. When trials come in hyperparameter
+settings with several seeds it is a two-stage cluster bootstrap (settings
+with replacement, then each chosen setting's seeds), and settings shared
+by two cells are drawn jointly (paired). Replicates come from a fixed seed
+and the (cell, task) key, so a report is the same every time it is made.
+
+A cell's rank range is the 2.5-97.5 percentile of its rank over the
+replicates. Cells are then grouped top-down: a group starts at the best cell
+not yet grouped and takes every following cell whose best plausible rank
+reaches the leader's worst plausible rank (rank ranges that overlap the
+leader's). Cells in one group are not told apart at this budget.
+(`evidence.gather` gives a cell whose score rests on a single trial
+somewhere, its own or the baseline's, the full range of ranks: one trial
+says nothing about the spread.) The intervals beside the verdicts are not
+these: they invert the verdicts' tests (`stats.ratio_interval`).
 
 Example:
     >>> import numpy as np
@@ -28,7 +38,78 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["rank_ranges", "tied_groups"]
+from archsearch import scoring
+from archsearch.report.strata import _check_mode, _finite, _labelled, _rng
+
+__all__ = ["N_BOOT", "replicates", "ratio_replicates", "rank_ranges", "tied_groups"]
+
+N_BOOT = 2000         # bootstrap replicates
+
+
+def replicates(scores: Sequence[float], mode: str, *key: str | int, n_boot: int = N_BOOT,
+               clusters: Sequence | None = None, pair_key: tuple | None = None) -> np.ndarray:
+    """Bootstrap replicates of the best-of-n of `scores`.
+
+    Without `clusters` (or when every cluster holds one trial) the n trials
+    are resampled with replacement. With `clusters` it is a two-stage cluster
+    bootstrap: the clusters (hyperparameter samples) are resampled with
+    replacement, then each chosen cluster's trials (its seeds) with
+    replacement, and the best is taken over all of them. The first stage is
+    seeded by `pair_key` and the set of cluster labels: two sides with the
+    same clusters (a matched design) draw the same clusters in each
+    replicate, so the cell and the baseline are resampled jointly (paired).
+
+    Args:
+        scores: Trial scores (non-finite values are dropped).
+        mode: `max` or `min`.
+        *key: Identifies the sample (e.g. fingerprint, task); seeds its generator.
+        n_boot: Number of replicates.
+        clusters: One label per score (its hyperparameter setting or sample).
+        pair_key: Seeds the cluster draw with the labels (default: `key`).
+
+    Returns:
+        An array of `n_boot` bests (empty if there are no finite scores).
+
+    Raises:
+        ValueError: `mode` is not `max` or `min`, or `clusters` has another length.
+    """
+    _check_mode(mode)
+    if clusters is not None:
+        values, labels = _labelled(scores, clusters, "clusters")
+    else:
+        values, labels = _finite(scores), None
+    if not len(values):
+        return np.empty(0)
+    if labels is None or len(np.unique(labels)) == len(values):
+        draws = values[_rng(*key).integers(0, len(values), size=(n_boot, len(values)))]
+        return draws.max(axis=1) if mode == "max" else draws.min(axis=1)
+    names, inverse = np.unique(labels, return_inverse=True)
+    sizes = np.bincount(inverse)
+    fill = -np.inf if mode == "max" else np.inf
+    table = np.full((len(names), sizes.max()), fill)
+    for k in range(len(names)):
+        table[k, :sizes[k]] = values[inverse == k]
+    picks = _rng("clusters", *(key if pair_key is None else pair_key), *names).integers(
+        0, len(names), size=(n_boot, len(names)))
+    chosen = sizes[picks][..., None]
+    within = (_rng(*key).random((n_boot, len(names), sizes.max())) * chosen).astype(int)
+    draws = np.where(np.arange(sizes.max()) < chosen, table[picks[..., None], within], fill)
+    return draws.max(axis=(1, 2)) if mode == "max" else draws.min(axis=(1, 2))
+
+
+def ratio_replicates(cell: np.ndarray, baseline: np.ndarray, mode: str) -> np.ndarray:
+    """`scoring.ratio` of paired replicates (NaN where it is undefined).
+
+    Replicates of a best-of-n take at most n distinct values, so
+    `scoring.ratio` is called once per distinct pair and the table indexed.
+    """
+    if not len(cell) or not len(baseline):
+        return np.empty(0)
+    uc, ic = np.unique(cell, return_inverse=True)
+    ub, ib = np.unique(baseline, return_inverse=True)
+    table = np.array([[np.nan if (r := scoring.ratio(float(a), float(b), mode)) is None else r
+                       for b in ub] for a in uc], dtype=float).reshape(len(uc), len(ub))
+    return table[ic, ib]
 
 
 def rank_ranges(replicates: Mapping[str, np.ndarray],

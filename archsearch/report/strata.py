@@ -59,6 +59,7 @@ import itertools
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -126,15 +127,35 @@ def rank_test(cell: Sequence[float], baseline: Sequence[float], mode: str, *,
     if mode == "min":
         c, b = -c, -b
     ties = len(np.unique(np.concatenate([c, b]))) < len(c) + len(b)
-    effect = float(stats.mannwhitneyu(c, b, method="asymptotic").statistic / (len(c) * len(b)))
+    effect = float(_wins(c, b) / (len(c) * len(b)))
     if ties and min(len(c), len(b)) < 20:
         ranks = stats.rankdata(np.concatenate([c, b]))
-        return _rank_permutation_p(ranks, len(c), _rng("perm", *key)), effect
+        return _rank_permutation_p(ranks, len(c), ("perm", *key)), effect
     result = stats.mannwhitneyu(c, b, alternative="two-sided", method="auto")
     return float(min(1.0, result.pvalue)), effect
 
 
-def _rank_permutation_p(ranks: np.ndarray, n_cell: int, rng: np.random.Generator) -> float:
+def _wins(c: np.ndarray, b: np.ndarray) -> float:
+    """Mann-Whitney U of `c`: pairs it wins, ties half (exact, as halves are)."""
+    return float((c[:, None] > b).sum() + 0.5 * (c[:, None] == b).sum())
+
+
+@lru_cache(maxsize=4)
+def _permutations(key: tuple, size: int, parts: tuple[tuple[int, int], ...] = ()) -> tuple:
+    """The seeded permutations of `key`: one `N_PERM` x size index array, or one per part.
+
+    Every call with the same key draws the same arrangements (the generator is
+    seeded by the key), so they are drawn once and shared: a ratio interval
+    (`stats.ratio_interval`) runs the same test on rescaled scores many times.
+    With `parts` ((n, m) per stratum, in order) each part's first m positions.
+    """
+    rng = _rng(*key)
+    if not parts:
+        return (np.argsort(rng.random((N_PERM, size)), axis=1),)
+    return tuple(rng.random((N_PERM, n)).argsort(axis=1)[:, :m] for n, m in parts)
+
+
+def _rank_permutation_p(ranks: np.ndarray, n_cell: int, key: tuple) -> float:
     """Monte Carlo permutation p of the mid-rank difference (the tie-corrected U test).
 
     Both groups' mean rank is (N+1)/2 under the null, so the absolute
@@ -142,7 +163,7 @@ def _rank_permutation_p(ranks: np.ndarray, n_cell: int, rng: np.random.Generator
     / (1 + `N_PERM`) is a valid p-value (Phipson & Smyth 2010).
     """
     observed = abs(ranks[:n_cell].mean() - ranks[n_cell:].mean())
-    shuffled = ranks[np.argsort(rng.random((N_PERM, len(ranks))), axis=1)]
+    shuffled = ranks[_permutations(tuple(key), len(ranks))[0]]
     null = np.abs(shuffled[:, :n_cell].mean(axis=1) - shuffled[:, n_cell:].mean(axis=1))
     return float((1 + np.sum(null >= observed - 1e-9)) / (1 + N_PERM))
 
@@ -256,9 +277,8 @@ def stratified_test(cell: Sequence[float], cell_strata: Sequence, baseline: Sequ
         values, probs = null
         p = round(float(probs[np.abs(values) >= abs(observed) - TOL].sum()), 12)
     else:
-        rng = _rng("strata", *key)
-        draws = sum(_deviation(r, m, rng.random((N_PERM, len(r))).argsort(axis=1)[:, :m])
-                    for r, m in strata)
+        chosen = _permutations(("strata", *key), 0, tuple((len(r), m) for r, m in strata))
+        draws = sum(_deviation(r, m, pick) for (r, m), pick in zip(strata, chosen, strict=True))
         p = float((1 + np.sum(np.abs(draws) >= abs(observed) - TOL)) / (1 + N_PERM))
     return min(1.0, p), float(wins / pairs)
 

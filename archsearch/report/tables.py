@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from archsearch.report.records import CellSummary, Report, TaskStats
+from archsearch.report.stats import bracket
 
 __all__ = ["leaderboard_frame", "comparisons_frame", "COMPARISON_COLUMNS", "paper_rows",
            "PaperCell", "PaperRow", "fmt", "fmt_interval"]
@@ -28,14 +29,14 @@ def fmt(value, digits: int = 3) -> str:
 
 
 def fmt_interval(low, high, reliable: bool = True, digits: int = 2, *, value=None) -> str:
-    """`[0.91, 0.99]`, with `?` when unreliable.
+    """`[0.91, 0.99]` (`[0.91, ∞)` when unbounded), with `?` when unreliable.
 
     Without an interval: `[?]` when there is a `value` it would belong to
     and too few trials to compute one, else empty.
     """
     if low is None or high is None:
         return "[?]" if value is not None and not reliable else ""
-    return f"[{low:.{digits}f}, {high:.{digits}f}]" + ("" if reliable else "?")
+    return bracket(low, high, digits) + ("" if reliable else "?")
 
 
 def comparisons_frame(report: Report) -> pd.DataFrame:
@@ -43,8 +44,9 @@ def comparisons_frame(report: Report) -> pd.DataFrame:
 
     Columns (`COMPARISON_COLUMNS`): the cell's label and fingerprint, the task,
     the reference cell (the baseline), trial counts of both, the ratio of
-    bests with its 95% bootstrap interval, whether the interval rests on at
-    least 5 trials a side, the Mann-Whitney p and its Holm-adjusted value,
+    bests with its interval (the verdict's test inverted at the level Holm
+    set for the verdict, `stats.ratio_interval`; `inf` when unbounded),
+    whether it rests on at least 5 trials a side, the p and its Holm-adjusted value,
     the effect (P(a cell trial beats a baseline trial)), the verdict and the
     test behind the p (`stats.compare`: `stratified`, `cluster` or `trial`).
     """

@@ -1,7 +1,11 @@
-"""Intervals, Holm and verdicts on synthetic scores with a known answer (tests: test_strata)."""
+"""Intervals, Holm and verdicts on synthetic scores with a known answer.
+
+The tests behind the verdicts are in test_strata; coverage of the intervals and
+their agreement with the verdicts in test_interval_agreement.
+"""
 
 import doctest
-import itertools
+import math
 
 import numpy as np
 import pytest
@@ -42,90 +46,56 @@ def test_overall_verdict_rule():
     assert stats.verdict(0.01, 0.9) == "better"
 
 
-def test_bootstrap_interval_coverage_on_a_known_case():
-    # truth: ratio of the expected best of 8 trials, N(0.72, 0.04) vs N(0.8, 0.04)
-    rng = np.random.default_rng(15)
-    truth = (rng.normal(0.72, SD, (100_000, N)).max(1).mean()
-             / rng.normal(MEAN, SD, (100_000, N)).max(1).mean())
-    covered = 0
-    for k in range(REPS):
-        cell, base = rng.normal(0.72, SD, N), rng.normal(MEAN, SD, N)
-        iv = stats.ratio_interval(cell, base, "max", key=("cov", k), n_boot=500)
-        covered += iv.low <= truth <= iv.high
-    # nominal 95%; the percentile bootstrap of a best-of-8 is known to be narrow (~80-87%)
-    assert 0.75 <= covered / REPS <= 0.99
-
-
 def test_intervals_are_deterministic_and_flag_small_samples():
     a, b = [0.7, 0.75, 0.8], [0.8, 0.82, 0.85]
     first = stats.ratio_interval(a, b, "max", key=("x", "t"))
     assert first == stats.ratio_interval(a, b, "max", key=("x", "t"))
     assert not first.reliable and first.text().endswith("?")
-    assert first.low <= first.estimate <= first.high
+    # 3 vs 3 trials: the U test's smallest p is 0.1, so no ratio is ruled out
+    assert (first.low, first.high) == (0.0, math.inf) and first.text(2) == "0.94 [0.00, ∞)?"
     big = stats.ratio_interval(np.linspace(0.6, 0.8, 6), np.linspace(0.7, 0.9, 6), "max")
-    assert big.reliable
+    assert big.reliable and 0 < big.low < big.estimate < 1 < big.high < math.inf
 
 
-def test_score_interval_resamples_all_tasks():
-    rng = np.random.default_rng(16)
-    base = {"a": rng.normal(0.8, 0.02, 10), "b": rng.normal(0.5, 0.02, 10)}
-    cell = {"a": rng.normal(0.8, 0.02, 10), "b": rng.normal(0.25, 0.02, 10)}
-    iv = stats.score_interval(cell, base, {"a": "max", "b": "max"})
-    # the min is decided by task b, about 0.5
-    assert iv.estimate == pytest.approx(min(cell[t].max() / base[t].max() for t in base))
-    assert 0.4 < iv.low <= iv.estimate <= iv.high < 0.6
+def test_the_interval_is_the_test_inverted():
+    # no ties: the U test keeps r iff U(r) lies within its critical values, so the ends are
+    # pairwise ratios cell_i / base_j (Moses' interval for a log-scale shift)
+    rng = np.random.default_rng(18)
+    cell, base = rng.normal(0.7, 0.04, 8), rng.normal(0.8, 0.04, 8)
+    iv = stats.ratio_interval(cell, base, "max")
+    ratios = np.sort((cell[:, None] / base[None, :]).ravel())
+    assert iv.low in ratios and iv.high in ratios
+    for r, kept in ((iv.low * 0.999, False), (iv.low * 1.001, True), (iv.high * 0.999, True),
+                    (iv.high * 1.001, False)):
+        assert (stats.rank_test(cell / r, base, "max")[0] >= stats.ALPHA) == kept
+    # a lower-is-better metric: the cell's losses are multiplied by r
+    loss = stats.ratio_interval(1 / cell, 1 / base, "min")
+    assert loss.low == pytest.approx(iv.low) and loss.high == pytest.approx(iv.high)
 
 
-def test_replicates_are_bests_of_resamples():
-    values = [0.1, 0.5, 0.9]
-    reps = stats.replicates(values, "max", "k", n_boot=3000)
-    # P(best of 3 resampled = 0.9) = 1 - (2/3)^3
-    assert np.mean(reps == 0.9) == pytest.approx(1 - (2 / 3) ** 3, abs=0.03)
-    assert set(np.unique(reps)) <= set(values)
-    assert list(itertools.islice(stats.replicates([], "max", "k"), 1)) == []
+def test_holm_factors_reproduce_holm_decisions():
+    rng = np.random.default_rng(19)
+    for _ in range(200):
+        p = rng.choice([rng.uniform(0, 0.02), rng.uniform(0, 1), 0.0125, 0.025], 8)
+        p[rng.random(8) < 0.1] = np.nan
+        factors = stats.holm_factors(p)
+        kept = np.isnan(p) | ~(factors * p < stats.ALPHA)
+        assert (kept == ~(stats.holm(p) < stats.ALPHA)).all()
+        assert (factors >= 1).all() and (factors <= max(1, np.isfinite(p).sum())).all()
 
 
-@pytest.mark.parametrize("mode", ["max", "min"])
-def test_ratio_replicates_are_scoring_ratio_elementwise(mode):
-    rng = np.random.default_rng(17)
-    cell = rng.choice([0.0, 0.2, 0.5, 0.9, -0.1], 300)
-    base = rng.choice([0.0, 0.3, 0.8, 1.2], 300)
-    got = stats.ratio_replicates(cell, base, mode)
-    for c, b, r in zip(cell, base, got, strict=True):
-        expected = scoring.ratio(float(c), float(b), mode)
-        assert (np.isnan(r) if expected is None else r == pytest.approx(expected))
+def test_more_comparisons_widen_a_tied_interval():
+    rng = np.random.default_rng(20)
+    cell, base = rng.normal(0.78, 0.04, 10), rng.normal(0.8, 0.04, 10)
+    one, many = (stats.ratio_interval(cell, base, "max", factor=f) for f in (1, 10))
+    assert many.low < one.low <= 1 <= one.high < many.high
 
 
-def test_bad_mode_says_what_was_expected():
-    with pytest.raises(ValueError, match=r"Expected mode 'max' or 'min'\. Received: mode='up'"):
-        stats.replicates([0.5], "up")
-
-
-# --- hyperparameter samples: the two-stage cluster bootstrap, paired on shared settings ---
-def test_cluster_bootstrap_resamples_samples_then_seeds():
-    # three samples, each with two equal seeds: the best is 0.9 iff sample A is drawn
-    values, labels = [0.9, 0.9, 0.1, 0.1, 0.5, 0.5], list("AABBCC")
-    reps = stats.replicates(values, "max", "k", clusters=labels, n_boot=4000)
-    assert np.mean(reps == 0.9) == pytest.approx(1 - (2 / 3) ** 3, abs=0.03)
-    trials = stats.replicates(values, "max", "k", n_boot=4000)  # 6 "independent" trials
-    assert np.mean(trials == 0.9) == pytest.approx(1 - (4 / 6) ** 6, abs=0.03)
-
-
-def test_shared_settings_are_resampled_jointly():
-    # the cell is the baseline doubled, setting by setting: every paired replicate's ratio is 2
-    rng = np.random.default_rng(26)
-    base = np.repeat(rng.uniform(0.1, 0.4, 6), 2)
-    labels = np.repeat(list("abcdef"), 2)
-    iv = stats.ratio_interval(2 * base, base, "max", cell_clusters=labels,
-                              baseline_clusters=labels)
-    assert iv.low == pytest.approx(2.0) and iv.high == pytest.approx(2.0)
-    assert iv.reliable  # 6 settings
-    unpaired = stats.ratio_interval(2 * base, base, "max", cell_clusters=labels,
-                                    baseline_clusters=np.char.add(labels, "'"))
-    assert unpaired.high - unpaired.low > 0.5
-    few = stats.ratio_interval(2 * base[:4], base[:4], "max", cell_clusters=labels[:4],
-                               baseline_clusters=labels[:4])
-    assert not few.reliable  # 4 trials a side
+def test_score_interval_takes_the_min_of_the_tasks_ends():
+    a, b = stats.Interval(1.2, 1.1, 1.3, True), stats.Interval(0.95, 0.9, 1.02, True)
+    iv = stats.score_interval(0.95, [a, b])
+    assert (iv.low, iv.high, iv.reliable) == (0.9, 1.02, True)
+    assert stats.score_interval(0.95, [a, stats.Interval(0.95, None, None, False)]).low is None
 
 
 def test_reliability_counts_trials_in_matched_designs_and_settings_otherwise():
