@@ -12,10 +12,13 @@ from archsearch.compat.keras import DropoutRNNCell
 from archsearch.genome import INPUT, Genome, GenomeError, zoo
 from archsearch.genome.layout import CellPlan
 from archsearch.genome.ops import OPS
+from archsearch.layers.chrono import ChronoInitializer
+from archsearch.layers.chrono import forget_bias_initializer as resolve_forget_initializer
 
-__all__ = ["GenomeCell", "apply_op", "as_genome"]
+__all__ = ["GenomeCell", "apply_op", "as_genome", "check_forget_gate"]
 
 FORGET_NODE = "f_pre"  # the zoo's forget-gate pre-activation (lstm, lstm_b, peephole_lstm)
+INPUT_GATE_NODE = "i_pre"  # its input gate's, which chrono starts at minus the forget bias
 _REGULARIZERS = ("kernel_regularizer", "recurrent_regularizer", "bias_regularizer")
 _CONSTRAINTS = ("kernel_constraint", "recurrent_constraint", "bias_constraint")
 
@@ -80,15 +83,43 @@ class _NearIdentity(keras.initializers.Initializer):
         return value * ops.convert_to_tensor(scale, dtype) + ops.convert_to_tensor(shift, dtype)
 
 
-class _GenomeBias(keras.initializers.Initializer):
-    """`base` everywhere except where `mask` is set: there the fixed `values`."""
+def check_forget_gate(genome: Genome, what: str) -> None:
+    """Raises ValueError naming `genome` unless it has the forget-gate node `f_pre`.
 
-    def __init__(self, base, mask, values):
-        self.base, self.mask, self.values = base, mask, values
+    Args:
+        genome: The cell.
+        what: The option that needs the gate, with its value (for the message).
+    """
+    node = next((n for n in genome.nodes if n.id == FORGET_NODE), None)
+    if node is None or OPS[node.op].keras != "project":
+        name = genome.name or f"fingerprint {genome.fingerprint()[:12]}"
+        raise ValueError(
+            f"{what} needs a cell whose forget gate is identifiable: a linear node "
+            f"{FORGET_NODE!r}, as in the LSTM family (lstm, lstm_b, peephole_lstm, ...). "
+            f"Received: cell {name!r}, which has none")
+
+
+class _GenomeBias(keras.initializers.Initializer):
+    """`base` everywhere except where `mask` is set: there the fixed `values`.
+
+    `forget`, if given, is `(forget slice, initializer, tied slice or None)`:
+    the forget gate's block is drawn from the initializer, and the tied block
+    (chrono's input gate) set to its negation.
+    """
+
+    def __init__(self, base, mask, values, forget=None):
+        self.base, self.mask, self.values, self.forget = base, mask, values, forget
 
     def __call__(self, shape, dtype=None):
         fixed = ops.convert_to_tensor(self.values, dtype)
-        return ops.where(ops.convert_to_tensor(self.mask), fixed, self.base(shape, dtype=dtype))
+        value = ops.where(ops.convert_to_tensor(self.mask), fixed, self.base(shape, dtype=dtype))
+        if self.forget is not None:
+            where, init, tied = self.forget
+            drawn = ops.cast(init((where.stop - where.start,), dtype=dtype), value.dtype)
+            value = ops.slice_update(value, [where.start], drawn)
+            if tied is not None:
+                value = ops.slice_update(value, [tied.start], -drawn)
+        return value
 
 
 @keras.saving.register_keras_serializable(package="archsearch")
@@ -127,7 +158,15 @@ class GenomeCell(keras.layers.Layer, DropoutRNNCell):
         dropout: Fraction of the input units to drop (same mask at every step).
         recurrent_dropout: Fraction of the state units to drop before the
             recurrent projections.
-        seed: Seed of the dropout masks.
+        seed: Seed of the dropout masks (and of a `"chrono"` draw).
+        forget_bias_initializer: `None` keeps the genome's forget bias;
+            `"chrono"` draws it as `log(U[1, chrono_tmax - 1])` per unit and
+            starts the input gate `i_pre` at its negation (Tallec & Ollivier
+            2018, see `ChronoInitializer`); a number or any Keras initializer
+            initialises the forget gate `f_pre` alone. Needs a genome with an
+            `f_pre` node when not `None`; excludes `unit_forget_bias`.
+        chrono_tmax: T_max of `forget_bias_initializer="chrono"`: the
+            longest dependency in steps (> 2).
 
     Call arguments:
         inputs: `(batch, input_dim)` input at one step.
@@ -147,7 +186,8 @@ class GenomeCell(keras.layers.Layer, DropoutRNNCell):
                  bias_initializer="zeros", unit_forget_bias=None, kernel_regularizer=None,
                  recurrent_regularizer=None, bias_regularizer=None, kernel_constraint=None,
                  recurrent_constraint=None, bias_constraint=None, dropout=0.0,
-                 recurrent_dropout=0.0, seed=None, **kwargs):
+                 recurrent_dropout=0.0, seed=None, forget_bias_initializer=None,
+                 chrono_tmax=None, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(units, int | np.integer) or isinstance(units, bool) or units <= 0:
             raise ValueError(f"units must be a positive integer. Received: units={units!r}")
@@ -161,6 +201,15 @@ class GenomeCell(keras.layers.Layer, DropoutRNNCell):
                 f"for genome {self.genome.name!r}")
         self.use_bias = bool(use_bias)
         self.unit_forget_bias = None if unit_forget_bias is None else bool(unit_forget_bias)
+        self.forget_bias_initializer = resolve_forget_initializer(
+            forget_bias_initializer, chrono_tmax, seed)
+        if self.forget_bias_initializer is not None:
+            what = f"forget_bias_initializer={forget_bias_initializer!r}"
+            check_forget_gate(self.genome, what)
+            if unit_forget_bias is not None or not self.use_bias:
+                raise ValueError(f"{what} sets the forget-gate bias: expected "
+                                 "unit_forget_bias=None and use_bias=True. Received: "
+                                 f"unit_forget_bias={unit_forget_bias!r}, use_bias={use_bias!r}")
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
         self.peephole_initializer = keras.initializers.get(
@@ -198,7 +247,8 @@ class GenomeCell(keras.layers.Layer, DropoutRNNCell):
         if self.use_bias and plan.linears:
             self.bias = self.add_weight(
                 shape=(len(plan.linears) * self.units,), name="bias",
-                initializer=_GenomeBias(self.bias_initializer, *self._fixed_biases()),
+                initializer=_GenomeBias(self.bias_initializer, *self._fixed_biases(),
+                                        forget=self._forget_bias()),
                 regularizer=self.bias_regularizer, constraint=self.bias_constraint)
         self.scales = {
             node_id: self.add_weight(
@@ -216,6 +266,16 @@ class GenomeCell(keras.layers.Layer, DropoutRNNCell):
             mask[where] = self.unit_forget_bias
             values[where] = 1.0
         return mask, values
+
+    def _forget_bias(self):
+        """`_GenomeBias`'s `forget` argument, or None without `forget_bias_initializer`."""
+        init = self.forget_bias_initializer
+        if init is None:
+            return None
+        tied = None
+        if isinstance(init, ChronoInitializer) and INPUT_GATE_NODE in self.plan.linears:
+            tied = self.plan.bias_slice(INPUT_GATE_NODE)
+        return self.plan.bias_slice(FORGET_NODE), init, tied
 
     # -- the math of one step, shared with GenomeRNN ---------------------------
     def sequence_dropout(self, sequences, initial_state, training):
@@ -319,6 +379,13 @@ class GenomeCell(keras.layers.Layer, DropoutRNNCell):
         weight, cols = self._block(node_id, source_name)
         return ops.convert_to_numpy(weight)[:, cols]
 
+    def get_bias(self, node_id: str):
+        """Returns linear node `node_id`'s bias vector (numpy)."""
+        if self.bias is None:
+            raise ValueError(f"the cell was built with use_bias=False, so node {node_id!r} "
+                             "has no bias. Received: use_bias=False")
+        return ops.convert_to_numpy(self.bias)[self.plan.bias_slice(node_id)]
+
     def set_bias(self, node_id: str, value) -> None:
         """Sets linear node `node_id`'s bias vector."""
         if self.bias is None:
@@ -338,6 +405,10 @@ class GenomeCell(keras.layers.Layer, DropoutRNNCell):
             "use_bias": self.use_bias,
             "bias_initializer": keras.initializers.serialize(self.bias_initializer),
             "unit_forget_bias": self.unit_forget_bias,
+            "forget_bias_initializer": None if self.forget_bias_initializer is None else
+            keras.initializers.serialize(self.forget_bias_initializer),
+            "chrono_tmax": self.forget_bias_initializer.t_max if isinstance(
+                self.forget_bias_initializer, ChronoInitializer) else None,
             **{name: keras.regularizers.serialize(getattr(self, name)) for name in _REGULARIZERS},
             **{name: keras.constraints.serialize(getattr(self, name)) for name in _CONSTRAINTS},
             "dropout": self.dropout,

@@ -15,7 +15,8 @@ __all__ = ["GenomeRNN"]
 _CELL_ARGS = ("kernel_initializer", "recurrent_initializer", "peephole_initializer", "use_bias",
               "bias_initializer", "unit_forget_bias", "kernel_regularizer",
               "recurrent_regularizer", "bias_regularizer", "kernel_constraint",
-              "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout", "seed")
+              "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout", "seed",
+              "forget_bias_initializer", "chrono_tmax")
 
 
 @keras.saving.register_keras_serializable(package="archsearch")
@@ -45,7 +46,13 @@ class GenomeRNN(keras.layers.RNN):
             as in Keras' `LSTM`.
         dropout: Input dropout rate (one mask per sequence).
         recurrent_dropout: Dropout rate on states before their projections.
-        seed: Seed of the dropout masks.
+        seed: Seed of the dropout masks (and of a `"chrono"` draw).
+        forget_bias_initializer: `None` keeps the genome's forget bias;
+            `"chrono"` draws it as `log(U[1, chrono_tmax - 1])` per unit, the
+            input gate starting at its negation (Tallec & Ollivier 2018,
+            `archsearch.layers.ChronoInitializer`); a number or a Keras
+            initializer sets the forget gate alone. Needs an `f_pre` node.
+        chrono_tmax: T_max of `"chrono"`: the longest dependency in steps.
         return_sequences: Return the output at every step, not only the last.
         return_state: Also return the final value of every state slot.
         go_backwards: Process the sequence backwards.
@@ -70,6 +77,13 @@ class GenomeRNN(keras.layers.RNN):
         >>> layer = GenomeRNN("lstm_b", units=16, return_sequences=True)
         >>> tuple(layer(np.zeros((4, 10, 8), "float32")).shape)
         (4, 10, 16)
+        >>> chrono = GenomeRNN("lstm", 16, forget_bias_initializer="chrono", chrono_tmax=100)
+        >>> _ = chrono(np.zeros((4, 10, 8), "float32"))
+        >>> forget = chrono.cell.get_bias("f_pre")
+        >>> bool(forget.min() >= 0.0 and forget.max() <= np.log(99) + 1e-6)
+        True
+        >>> bool(np.allclose(chrono.cell.get_bias("i_pre"), -forget))
+        True
     """
 
     def __init__(self, genome, units, kernel_initializer="glorot_uniform",
@@ -79,7 +93,8 @@ class GenomeRNN(keras.layers.RNN):
                  kernel_constraint=None, recurrent_constraint=None, bias_constraint=None,
                  dropout=0.0, recurrent_dropout=0.0, seed=None, return_sequences=False,
                  return_state=False, go_backwards=False, stateful=False, unroll=False,
-                 zero_output_for_mask=False, fused="auto", **kwargs):
+                 zero_output_for_mask=False, fused="auto", forget_bias_initializer=None,
+                 chrono_tmax=None, **kwargs):
         cell = GenomeCell(genome, units, kernel_initializer=kernel_initializer,
                           recurrent_initializer=recurrent_initializer,
                           peephole_initializer=peephole_initializer, use_bias=use_bias,
@@ -90,7 +105,9 @@ class GenomeRNN(keras.layers.RNN):
                           recurrent_constraint=recurrent_constraint,
                           bias_constraint=bias_constraint, dropout=dropout,
                           recurrent_dropout=recurrent_dropout, seed=seed,
-                          dtype=kwargs.get("dtype"), trainable=kwargs.get("trainable", True),
+                          forget_bias_initializer=forget_bias_initializer,
+                          chrono_tmax=chrono_tmax, dtype=kwargs.get("dtype"),
+                          trainable=kwargs.get("trainable", True),
                           name="genome_cell")
         super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
                          go_backwards=go_backwards, stateful=stateful, unroll=unroll,

@@ -22,10 +22,19 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BeforeValidator, Field, PrivateAttr, model_validator
+from pydantic import (
+    AliasChoices,
+    BeforeValidator,
+    Field,
+    PlainValidator,
+    PrivateAttr,
+    field_serializer,
+    model_validator,
+)
 
 from archsearch.space.cells import PathError, Strict
 from archsearch.space.limits import (
@@ -37,7 +46,8 @@ from archsearch.space.limits import (
     Size,
 )
 
-__all__ = ["DEFAULTS", "PAPER_SPACE", "RENAMED", "Hyperparameters", "current_names"]
+__all__ = ["CHRONO", "DEFAULTS", "PAPER_SPACE", "RENAMED", "Hyperparameters",
+           "current_names", "forget_bias_value"]
 
 # Jozefowicz et al. 2015, "Hyperparameter distribution" (see shared/reference).
 PAPER_SPACE: dict[str, list] = {
@@ -56,10 +66,14 @@ DEFAULTS: dict[str, Any] = {
     "num_layers": 1,
     "param_budget": 250_000,
     "units": None,          # set directly to bypass the parameter budget
-    "forget_bias": None,    # None: the genome's own initialiser (lstm 0, lstm_b 1)
+    "forget_bias": None,    # None: the genome's own initialiser (lstm 0, lstm_b 1); "chrono"
     "dropout": 0.0,
     "optimizer": "sgd",     # the paper's; "adam" is an option
+    "chrono_tmax": None,    # T_max of forget_bias "chrono"; None: the task's own
 }
+
+#: The `forget_bias` value that asks for chrono initialisation (Tallec & Ollivier 2018).
+CHRONO = "chrono"
 
 #: Deprecated name -> current name. Old names are read, never written.
 RENAMED: dict[str, str] = {"layers": "num_layers"}
@@ -82,6 +96,63 @@ def current_names(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 PositiveFloat = Annotated[float, Field(gt=0.0, le=MAX_VALUE)]
+
+
+def _number_text(value):
+    """A number written as text becomes a float (see `forget_bias_value`)."""
+    if isinstance(value, str) and value != CHRONO:
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def forget_bias_value(value):
+    """A `forget_bias` value as the trainer reads it: `None`, a number or `"chrono"`.
+
+    Numbers written as text (`"1.0"`, how a list mixing numbers and `chrono`
+    reaches KerasTuner, whose `Choice` takes one type) become floats.
+
+    Raises:
+        ValueError: anything else.
+
+    Example:
+        >>> forget_bias_value("1.5"), forget_bias_value("chrono"), forget_bias_value(2)
+        (1.5, 'chrono', 2)
+    """
+    if value is None or value == CHRONO:
+        return value
+    number = _number_text(value)
+    if isinstance(number, bool) or not isinstance(number, int | float) or not (
+            -MAX_VALUE <= number <= MAX_VALUE):
+        raise ValueError(f"expected forget_bias to be a number or {CHRONO!r}. "
+                         f"Received: forget_bias={value!r}")
+    return number
+
+
+def _text_beside_chrono(values):
+    # Only the form `_one_type` writes (numbers as text beside `chrono`) reads
+    # text as numbers; elsewhere "1.0" is refused like any number as text.
+    if isinstance(values, list) and CHRONO in values:
+        return [_number_text(v) for v in values]
+    return values
+
+
+def _forget_bias_item(value):
+    if isinstance(value, bool) or (isinstance(value, str) and value != CHRONO):
+        raise ValueError(f"expected a number or {CHRONO!r}. Received: {value!r}")
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        raise ValueError(f"expected a finite number or {CHRONO!r}. Received: {value!r}")
+    try:
+        number = forget_bias_value(value)
+    except ValueError:
+        raise ValueError(f"expected a number in [-{MAX_VALUE:g}, {MAX_VALUE:g}] or {CHRONO!r}. "
+                         f"Received: {value!r}") from None
+    return number if number == CHRONO else float(number)
+
+
+ForgetBias = Annotated[float | Literal["chrono"], PlainValidator(_forget_bias_item)]
 
 
 def _as_list(value):
@@ -112,9 +183,14 @@ class Hyperparameters(Strict):
         param_budget: Parameter budgets the hidden size is derived from.
         units: Fixed hidden sizes (instead of `param_budget`).
         forget_bias: If set, overrides the bias initialiser of the cell's
-            forget gate (`linear` node `f_pre`) when the cell has one.
+            forget gate (`linear` node `f_pre`) when the cell has one: a
+            number, or `chrono` (Tallec & Ollivier 2018: `log U[1, T_max - 1]`
+            per unit, the input gate at minus that), which fails a trial
+            whose cell has no identifiable forget gate.
         dropout: Dropout rate (language models).
         optimizer: `sgd` (the paper) or `adam`.
+        chrono_tmax: T_max of `forget_bias: chrono`; unset, the task's own
+            (its longest dependency: `length` of adding, ...).
 
     Example:
         >>> Hyperparameters.model_validate({"layers": [2]}).num_layers
@@ -134,9 +210,10 @@ class Hyperparameters(Strict):
         PAPER_SPACE["num_layers"]
     param_budget: Choices(Size(MAX_PARAM_BUDGET)) | None = PAPER_SPACE["param_budget"]
     units: Choices(Size(MAX_UNITS)) | None = None
-    forget_bias: Choices(Annotated[float, Field(ge=-MAX_VALUE, le=MAX_VALUE)]) | None = None
+    forget_bias: Annotated[Choices(ForgetBias), BeforeValidator(_text_beside_chrono)] | None = None
     dropout: Choices(Annotated[float, Field(ge=0.0, lt=1.0)]) = [0.0]
     optimizer: Choices(Literal["sgd", "adam"]) = ["sgd"]
+    chrono_tmax: Choices(Annotated[float, Field(gt=2.0, le=MAX_VALUE)]) | None = None
     _deprecated: tuple[str, ...] = PrivateAttr(default=())
 
     @model_validator(mode="wrap")
@@ -150,6 +227,14 @@ class Hyperparameters(Strict):
         model = handler(data)
         model._deprecated = used
         return model
+
+    @field_serializer("forget_bias")
+    def _one_type(self, values):
+        # KerasTuner's `Choice` holds values of one type: numbers beside
+        # `chrono` travel as text, read back by `forget_bias_value`.
+        if values is not None and CHRONO in values and len(set(values)) > 1:
+            return [v if isinstance(v, str) else str(float(v)) for v in values]
+        return values
 
     def deprecated_keys(self) -> dict[str, str]:
         """Deprecated key used in the file -> the key to write instead."""

@@ -28,7 +28,7 @@ from typing import Any
 from archsearch.space.cells import PathError
 from archsearch.space.limits import MAX_EXAMPLES, MAX_SEQ_LEN
 
-__all__ = ["INT_RANGES", "check_options", "option_defaults", "string_choices"]
+__all__ = ["FLOAT_RANGES", "INT_RANGES", "check_options", "option_defaults", "string_choices"]
 
 #: (task, option) or option -> inclusive integer range; mirrors the tasks' own checks.
 INT_RANGES: dict[tuple[str, str] | str, tuple[int, int]] = {
@@ -41,6 +41,16 @@ INT_RANGES: dict[tuple[str, str] | str, tuple[int, int]] = {
     ("word_lm", "vocab_size"): (3, 1_000_000),
     "vocab_size": (2, 1_000_000),
     ("music", "resolution"): (1, 16),
+    ("reber", "num_chunks"): (1, 1_000_000),
+    ("reber", "eval_chunks"): (1, 1_000_000),
+    ("adding", "length"): (2, MAX_SEQ_LEN),
+    ("copy", "delay"): (1, MAX_SEQ_LEN),
+    ("copy", "length"): (1, MAX_SEQ_LEN // 4),
+    ("copy", "alphabet_size"): (1, 26),
+}
+#: (task, option) -> range of a number option, the low end exclusive; others are any finite number.
+FLOAT_RANGES: dict[tuple[str, str], tuple[float, float]] = {
+    ("adding", "solved_below"): (0.0, 2.0),
 }
 #: Longest string option (paths such as ptb's `data_dir`).
 MAX_STRING = 4096
@@ -91,6 +101,10 @@ def _check(task: str, key: str, default: Any, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float) \
                 or not math.isfinite(value):
             raise PathError((key,), f"expected a finite number for {where}. "
+                                    f"Received: {value!r}")
+        low, high = FLOAT_RANGES.get((task, key), (-math.inf, math.inf))
+        if not low < value <= high:
+            raise PathError((key,), f"expected a number in ({low:g}, {high:g}] for {where}. "
                                     f"Received: {value!r}")
     elif default is None or isinstance(default, str):
         if not (value is None and default is None) and not isinstance(value, str):

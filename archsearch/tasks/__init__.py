@@ -8,7 +8,7 @@ Importing this package does not import TensorFlow nor touch the network;
 `Task.load` does what it needs, when called.
 """
 
-from archsearch.tasks.base import OUTPUT_KINDS, PAD_ID, SPLITS, Prepared, Task, TaskData, TaskError
+from archsearch.tasks.base import Task, TaskData, TaskError
 from archsearch.tasks.metrics import (
     bits_per_char,
     exact_match,
@@ -16,6 +16,7 @@ from archsearch.tasks.metrics import (
     perplexity,
     weighted_accuracy,
 )
+from archsearch.tasks.prepared import OUTPUT_KINDS, PAD_ID, SPLITS, Prepared
 from archsearch.tasks.registry import describe, get, names, register
 
 __all__ = [

@@ -16,43 +16,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-SPLITS = ("train", "valid", "test")
-OUTPUT_KINDS = ("sequence", "last", "multilabel_sequence")
-PAD_ID = 0
-PAD = "<pad>"
-
-Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]
+from archsearch.tasks import pipeline
+from archsearch.tasks.prepared import SPLITS, Arrays, Prepared
 
 
 class TaskError(ValueError):
     """A task name, option or data source is wrong or unavailable."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Prepared:
-    """What `Task.prepare` returns: numpy arrays and vocabulary, no TensorFlow.
-
-    Attributes:
-        arrays: split name -> `(inputs, targets, sample_weight)`. Stateful
-            tasks hold ready-made batches: arrays of shape
-            `(num_batches, batch_size, seq_len)`; other tasks hold one row per
-            example, batched later.
-        vocab: input token strings; `vocab[i]` is the token of id `i` and
-            `vocab[0]` is `"<pad>"` (multi-hot inputs: the name of input `i`).
-        labels: output class names; `None` means the outputs are `vocab`.
-        seq_len: time steps per example (or per window).
-        stateful: whether state must be carried across consecutive batches.
-        batch_size: the batch size the arrays were built for.
-        info: extra facts about the data (token counts, source, ...).
-    """
-
-    arrays: Mapping[str, Arrays]
-    vocab: tuple[str, ...]
-    seq_len: int
-    batch_size: int
-    labels: tuple[str, ...] | None = None
-    stateful: bool = False
-    info: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,11 +39,13 @@ class TaskData:
         labels: output class names (the vocabulary for next-token tasks).
         vocab_size: `len(vocab)`: the embedding's input dimension.
         num_outputs: width of the model's output layer.
-        output: `"sequence"`, `"last"` or `"multilabel_sequence"`.
+        output: `"sequence"`, `"last"`, `"multilabel_sequence"` or
+            `"regression"` (one real value per example, read at the last step).
         input_kind: `"tokens"` (int32 ids) or `"multi_hot"` (float32 vectors
             of width `vocab_size`).
         loss: `"sparse_categorical_crossentropy"` or `"binary_crossentropy"`,
-            both on logits and weighted by `sample_weight`.
+            both on logits, or `"mean_squared_error"` (regression); all
+            weighted by `sample_weight`.
         metrics: the metrics the paper reports, headline first.
         score_metric: the metric a search ranks by; `score_mode` says whether
             higher (`"max"`) or lower (`"min"`) is better.
@@ -87,6 +58,10 @@ class TaskData:
         info: extra facts (token counts, data source, options used).
         epochs: `epoch -> training batches` (see `train_epoch`); None for
             hand-made `TaskData`, which then trains on `train`.
+        chrono_tmax: the task's longest dependency in steps, the T_max of
+            the `forget_bias="chrono"` initialisation; `None` if it has none.
+        metric_options: extra keyword arguments of
+            `archsearch.tasks.metrics.MetricSums` (see `MetricSums.for_data`).
     """
 
     name: str
@@ -110,6 +85,8 @@ class TaskData:
     num_batches: Mapping[str, int]
     info: Mapping[str, Any]
     epochs: Any = None
+    chrono_tmax: int | None = None
+    metric_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def train_epoch(self, epoch: int) -> Any:
         """The training batches of pass `epoch` (0-based), an iterable.
@@ -133,9 +110,11 @@ class Task(abc.ABC):
     adds argument checks and `load` the `tf.data` pipelines. Task-specific
     options (with their defaults) are listed in `options` and passed to
     `load` as keywords. `seq_len` means: the window length for streams
-    (`xml`, language models); the truncation length for `sentiment`, `trec`
-    and `music`; the padded length for `memorization` and `arithmetic`
-    (at least their longest example; shrink those with their options).
+    (`xml`, language models, continual `reber`); the truncation length for
+    `sentiment`, `trec` and `music`; the padded length for `memorization`,
+    `arithmetic` and separate `reber` strings (at least their longest
+    example; shrink those with their options); `adding` and `copy` take
+    their length from their options only.
 
     Example:
     >>> import archsearch.tasks as tasks
@@ -199,7 +178,6 @@ class Task(abc.ABC):
             TaskError: a bad argument or an unavailable data source.
         """
         prepared = self.prepare(seed, fraction, seq_len, batch_size, **options)
-        from archsearch.tasks import pipeline
 
         datasets = pipeline.build(prepared, seed=seed)
         labels = prepared.labels if prepared.labels is not None else prepared.vocab
@@ -224,6 +202,8 @@ class Task(abc.ABC):
             num_batches=pipeline.num_batches(prepared),
             info=dict(prepared.info),
             epochs=pipeline.epoch_orders(prepared, seed=seed),
+            chrono_tmax=prepared.chrono_tmax,
+            metric_options=dict(prepared.metric_options),
         )
 
     def prepare(

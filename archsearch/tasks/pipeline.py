@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from archsearch.tasks.base import SPLITS, Prepared
+from archsearch.tasks.prepared import SPLITS, Prepared
 
 
 def num_batches(prepared: Prepared) -> dict[str, int]:

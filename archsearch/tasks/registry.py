@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from archsearch.tasks.adding import Adding
 from archsearch.tasks.arithmetic import Arithmetic
 from archsearch.tasks.base import Task, TaskError
 from archsearch.tasks.classification import Sentiment, Trec
+from archsearch.tasks.copy_memory import Copy
 from archsearch.tasks.language_model import PTB, CharLM, WordLM
 from archsearch.tasks.memorization import Memorization
 from archsearch.tasks.music import Music
+from archsearch.tasks.reber import Reber
 from archsearch.tasks.xml_modelling import Xml
 
 _REGISTRY: dict[str, Task] = {}
@@ -37,6 +40,9 @@ for _task in (
     Sentiment(),
     Trec(),
     Music(),
+    Reber(),
+    Adding(),
+    Copy(),
 ):
     register(_task)
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from archsearch.tasks.base import SPLITS, TaskError, scaled
+from archsearch.tasks.base import TaskError, scaled
+from archsearch.tasks.prepared import SPLITS
 
 _EVAL_SEED = 20150706  # fixed: held-out data never depends on the trial seed
 

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from archsearch.tasks.base import PAD, SPLITS, Arrays, TaskError
+from archsearch.tasks.base import TaskError
+from archsearch.tasks.prepared import PAD, SPLITS, Arrays
 
 UNK = "<unk>"
 EOS = "<eos>"

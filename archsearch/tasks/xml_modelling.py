@@ -6,7 +6,8 @@ import string
 
 import numpy as np
 
-from archsearch.tasks.base import PAD, Prepared, Task, check_option_int
+from archsearch.tasks.base import Task, check_option_int
+from archsearch.tasks.prepared import PAD, Prepared
 from archsearch.tasks.synthetic import split_rngs, split_sizes
 from archsearch.tasks.text import stream_arrays
 

@@ -10,7 +10,11 @@ import numpy as np
 
 from archsearch.tasks.metrics import MetricSums
 
-__all__ = ["evaluate", "joined_batches", "pick_targets", "picker", "predictor"]
+__all__ = ["UNREDUCED", "evaluate", "joined_batches", "pick_targets", "picker", "predictor"]
+
+#: Output kinds evaluated from every output value, not reduced to the target's
+#: log-probability in the graph (not categorical).
+UNREDUCED = ("multilabel_sequence", "regression")
 
 # Most logits one joined forward pass may produce (rows x steps x outputs).
 MAX_CHUNK_LOGITS = 1 << 22
@@ -98,12 +102,13 @@ def evaluate(model, data, split: str, max_batches: int | None = None) -> dict[st
     Consecutive batches of the same shape run as one forward pass (a stateful
     task's batches run one by one, in order), through one compiled function.
 
-    Returns a dict with `loss` (mean nats per weighted position) and each of
-    `data.metrics` that archsearch knows: accuracy, exact_match, perplexity,
-    bits_per_char, nll_per_step.
+    Returns a dict with `loss` (mean nats per weighted position, or the mean
+    squared error of a regression) and each of `data.metrics` that archsearch
+    knows: accuracy, exact_match, perplexity, bits_per_char, nll_per_step,
+    long_range_accuracy, mse, solved.
     """
-    sums = MetricSums(data.output, data.metrics)
-    if data.output == "multilabel_sequence":
+    sums = MetricSums.for_data(data)
+    if data.output in UNREDUCED:
         predict = predictor(model)
         for x, y, w in joined_batches(data, split, max_batches):
             sums.update(predict(x).numpy(), y, w)

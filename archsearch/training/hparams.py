@@ -10,7 +10,7 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from archsearch.space.hyperparameters import DEFAULTS, PAPER_SPACE
+from archsearch.space.hyperparameters import DEFAULTS, PAPER_SPACE, forget_bias_value
 
 __all__ = ["PAPER_SPACE", "DEFAULTS", "paper_hyperparameters", "sample", "resolve",
            "units_for_budget"]
@@ -42,7 +42,15 @@ def sample(space: Mapping[str, list] | None = None, seed: int = 0) -> dict[str, 
 
 
 def resolve(hparams: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Fills defaults and checks names; raises ValueError naming an unknown key."""
+    """Fills defaults and checks names; raises ValueError naming an unknown key or bad value.
+
+    `forget_bias` is `None`, a number or `"chrono"` (a number written as text
+    becomes a float); `chrono_tmax` is `None` or a number > 2.
+
+    Example:
+        >>> resolve({"forget_bias": "1.0"})["forget_bias"]
+        1.0
+    """
     hparams = dict(hparams or {})
     unknown = sorted(set(hparams) - set(DEFAULTS))
     if unknown:
@@ -51,6 +59,12 @@ def resolve(hparams: Mapping[str, Any] | None) -> dict[str, Any]:
     if resolved["optimizer"] not in ("sgd", "adam"):
         raise ValueError(f"optimizer must be 'sgd' or 'adam'. Received: "
                          f"{resolved['optimizer']!r}")
+    resolved["forget_bias"] = forget_bias_value(resolved["forget_bias"])
+    tmax = resolved["chrono_tmax"]
+    if tmax is not None and (isinstance(tmax, bool) or not isinstance(tmax, int | float)
+                             or not 2 < tmax < float("inf")):
+        raise ValueError(f"expected chrono_tmax to be a number > 2 (the longest dependency "
+                         f"in steps). Received: chrono_tmax={tmax!r}")
     return resolved
 
 

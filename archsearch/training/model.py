@@ -10,13 +10,30 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any
 
+from archsearch.space.hyperparameters import CHRONO
 from archsearch.training.hparams import units_for_budget
 
-__all__ = ["build_model", "configure_devices", "with_forget_bias"]
+__all__ = ["build_model", "chrono_tmax", "configure_devices", "with_forget_bias"]
+
+#: Output kinds whose head reads only the last step.
+LAST_STEP = ("last", "regression")
 
 
-def with_forget_bias(genome, value: float | None):
-    """Returns `genome` with its forget-gate bias init set (the zoo's `f_pre` node)."""
+def with_forget_bias(genome, value: float | str | None):
+    """Returns `genome` with its forget-gate bias init set (the zoo's `f_pre` node).
+
+    A number sets the bias of `f_pre` and leaves cells without one as they
+    are. `"chrono"` leaves the genome as it is (`build_model` draws the
+    biases per unit) but needs its forget gate.
+
+    Raises:
+        ValueError: `"chrono"` for a cell without an identifiable forget gate.
+    """
+    if value == CHRONO:
+        from archsearch.layers.cell import check_forget_gate
+
+        check_forget_gate(genome, "forget_bias='chrono'")
+        return genome
     if value is None or not any(n.id == "f_pre" for n in genome.nodes):
         return genome
     from archsearch.genome import Genome, Node
@@ -48,13 +65,30 @@ def configure_devices(mixed_precision: bool) -> str:
     return "gpu" if gpus else "cpu"
 
 
+def chrono_tmax(hp: Mapping[str, Any], data) -> float:
+    """T_max of `forget_bias="chrono"`: the `chrono_tmax` hyperparameter, else the task's.
+
+    Raises:
+        ValueError: neither is set.
+    """
+    value = hp.get("chrono_tmax") or getattr(data, "chrono_tmax", None)
+    if value is None:
+        raise ValueError(f"forget_bias='chrono' needs T_max: task "
+                         f"{getattr(data, 'name', None)!r} names no dependency length, so set "
+                         "the chrono_tmax hyperparameter. Received: chrono_tmax=None")
+    return float(value)
+
+
 def build_model(genome, hp: Mapping[str, Any], data, seed: int = 0):
     """Embedding (or a dense projection) -> stacked GenomeRNN -> output layer.
 
-    With the task option `pooling="attention"` (`data.info["pooling"]`, the
-    classification tasks), every layer is a `keras.layers.Bidirectional`
-    GenomeRNN returning sequences, pooled by `AttentionPooling` over the
-    unmasked steps before the output layer.
+    A `"regression"` task gets one linear output read at the last step and a
+    mean-squared-error loss. With `hp["forget_bias"] == "chrono"` every layer's
+    forget gate starts chrono-initialised (`ChronoInitializer`, T_max from
+    `chrono_tmax`). With the task option `pooling="attention"`
+    (`data.info["pooling"]`, the classification tasks), every layer is a
+    `keras.layers.Bidirectional` GenomeRNN returning sequences, pooled by
+    `AttentionPooling` over the unmasked steps before the output layer.
 
     Args:
         genome: A `Genome`, its JSON or a zoo name.
@@ -77,7 +111,7 @@ def build_model(genome, hp: Mapping[str, Any], data, seed: int = 0):
     import keras
 
     from archsearch.compat.keras import set_gradient_clipper
-    from archsearch.layers import AttentionPooling, GenomeRNN
+    from archsearch.layers import AttentionPooling, ChronoInitializer, GenomeRNN
 
     units = hp["units"] or units_for_budget(genome, hp["param_budget"], hp["num_layers"])
     scale = float(hp["init_scale"])
@@ -96,12 +130,15 @@ def build_model(genome, hp: Mapping[str, Any], data, seed: int = 0):
         x = keras.layers.Embedding(data.vocab_size, units, embeddings_initializer=init(0),
                                    mask_zero=data.output == "last")(inputs)
     attention = data.info.get("pooling", "last") == "attention"
+    tmax = chrono_tmax(hp, data) if hp.get("forget_bias") == CHRONO else None
     for layer in range(hp["num_layers"]):
         last = layer == hp["num_layers"] - 1
+        forget = {} if tmax is None else {
+            "forget_bias_initializer": ChronoInitializer(tmax, seed=seed * 1000 + 50 + layer)}
         rnn = GenomeRNN(genome, units,
-                        return_sequences=attention or not (last and data.output == "last"),
+                        return_sequences=attention or not (last and data.output in LAST_STEP),
                         stateful=data.stateful, kernel_initializer=init(2 * layer + 1),
-                        recurrent_initializer=init(2 * layer + 2), seed=seed)
+                        recurrent_initializer=init(2 * layer + 2), seed=seed, **forget)
         x = (keras.layers.Bidirectional(rnn) if attention else rnn)(x)
         if hp["dropout"]:
             x = keras.layers.Dropout(hp["dropout"], seed=seed)(x)
@@ -115,8 +152,10 @@ def build_model(genome, hp: Mapping[str, Any], data, seed: int = 0):
     # own global_clipnorm leaks ~12 MiB per trained model in a long-lived
     # worker (measured by benchmarks/search_throughput.py).
     set_gradient_clipper(optimizer, _global_norm_clipper(float(hp["clip_norm"])))
-    loss = (keras.losses.BinaryCrossentropy(from_logits=True) if data.loss ==
-            "binary_crossentropy" else keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    losses = {"binary_crossentropy": lambda: keras.losses.BinaryCrossentropy(from_logits=True),
+              "mean_squared_error": keras.losses.MeanSquaredError}
+    loss = losses.get(data.loss, lambda: keras.losses.SparseCategoricalCrossentropy(
+        from_logits=True))()
     model.compile(optimizer=optimizer, loss=loss, jit_compile=False)
     return model, units
 

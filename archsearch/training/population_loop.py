@@ -9,6 +9,7 @@ import numpy as np
 
 from archsearch.tasks.metrics import MetricSums
 from archsearch.training.compiled_population import member_chunks
+from archsearch.training.evaluate import UNREDUCED
 from archsearch.training.result import COMPLETED, FAILED, STOPPED
 
 __all__ = ["PopulationLoop"]
@@ -58,12 +59,12 @@ class PopulationLoop:
     def metrics(self, split: str, members, max_batches=None) -> dict[int, dict]:
         """`{member: {metric: value}}` on `split` for `members` (up to `max_batches`)."""
         data = self.datas[0]
-        sums = {k: MetricSums(data.output, data.metrics) for k in members}
+        sums = {k: MetricSums.for_data(data) for k in members}
         if len(self.distinct) == 1:  # every member reads the same data (a search's case)
             import tensorflow as tf
 
             for x, y, w in member_chunks(data, split, max_batches, self.k):
-                if data.output == "multilabel_sequence":
+                if data.output in UNREDUCED:
                     logits = self.logits_fn(tf.stack([x] * self.k)).numpy()
                     for k in members:
                         sums[k].update(logits[k], y, w)

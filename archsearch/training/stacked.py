@@ -11,8 +11,8 @@ one `(K, P)` matrix of every member's weights, with a learning rate, clip
 norm and on/off switch per member.
 
 Supported: `build_model`'s embedding (or dense input) -> stacked GenomeRNN ->
-dense head, masked ("last") or sequence outputs, one or more layers, no
-dropout, not stateful, no attention pooling.
+dense head, masked ("last"), regression or sequence outputs, one or more
+layers, no dropout, not stateful, no attention pooling.
 """
 
 from __future__ import annotations
@@ -104,6 +104,7 @@ class StackedModel:
         first = parts[0]
         self.rnn_layers = first["rnn"]
         self.masked = data.output == "last"
+        self.last_step = data.output in ("last", "regression")
 
         self._getters = {}  # variable -> where each member model keeps that weight
 
@@ -180,7 +181,7 @@ class StackedModel:
         for i, (layer, weights) in enumerate(zip(self.rnn_layers, self.rnn, strict=True)):
             last = i == len(self.rnn) - 1
             h = self._recurrent(layer.cell, weights, h, mask,
-                                sequences=not (last and self.masked),
+                                sequences=not (last and self.last_step),
                                 projected=projected if i == 0 else None)
         return self._head(h)
 
@@ -259,6 +260,8 @@ class StackedModel:
         if self.data.loss == "binary_crossentropy":
             per = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
                 labels=tf.cast(y, logits.dtype), logits=logits), axis=-1)
+        elif self.data.loss == "mean_squared_error":
+            per = tf.reduce_mean(tf.square(logits - tf.cast(y, logits.dtype)), axis=-1)
         else:
             per = tf.nn.sparse_softmax_cross_entropy_with_logits(
                 labels=tf.cast(y, "int32"), logits=logits)

@@ -52,6 +52,18 @@ def _reset_states(model) -> None:
             layer.reset_state()
 
 
+def _carried_states(model) -> list:
+    """The stateful layers' current states (numpy), to put back after an evaluation."""
+    return [(layer, [v.numpy() for v in layer.states]) for layer in model.layers
+            if getattr(layer, "stateful", False) and getattr(layer, "states", None)]
+
+
+def _restore_states(carried: list) -> None:
+    for layer, values in carried:
+        for variable, value in zip(layer.states, values, strict=True):
+            variable.assign(value)
+
+
 def run_trial(genome, hparams: Mapping[str, Any] | None = None, task="arithmetic",
               budget: Budget | Mapping | None = None, seed: int = 0,
               task_options: Mapping[str, Any] | None = None, data=None,
@@ -170,9 +182,12 @@ def _train(compiled, data, budget: Budget, result: TrialResult, timings: dict,
             done = budget.exhausted(step, elapsed)
             if step % budget.eval_every == 0 or done:
                 t = time.perf_counter()
+                # A stateful stream goes on where it was after the evaluation
+                # (which starts its own stream from a zero state).
+                carried = _carried_states(model)
                 _reset_states(model)
                 valid = evaluate(model, data, "valid", max_batches=budget.eval_batches)
-                _reset_states(model)
+                _restore_states(carried)
                 timings["eval"] += time.perf_counter() - t
                 score = valid.get(data.score_metric)
                 result.curve.append({"step": step, "seconds": round(elapsed, 3),

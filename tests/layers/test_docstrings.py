@@ -5,7 +5,8 @@ import importlib
 
 import pytest
 
-MODULES = ["archsearch.layers.attention", "archsearch.layers.cell", "archsearch.layers.rnn"]
+MODULES = ["archsearch.layers.attention", "archsearch.layers.cell", "archsearch.layers.chrono",
+           "archsearch.layers.rnn"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -42,7 +42,8 @@ def test_bad_option_names_its_key(task, key, bad):
 
 
 @pytest.mark.parametrize(("task", "key"), [("arithmetic", "max_digits"),
-                                           ("memorization", "alphabet_size")])
+                                           ("memorization", "alphabet_size"),
+                                           ("copy", "alphabet_size"), ("adding", "length")])
 def test_ranges_match_what_the_task_itself_accepts(task, key):
     low, high = INT_RANGES[(task, key)]
     small = {"num_examples": 8}

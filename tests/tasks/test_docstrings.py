@@ -7,13 +7,17 @@ import pytest
 
 MODULES = [
     "archsearch.tasks",
+    "archsearch.tasks.adding",
     "archsearch.tasks.arithmetic",
     "archsearch.tasks.base",
+    "archsearch.tasks.prepared",
     "archsearch.tasks.classification",
+    "archsearch.tasks.copy_memory",
     "archsearch.tasks.language_model",
     "archsearch.tasks.memorization",
     "archsearch.tasks.metrics",
     "archsearch.tasks.music",
+    "archsearch.tasks.reber",
     "archsearch.tasks.registry",
     "archsearch.tasks.sources",
     "archsearch.tasks.text",

@@ -15,6 +15,9 @@ EXPECTED = (
     "sentiment",
     "trec",
     "music",
+    "reber",
+    "adding",
+    "copy",
 )
 
 

@@ -7,6 +7,7 @@ import pytest
 
 MODULES = ["archsearch.training.budget", "archsearch.training.compiled",
            "archsearch.training.compiled_population", "archsearch.training.grouping",
+           "archsearch.training.hparams",
            "archsearch.training.member_optimizer", "archsearch.training.model",
            "archsearch.training.population", "archsearch.training.result",
            "archsearch.training.stacked", "archsearch.tasks.metrics"]

@@ -46,8 +46,8 @@ def test_resolve_speaks_the_search_space_vocabulary():
     from archsearch.space.hyperparameters import current_names
 
     # Every schema key is a trainer key, so a sampled setting needs no renaming.
-    drawn = {k: v[-1] for k, v in Hyperparameters(forget_bias=[1.0]).model_dump().items()
-             if v is not None}
+    drawn = {k: v[-1] for k, v in Hyperparameters(forget_bias=[1.0], chrono_tmax=[50.0])
+             .model_dump().items() if v is not None}
     assert set(drawn) == set(Hyperparameters.model_fields) - {"units"}
     assert resolve(drawn)["num_layers"] == 4
     with pytest.raises(ValueError, match="unknown hyperparameter 'layers'"):
