@@ -39,8 +39,6 @@ if TYPE_CHECKING:
 
 __all__ = ["BestCell", "ResultsError", "Run", "RunDirError", "export_cell", "open_run"]
 
-#: The phase of every trial a search writes; a confirmation phase would rank first.
-SEARCH_PHASE = "search"
 _PREFIX = re.compile(r"[0-9a-f]{6,32}")
 
 
@@ -62,6 +60,11 @@ class BestCell:
             (None without a baseline result).
         score_low: Lower end of the score's 95% bootstrap interval, if any.
         score_high: Upper end.
+        confirmed_score: Its confirmed ratio to the baseline on fresh seeds
+            (test split, its worst confirmed task), if it was confirmed.
+        confirmed_low: Lower end of that ratio's interval.
+        confirmed_high: Upper end.
+        confirmed_verdict: `better`, `worse` or `tied` on fresh seeds.
         hyperparameters: The hyperparameters of its best trial on the task
             where it did best against the baseline (the report card's trial).
         task: That task.
@@ -89,6 +92,10 @@ class BestCell:
     task: str | None = None
     units: int | None = None
     problem: str | None = None
+    confirmed_score: float | None = None
+    confirmed_low: float | None = None
+    confirmed_high: float | None = None
+    confirmed_verdict: str | None = None
 
     def layer(self, units: int | None = None, **kwargs):
         """A Keras layer running this cell: `GenomeRNN(genome, units=units, **kwargs)`.
@@ -150,6 +157,7 @@ class Run:
         self._store = open_store(self.source)
         self._runs: RunSet | None = None
         self._report: Report | None = None
+        self._confirmed: dict = {}  # fingerprint -> its worst confirmed row
 
     def __repr__(self):
         return f"Run({self.source!r})"
@@ -164,7 +172,8 @@ class Run:
 
         Columns: `trial_id`, `cell` (the recorded name, else the zoo name,
         else `mut-` and 8 fingerprint digits), `fingerprint`, `task`, `stage`
-        (`prefilter`, `search` or `report`), `phase` (`search`), `status`,
+        (`prefilter`, `search` or `report`), `phase` (`search`, or `confirm` for
+        the confirmation trials on fresh seeds, listed after the search's), `status`,
         `seed`, `sample`, one `hp_<name>` per hyperparameter (NaN where a
         trial has none; lists and dicts as text), `score`, `score_metric`,
         `score_mode`, one `<split>_<metric>` per recorded metric
@@ -175,14 +184,15 @@ class Run:
         """
         from archsearch.report.aggregate import trials_frame
 
-        records = self._read().trials
+        runs = self._read()
+        records = [*runs.trials, *runs.confirmations]
         df = trials_frame(records)
         hp = [c for c in df.columns if c.startswith("hp.")]
         df = df.rename(columns={c: "hp_" + c[3:] for c in hp})
         zoo_names = _zoo_names()
         named = df.cell_name.where(df.cell_name.notna(), df.fingerprint.map(zoo_names))
         df["cell"] = named.where(named.notna(), "mut-" + df.fingerprint.str[:8])
-        df["phase"] = SEARCH_PHASE
+        df["phase"] = [t.phase for t in records]
         metrics = _metric_columns(records, taken=set(df.columns))
         df = df.assign(**metrics, simulated=[t.simulated for t in records])
         head = ["trial_id", "cell", "fingerprint", "task", "stage", "phase", "status", "seed",
@@ -248,17 +258,22 @@ class Run:
     def _leaderboard(self) -> list[CellSummary]:
         """The cells in the order `best` returns them.
 
-        Confirmed results (a confirmation phase) would come first here; the
-        search's own ranking is the report's.
+        Cells confirmed on fresh seeds come first, by their confirmed ratio
+        (best first); then the rest in the report's leaderboard order.
         """
         if self._report is None:
             from archsearch.report.aggregate import summarize
+            from archsearch.report.confirmed import cell_confirmation
 
             runs = self._read()  # its problems are warned, as the report's reader warns them
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the report's notes are in `Report.warnings`
                 self._report = summarize(runs, top=0)
-        return list(self._report.cells)
+            self._confirmed = cell_confirmation(self._report.confirmed)
+        held = self._confirmed
+        confirmed = sorted((c for c in self._report.cells if c.fingerprint in held),
+                           key=lambda c: -held[c.fingerprint].ratio)
+        return [*confirmed, *(c for c in self._report.cells if c.fingerprint not in held)]
 
     def _best_cell(self, cell: CellSummary) -> BestCell:
         genome, problem = None, None
@@ -273,7 +288,11 @@ class Run:
         # The report card's trial: the best one on the cell's best-ratio task.
         stats = sorted(cell.tasks.values(), key=lambda s: -(s.ratio or 0.0))
         best = next((s for s in stats if s.best_trial is not None), None)
+        held = self._confirmed.get(cell.fingerprint)
         return BestCell(
+            confirmed_score=held.ratio if held else None, confirmed_low=held.low if held else None,
+            confirmed_high=held.high if held else None,
+            confirmed_verdict=held.verdict if held else None,
             rank=cell.rank, name=cell.label, fingerprint=cell.fingerprint, genome=genome,
             score=cell.score, score_low=cell.score_low, score_high=cell.score_high,
             hyperparameters=dict(best.best_hparams) if best else {},

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from archsearch import scoring
-from archsearch.report import analysis, cards, evidence, findings, importance
+from archsearch.report import analysis, cards, confirmed, evidence, findings, importance
 from archsearch.report.records import CellSummary, Report, RunSet, TaskStats, TaskSummary
 
 __all__ = ["summarize", "trials_frame"]
@@ -119,7 +119,23 @@ def summarize(runs: RunSet, *, baseline: str | None = None, top: int = 5,
         importance_note=importance_note,
         running=runs.running,
     )
+    report = _with_confirmation(report, runs.confirmations)
     return replace(report, findings=findings.findings(report))
+
+
+def _with_confirmation(report: Report, confirmations) -> Report:
+    """Adds the Confirmed table; a mutant's search-phase `better` becomes `not confirmed`.
+
+    A mutant keeps `better` only when confirmation on fresh seeds says so on
+    its worst task (the paper's min over tasks).
+    """
+    rows = confirmed.confirmed_rows(confirmations, report.cells, report.baseline_fingerprint)
+    worst = confirmed.cell_confirmation(rows)
+    cells = tuple(
+        replace(c, verdict="not confirmed") if c.is_mutant and c.verdict == "better" and (
+            c.fingerprint not in worst or worst[c.fingerprint].verdict != "better") else c
+        for c in report.cells)
+    return replace(report, cells=cells, confirmed=rows)
 
 
 #: The record fields `trials_frame` copies into columns.

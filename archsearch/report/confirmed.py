@@ -39,7 +39,8 @@ from scipy import stats as _stats
 
 from archsearch import scoring
 
-__all__ = ["ALPHA", "ConfirmInput", "ConfirmRow", "confirm_table", "holm_levels"]
+__all__ = ["ALPHA", "ConfirmInput", "ConfirmRow", "cell_confirmation", "confirm_table",
+           "confirmed_rows", "holm_levels"]
 
 ALPHA = 0.05
 
@@ -55,6 +56,7 @@ class ConfirmInput:
     baseline: list[float]
     search_ratio: float | None = None
     role: str = "top"
+    fingerprint: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,6 +89,7 @@ class ConfirmRow:
     shrinkage: float | None
     mean: float | None
     baseline_mean: float | None
+    fingerprint: str = ""
 
 
 def _positive(values) -> np.ndarray:
@@ -156,7 +159,7 @@ def confirm_table(inputs: list[ConfirmInput], alpha: float = ALPHA) -> list[Conf
         if test is None:
             rows.append(ConfirmRow(item.cell, item.task, item.role, len(item.scores),
                                    len(item.baseline), None, None, None, None, None, None, "n/a",
-                                   item.search_ratio, None, None, None))
+                                   item.search_ratio, None, None, None, item.fingerprint))
             continue
         diff, se, df, a, b = test
         level = levels[k]
@@ -171,6 +174,64 @@ def confirm_table(inputs: list[ConfirmInput], alpha: float = ALPHA) -> list[Conf
             item.cell, item.task, item.role, len(a), len(b), ratio, low, high, 1 - level,
             pvalues[k], adjusted[k], verdict, item.search_ratio,
             None if item.search_ratio is None or ratio is None else item.search_ratio - ratio,
-            float(a.mean()), float(b.mean())))
+            float(a.mean()), float(b.mean()), item.fingerprint))
         k += 1
     return rows
+
+
+def _test_score(trial) -> float | None:
+    """A confirmation trial's score metric on the test split (None if it has none)."""
+    if trial.status != "completed" or not trial.score_metric:
+        return None
+    test = trial.metrics.get("test") if isinstance(trial.metrics, dict) else None
+    value = test.get(trial.score_metric) if isinstance(test, dict) else None
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return float(value) if ok else None
+
+
+def confirmed_rows(confirmations, cells, baseline_fp: str | None) -> tuple[ConfirmRow, ...]:
+    """The Confirmed table of a report: every confirmed cell vs the baseline, per task.
+
+    Args:
+        confirmations: The confirmation trials (`RunSet.confirmations`).
+        cells: The report's `CellSummary`s (labels, search-phase ratios).
+        baseline_fp: The baseline's fingerprint.
+    """
+    if not confirmations or baseline_fp is None:
+        return ()
+    by_cell = {c.fingerprint: c for c in cells}
+    latest: dict[tuple, object] = {}  # one trial per cell, task and seed: the latest
+    for t in sorted(confirmations, key=lambda t: (t.finished_at is None, t.finished_at)):
+        latest[(t.fingerprint, t.task, t.seed)] = t
+    scores: dict[tuple[str, str], list[float]] = {}
+    modes: dict[str, str] = {}
+    for t in latest.values():
+        value = _test_score(t)
+        if value is not None:
+            scores.setdefault((t.fingerprint, t.task), []).append(value)
+            modes.setdefault(t.task, t.score_mode or "max")
+    inputs = []
+    for (fp, task), values in sorted(scores.items(), key=lambda kv: kv[0][1]):
+        base = scores.get((baseline_fp, task))
+        if fp == baseline_fp or not base:
+            continue
+        cell = by_cell.get(fp)
+        stats = cell.tasks.get(task) if cell is not None else None
+        inputs.append(ConfirmInput(
+            cell.label if cell else fp[:12], task, modes[task], values, base,
+            search_ratio=stats.ratio if stats is not None else None,
+            role="mutant" if cell is None or cell.is_mutant else "reference", fingerprint=fp))
+    order = {c.fingerprint: k for k, c in enumerate(cells)}
+    inputs.sort(key=lambda i: (order.get(i.fingerprint, len(order)), i.task))
+    return tuple(confirm_table(inputs))
+
+
+def cell_confirmation(rows) -> dict[str, ConfirmRow]:
+    """Fingerprint -> the row with its lowest confirmed ratio (the paper's min over tasks)."""
+    worst: dict[str, ConfirmRow] = {}
+    for row in rows:
+        if row.ratio is None:
+            continue
+        if row.fingerprint not in worst or row.ratio < worst[row.fingerprint].ratio:
+            worst[row.fingerprint] = row
+    return worst

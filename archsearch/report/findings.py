@@ -196,6 +196,11 @@ def findings(report: Report) -> Findings:
     if not rows:
         return Findings(notes=(f"No comparisons: the baseline {report.baseline!r} has no "
                                f"completed trials.",))
+    mutants = {c.fingerprint for c in report.cells if c.is_mutant}
+    confirmed_better = {r.fingerprint for r in report.confirmed if r.verdict == "better"}
+    # A mutant never gets `better` from the trials it was selected on.
+    selected = [c for c in rows if c.verdict == "better" and c.fingerprint in mutants]
+    rows = [c for c in rows if c not in selected]
     significant = sorted((c for c in rows if c.verdict != "tied"),
                          key=lambda c: (c.p_holm if c.p_holm is not None else 1.0, c.cell))
     order = {c.label: k for k, c in enumerate(report.cells)}
@@ -226,6 +231,47 @@ def findings(report: Report) -> Findings:
     index = _index(report)
     tasks = [t.task for t in report.tasks]
     claims = tuple(c for c in (_check(claim, index, tasks) for claim in CLAIMS) if c)
+    unconfirmed = [f"{describe(c)}; not confirmed: a mutant's search trials are the ones it "
+                   f"was selected on" + (", see Confirmed" if c.fingerprint in confirmed_better
+                                         else " (retrain it on fresh seeds: archsearch confirm)")
+                   for c in selected]
     return Findings(established=tuple(map(describe, significant[:MAX_LINES])),
-                    not_established=tuple(map(describe, ties[:MAX_LINES])),
-                    claims=claims, notes=tuple(notes))
+                    not_established=tuple([*unconfirmed, *map(describe, ties)][:MAX_LINES]),
+                    claims=claims, notes=tuple(notes), confirmed=confirmed_lines(report))
+
+
+def confirmed_lines(report: Report) -> tuple[str, ...]:
+    """What confirmation showed, in words: whether a discovered cell held up.
+
+    Example:
+        >>> from archsearch.report.confirmed import ConfirmInput, confirm_table
+        >>> rows = confirm_table([ConfirmInput("mut-1", "xml", "max", [0.6, 0.61, 0.6],
+        ...                                    [0.6, 0.59, 0.61], 1.08, "mutant")])
+        >>> class R: confirmed, baseline = tuple(rows), "gru"
+        >>> print(confirmed_lines(R())[0])
+        No discovered cell is confirmed better than gru on fresh seeds (1 confirmed, test split).
+    """
+    rows = [r for r in report.confirmed if r.ratio is not None]
+    if not rows:
+        return ()
+    mutants = [r for r in rows if r.role == "mutant"]
+    better = [r for r in mutants if r.verdict == "better"]
+    lines = []
+    if better:
+        lines.extend(f"{r.cell} is confirmed better than {report.baseline} on {r.task} on "
+                     f"{r.n} fresh seeds (test split): ratio {r.ratio:.3f} "
+                     f"[{r.low:.3f}, {r.high:.3f}], search estimate {_fmt(r.search_ratio)}"
+                     for r in better)
+    elif mutants:
+        lines.append(f"No discovered cell is confirmed better than {report.baseline} on fresh "
+                     f"seeds ({len({r.cell for r in mutants})} confirmed, test split).")
+    shrink = [r.shrinkage for r in rows if r.shrinkage is not None]
+    if shrink:
+        lines.append(f"The search estimates shrank by {sum(shrink) / len(shrink):+.3f} on "
+                     f"average on fresh seeds (search: best-of-n validation ratio; confirmed: "
+                     f"ratio of test means): the winner's curse.")
+    return tuple(lines)
+
+
+def _fmt(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3f}"

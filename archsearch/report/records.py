@@ -496,12 +496,14 @@ class Findings:
         not_established: Differences that are ties at this budget.
         claims: The paper's claims whose cells are present.
         notes: Caveats (small samples, omitted lines).
+        confirmed: What confirmation on fresh seeds showed (test split).
     """
 
     established: tuple[str, ...] = ()
     not_established: tuple[str, ...] = ()
     claims: tuple[ClaimCheck, ...] = ()
     notes: tuple[str, ...] = ()
+    confirmed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -534,6 +536,9 @@ class Report:
         noise: Seed noise vs hyperparameter spread, per cell and task.
         findings: The findings in words.
         importance_note: Why there are no importance numbers, if there are none.
+        running: Trials still training, with their curves so far.
+        confirmed: The Confirmed table (`archsearch.report.confirmed.ConfirmRow`):
+            cells retrained on fresh seeds vs the baseline, test split.
     """
 
     title: str
@@ -557,6 +562,7 @@ class Report:
     findings: Findings = field(default_factory=Findings)
     importance_note: str | None = None
     running: tuple[RunningTrial, ...] = ()
+    confirmed: tuple = ()
 
     def cell(self, key: str) -> CellSummary:
         """Returns the cell with this label, name or fingerprint (prefix)."""

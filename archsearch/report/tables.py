@@ -12,9 +12,9 @@ from archsearch.report.stats import bracket
 __all__ = ["leaderboard_frame", "comparisons_frame", "COMPARISON_COLUMNS", "paper_rows",
            "PaperCell", "PaperRow", "fmt", "fmt_interval"]
 
-COMPARISON_COLUMNS = ("cell", "fingerprint", "task", "reference", "n", "baseline_n", "ratio",
-                      "ratio_low", "ratio_high", "reliable", "p_value", "p_holm", "effect",
-                      "verdict", "test")
+COMPARISON_COLUMNS = ("phase", "cell", "fingerprint", "task", "reference", "n", "baseline_n",
+                      "ratio", "ratio_low", "ratio_high", "reliable", "p_value", "p_holm",
+                      "effect", "verdict", "test")
 
 MAX_PAPER_MUTANTS = 5
 
@@ -48,13 +48,22 @@ def comparisons_frame(report: Report) -> pd.DataFrame:
     set for the verdict, `stats.ratio_interval`; `inf` when unbounded),
     whether it rests on at least 5 trials a side, the p and its Holm-adjusted value,
     the effect (P(a cell trial beats a baseline trial)), the verdict and the
-    test behind the p (`stats.compare`: `stratified`, `cluster` or `trial`).
+    test behind the p (`stats.compare`: `stratified`, `cluster` or `trial`). `phase`
+    says where the numbers come from: `search` (best validation scores of the
+    search's trials) or `confirm` (test-split means of the confirmation trials on
+    fresh seeds, Welch's test on log scores, `archsearch.report.confirmed`).
     """
-    rows = [{"cell": c.cell, "fingerprint": c.fingerprint, "task": c.task,
+    rows = [{"phase": "search", "cell": c.cell, "fingerprint": c.fingerprint, "task": c.task,
              "reference": c.reference, "n": c.n, "baseline_n": c.reference_n, "ratio": c.ratio,
              "ratio_low": c.ratio_low, "ratio_high": c.ratio_high, "reliable": c.reliable,
              "p_value": c.p_value, "p_holm": c.p_holm, "effect": c.effect,
              "verdict": c.verdict, "test": c.test} for c in report.comparisons]
+    rows += [{"phase": "confirm", "cell": r.cell, "fingerprint": r.fingerprint, "task": r.task,
+              "reference": report.baseline, "n": r.n, "baseline_n": r.n_baseline,
+              "ratio": r.ratio, "ratio_low": r.low, "ratio_high": r.high,
+              "reliable": r.n >= 2 and r.n_baseline >= 2, "p_value": r.p, "p_holm": r.p_holm,
+              "effect": None, "verdict": r.verdict, "test": "welch-log"}
+             for r in report.confirmed]
     return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
 
 
@@ -63,22 +72,31 @@ def leaderboard_frame(report: Report) -> pd.DataFrame:
 
     Columns: `rank, rank_low, rank_high, group, cell, fingerprint, name,
     zoo_name, origin, parent, family, params, trials, completed, failed, score,
-    score_low, score_high, verdict, complete`, then per task `TASK_best,
+    score_low, score_high, verdict, complete, search_score, confirmed_score,
+    confirmed_low, confirmed_high` (the confirmed ratio to the baseline on fresh
+    seeds, test split, on the cell's worst confirmed task), then per task `TASK_best,
     TASK_ratio, TASK_ratio_low, TASK_ratio_high, TASK_verdict, TASK_median,
     TASK_iqr, TASK_n`, then `prefilter_best` and `genome_file` (set for
     exported top cells). `rank_low`-`rank_high` is the plausible rank range
     and `group` the group of statistically tied cells (1 = top).
     """
+    from archsearch.report.confirmed import cell_confirmation
+
     exported = {c.cell.fingerprint: c.genome_file for c in report.cards if c.genome_file}
+    confirmed = cell_confirmation(report.confirmed)
     rows = []
     for c in report.cells:
+        held = confirmed.get(c.fingerprint)
         row = {"rank": c.rank, "rank_low": c.rank_low, "rank_high": c.rank_high,
                "group": c.group, "cell": c.label, "fingerprint": c.fingerprint, "name": c.name,
                "zoo_name": c.zoo_name, "origin": c.origin, "parent": c.parent,
                "family": c.family, "params": c.params, "trials": c.trials,
                "completed": c.completed, "failed": c.failed, "score": c.score,
                "score_low": c.score_low, "score_high": c.score_high, "verdict": c.verdict,
-               "complete": c.complete}
+               "complete": c.complete, "search_score": c.score,
+               "confirmed_score": held.ratio if held else None,
+               "confirmed_low": held.low if held else None,
+               "confirmed_high": held.high if held else None}
         for t in report.tasks:
             s = c.tasks.get(t.task)
             row[f"{t.task}_best"] = s.best if s else None

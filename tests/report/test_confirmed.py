@@ -91,3 +91,92 @@ def test_holm_levels_and_too_few_scores():
     assert rejected == [True, False, True] and levels[1] == pytest.approx(0.05)
     row = confirm_table([ConfirmInput("a", "t", "max", [0.5], [0.5, 0.6])])[0]
     assert row.verdict == "n/a" and row.ratio is None
+
+
+# --- in a report ---------------------------------------------------------------------
+
+
+def _write(run_dir, confirm_scores=None):
+    """A run: gru and a mutant on arithmetic (the mutant clearly ahead in the search)."""
+    from archsearch import zoo
+    from archsearch.genome.mutate import Mutator
+    from archsearch.rundir import CellRef, RunRecord, RunStore, TrialRecord, write_trial
+
+    store = RunStore(str(run_dir))
+    store.write_json("run.json", RunRecord(name="r", strategy="evolution", seed=0,
+                                           baseline="gru", tasks=["arithmetic"],
+                                           created_at="2026-01-01T00:00:00+00:00",
+                                           space={}).model_dump(mode="json"))
+    gru = zoo.get("gru")
+    child = Mutator().run(gru, 3).child
+    cells = {"gru": (gru, "gru", 0.80), "mut": (child, None, 0.90)}
+    k = 0
+
+    def trial(key, score, seed, phase, test):
+        nonlocal k
+        genome, name, _ = cells[key]
+        write_trial(store, TrialRecord(
+            trial_id=str(k) if phase == "search" else f"c{k}", strategy="evolution",
+            status="completed", task="arithmetic", stage="search", seed=seed, sample=seed,
+            cell=CellRef(name=name, fingerprint=genome.fingerprint(), genome=genome.to_dict(),
+                         origin="seed" if name else "mutation",
+                         parent=None if name else gru.fingerprint()),
+            hparams={"learning_rate": 0.1}, score=score, score_metric="accuracy",
+            score_mode="max", metrics={"valid": {"accuracy": score}, "test": {"accuracy": test}},
+            finished_at=f"2026-01-01T00:{k // 60:02d}:{k % 60:02d}+00:00", phase=phase))
+        k += 1
+
+    for key, (_, _, mu) in cells.items():
+        for s in range(6):
+            trial(key, mu + 0.001 * s, s, "search", mu)
+    for key, values in (confirm_scores or {}).items():
+        for s, v in enumerate(values):
+            trial(key, v, 1_000_000 + s, "confirm", v)
+    return child.fingerprint()
+
+
+def test_a_mutant_is_never_better_on_the_trials_it_was_selected_on(tmp_path):
+    from archsearch.report import build_report
+
+    fp = _write(tmp_path / "run")
+    report = build_report([tmp_path / "run"], tmp_path / "out")
+    cell = report.cell(fp)
+    assert cell.verdict == "not confirmed" and report.confirmed == ()
+    assert not any("beats gru" in line and cell.label in line
+                   for line in report.findings.established)
+    assert any("not confirmed" in line for line in report.findings.not_established)
+    import pandas as pd
+
+    comparisons = pd.read_csv(tmp_path / "out" / "comparisons.csv")
+    assert set(comparisons.phase) == {"search"}
+
+
+@pytest.mark.parametrize(("mutant", "verdict"), [
+    ([0.80, 0.81, 0.79, 0.80, 0.805], "tied"),    # the search's gain was noise
+    ([0.90, 0.91, 0.89, 0.905, 0.90], "better"),  # it holds on fresh seeds
+])
+def test_confirmation_decides_with_test_scores_on_fresh_seeds(tmp_path, mutant, verdict):
+    import pandas as pd
+
+    from archsearch.report import build_report
+
+    fp = _write(tmp_path / "run", {"gru": [0.80, 0.79, 0.81, 0.80, 0.795], "mut": mutant})
+    report = build_report([tmp_path / "run"], tmp_path / "out")
+    (row,) = report.confirmed
+    assert (row.fingerprint, row.task, row.verdict, row.n) == (fp, "arithmetic", verdict, 5)
+    assert row.search_ratio == pytest.approx(report.cell(fp).tasks["arithmetic"].ratio)
+    assert report.cell(fp).verdict == ("better" if verdict == "better" else "not confirmed")
+    assert len([t for t in report.trials.itertuples()]) == 12  # search trials only
+    comparisons = pd.read_csv(tmp_path / "out" / "comparisons.csv")
+    confirm = comparisons[comparisons.phase == "confirm"]
+    assert list(confirm.verdict) == [verdict] and list(confirm.test) == ["welch-log"]
+    board = pd.read_csv(tmp_path / "out" / "leaderboard.csv")
+    held = board[board.fingerprint == fp].iloc[0]
+    assert held.confirmed_score == pytest.approx(row.ratio)
+    assert held.confirmed_low <= held.confirmed_score <= held.confirmed_high
+    html = (tmp_path / "out" / "index.html").read_text()
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert "Confirmed on fresh seeds" in html and "Confirmed on fresh seeds" in md
+    label = report.cell(fp).label
+    assert (f"{label} is confirmed better than gru" in html) == (verdict == "better")
+    assert ("No discovered cell is confirmed better" in md) == (verdict != "better")
