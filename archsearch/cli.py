@@ -356,32 +356,11 @@ def _search(args) -> int:
         storage_message,
         with_overrides,
     )
-    from archsearch.search.rundir import open_run
 
     checked = with_overrides(space, seed=args.seed, max_trials=args.max_trials,
                              cpus_per_trial=args.cpus_per_trial,
                              gpus_per_trial=args.gpus_per_trial)
-    try:
-        storage, resumed = open_run(checked, args.run_dir, checked.strategy.name,
-                                    create=False)
-        # A space with a confirmation stage resumes it even after the search finished.
-        finished = _already_finished(checked, storage, args.workers) \
-            if resumed and checked.confirm is None else None
-    except RunDirError as err:
-        raise CliError(str(err)) from None
-    except (OSError, ValueError, ImportError) as err:  # storage that cannot be opened
-        raise CliError(f"--run-dir {args.run_dir!r}: cannot open: "
-                       f"{_one_line(err).splitlines()[0] if str(err) else type(err).__name__}"
-                       ) from None
-    if finished is not None:
-        print(f"search already finished: {finished} trials recorded in {storage.uri}; "
-              f"nothing to run (raise --max-trials to run more)")
-        with contextlib.suppress(Exception):  # a damaged index is rebuilt, as a resume would
-            from archsearch.rundir import compact
-
-            compact(storage)
-        print(f"next: archsearch report {shlex.quote(storage.uri)} --out "
-              f"{shlex.quote('reports/' + (space.name or 'run'))}")
+    if _nothing_to_run(args, checked):
         return 0
     print(checked.summary(), file=sys.stderr)
     resume = _resume_command(args)
@@ -405,6 +384,40 @@ def _search(args) -> int:
         where = args.address or os.environ.get("RAY_ADDRESS") or "the local Ray"
         raise CliError(f"cannot connect to Ray at {where}: {str(err).splitlines()[0]}") \
             from None
+    _print_summary(summary, space, resume)
+    return 0 if summary.finished else EXIT_INTERRUPTED
+
+
+def _nothing_to_run(args, checked) -> bool:
+    """Checks the run directory (writes nothing); says so if the search already finished."""
+    from archsearch.rundir import RunDirError, compact
+    from archsearch.search.rundir import open_run
+
+    try:
+        storage, resumed = open_run(checked, args.run_dir, checked.strategy.name,
+                                    create=False)
+        # A space with a confirmation stage resumes it even after the search finished.
+        finished = _already_finished(checked, storage, args.workers) \
+            if resumed and checked.confirm is None else None
+    except RunDirError as err:
+        raise CliError(str(err)) from None
+    except (OSError, ValueError, ImportError) as err:  # storage that cannot be opened
+        raise CliError(f"--run-dir {args.run_dir!r}: cannot open: "
+                       f"{_one_line(err).splitlines()[0] if str(err) else type(err).__name__}"
+                       ) from None
+    if finished is None:
+        return False
+    print(f"search already finished: {finished} trials recorded in {storage.uri}; "
+          f"nothing to run (raise --max-trials to run more)")
+    with contextlib.suppress(Exception):  # a damaged index is rebuilt, as a resume would
+        compact(storage)
+    print(f"next: archsearch report {shlex.quote(storage.uri)} --out "
+          f"{shlex.quote('reports/' + (checked.name or 'run'))}")
+    return True
+
+
+def _print_summary(summary, space, resume: str) -> None:
+    """How a search call ended, its highest raw scores and the next command."""
     state = "finished" if summary.finished else f"stopped; resume with: {resume}"
     print(f"search {state}: {summary.trials} trials recorded ({summary.failed} failed) in "
           f"{summary.run_dir}; this call ran {summary.seconds:.0f} s"
@@ -421,7 +434,6 @@ def _search(args) -> int:
     print(f"next: archsearch report {shlex.quote(summary.run_dir)} --out "
           f"{shlex.quote('reports/' + (space.name or 'run'))} "
           f"(intervals, verdicts and findings)")
-    return 0 if summary.finished else EXIT_INTERRUPTED
 
 
 def _confirm(args) -> int:
@@ -501,6 +513,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version="%(prog)s 0.1.0")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    for add in (_add_cells, _add_spaces, _add_search, _add_confirm, _add_report, _add_tasks):
+        add(commands)
+    return parser
+
+
+def _add_cells(commands) -> None:
+    """Adds `archsearch cells list|show|mutate|export`."""
     cells = commands.add_parser("cells", help="list, show and mutate cells",
                                 description="Inspect the zoo and genome JSON files.")
     cell_commands = cells.add_subparsers(dest="cells_command", required=True,
@@ -542,6 +561,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, metavar="FILE", help="genome JSON to write")
     export.set_defaults(handler=_cells_export)
 
+
+def _add_spaces(commands) -> None:
+    """Adds `archsearch spaces check`."""
     spaces = commands.add_parser("spaces", help="check search-space files",
                                  description="Validate search-space YAML files.")
     space_commands = spaces.add_subparsers(dest="spaces_command", required=True,
@@ -549,6 +571,34 @@ def build_parser() -> argparse.ArgumentParser:
     check = space_commands.add_parser("check", help="validate a space and print a summary")
     check.add_argument("space", metavar="SPACE.yaml", help="search-space YAML file")
     check.set_defaults(handler=_spaces_check)
+
+
+def _add_ray_arguments(parser) -> None:
+    """Where and how trials run: shared by `search` and `confirm`."""
+    parser.add_argument("--address", default=None, metavar="ADDR",
+                        help="Ray cluster address (default: RAY_ADDRESS, else a local Ray)")
+    parser.add_argument("--workers", type=_count, default=None, metavar="N",
+                        help="trials at once (default: as many as Ray's CPUs/GPUs allow)")
+    parser.add_argument("--cpus-per-trial", type=_cpus, default=None, metavar="C",
+                        help="override resources.cpus: CPUs one trial reserves (fractions "
+                             "allowed; recorded in run.json, may change on resume)")
+    parser.add_argument("--gpus-per-trial", type=_gpus, default=None, metavar="G",
+                        help="override resources.gpu: fraction of a GPU one trial reserves, in "
+                             "[0, 1] (0: train on CPUs)")
+    parser.add_argument("--pending-timeout", type=_seconds, default=900.0, metavar="SECONDS",
+                        help="on an autoscaling cluster, how long to wait for a node that can "
+                             "hold one trial before giving up (default: 900)")
+    parser.add_argument("--no-progress", action="store_true", help="no live progress view")
+    parser.add_argument("--force", action="store_true",
+                        help="take over a run directory's lease held by another driver")
+    parser.add_argument("--simulate", action="store_true",
+                        help="score trials with a deterministic instant simulator instead of "
+                             "training (to size a search or test at scale); records are "
+                             "marked simulated")
+
+
+def _add_search(commands) -> None:
+    """Adds `archsearch search`."""
     search = commands.add_parser(
         "search", help="run (or resume) a search on Ray",
         description="Runs the search described by SPACE.yaml on a local Ray (default) or a "
@@ -558,32 +608,16 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--run-dir", required=True, metavar="DIR",
                         help="run directory: local path or storage URI (shared storage on a "
                              "multi-node cluster)")
-    search.add_argument("--address", default=None, metavar="ADDR",
-                        help="Ray cluster address (default: RAY_ADDRESS, else a local Ray)")
     search.add_argument("--max-trials", type=_positive, default=None, metavar="N",
                         help="override the space's max_trials")
-    search.add_argument("--workers", type=_count, default=None, metavar="N",
-                        help="trials at once (default: as many as Ray's CPUs/GPUs allow)")
     search.add_argument("--seed", type=_non_negative, default=None, metavar="S",
                         help="override the space's seed")
-    search.add_argument("--cpus-per-trial", type=_cpus, default=None, metavar="C",
-                        help="override resources.cpus: CPUs one trial reserves (fractions "
-                             "allowed; recorded in run.json, may change on resume)")
-    search.add_argument("--gpus-per-trial", type=_gpus, default=None, metavar="G",
-                        help="override resources.gpu: fraction of a GPU one trial reserves, in "
-                             "[0, 1] (0: train on CPUs)")
-    search.add_argument("--pending-timeout", type=_seconds, default=900.0, metavar="SECONDS",
-                        help="on an autoscaling cluster, how long to wait for a node that can "
-                             "hold one trial before giving up (default: 900)")
-    search.add_argument("--no-progress", action="store_true", help="no live progress view")
-    search.add_argument("--force", action="store_true",
-                        help="take over a run directory's lease held by another driver")
-    search.add_argument("--simulate", action="store_true",
-                        help="score trials with a deterministic instant simulator instead of "
-                             "training (to size a search or test at scale); records are "
-                             "marked simulated")
+    _add_ray_arguments(search)
     search.set_defaults(handler=_search)
 
+
+def _add_confirm(commands) -> None:
+    """Adds `archsearch confirm`."""
     confirm = commands.add_parser(
         "confirm", help="retrain a run's best cells on fresh seeds (confirmation)",
         description="Retrains the --top best distinct cells of RUN_DIR by search score, plus "
@@ -599,23 +633,12 @@ def build_parser() -> argparse.ArgumentParser:
                               "confirm.seeds, else 5)")
     confirm.add_argument("--space", default=None, metavar="SPACE.yaml",
                          help="the run's space file (default: rebuilt from run.json)")
-    confirm.add_argument("--address", default=None, metavar="ADDR",
-                         help="Ray cluster address (default: RAY_ADDRESS, else a local Ray)")
-    confirm.add_argument("--workers", type=_count, default=None, metavar="N",
-                         help="trials at once (default: as many as Ray's CPUs/GPUs allow)")
-    confirm.add_argument("--cpus-per-trial", type=_cpus, default=None, metavar="C",
-                         help="override resources.cpus")
-    confirm.add_argument("--gpus-per-trial", type=_gpus, default=None, metavar="G",
-                         help="override resources.gpu (0: train on CPUs)")
-    confirm.add_argument("--pending-timeout", type=_seconds, default=900.0, metavar="SECONDS",
-                         help="wait at most this long for an autoscaler's node (default: 900)")
-    confirm.add_argument("--no-progress", action="store_true", help="no live progress view")
-    confirm.add_argument("--force", action="store_true",
-                         help="take over a run directory's lease held by another driver")
-    confirm.add_argument("--simulate", action="store_true",
-                         help="score the trials with the simulator (for a simulated run)")
+    _add_ray_arguments(confirm)
     confirm.set_defaults(handler=_confirm)
 
+
+def _add_report(commands) -> None:
+    """Adds `archsearch report`."""
     report = commands.add_parser(
         "report", help="compare cells across run directories: HTML, Markdown, CSV, figures",
         description="Reads one or more run directories (local paths or storage URIs; a "
@@ -633,6 +656,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     report.set_defaults(handler=_report)
 
+
+def _add_tasks(commands) -> None:
+    """Adds `archsearch tasks list`."""
     task_parser = commands.add_parser("tasks", help="list the tasks",
                                       description="Tasks cells are trained on.")
     task_commands = task_parser.add_subparsers(dest="tasks_command", required=True,
@@ -641,7 +667,6 @@ def build_parser() -> argparse.ArgumentParser:
     task_list.add_argument("--width", type=_width, default=None,
                            help="terminal width for the table")
     task_list.set_defaults(handler=_tasks_list)
-    return parser
 
 
 def _integer(minimum: int, maximum: int):

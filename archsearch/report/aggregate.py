@@ -90,15 +90,8 @@ def summarize(runs: RunSet, *, baseline: str | None = None, top: int = 5,
                       for t in task_order)
     top_cards, genomes = cards.make_cards(cells[:top], runs.genomes, df, problems)
     effects, importance_note = importance.hparam_importance(df)
-    title = title or "archsearch report: " + ", ".join(r.label for r in runs.runs)
-    simulated = sum(t.simulated for t in runs.trials)
-    if simulated:
-        title += " (simulated scores, no training)"
-        problems.insert(0, f"{simulated} of {len(runs.trials)} trials were scored by "
-                           f"`archsearch search --simulate` (a deterministic stand-in for "
-                           f"training): the numbers say nothing about the cells")
     report = Report(
-        title=title,
+        title=_title(title, runs, problems),
         runs=runs.runs,
         baseline=baseline,
         baseline_fingerprint=base_fp,
@@ -121,6 +114,18 @@ def summarize(runs: RunSet, *, baseline: str | None = None, top: int = 5,
     )
     report = _with_confirmation(report, runs.confirmations)
     return replace(report, findings=findings.findings(report))
+
+
+def _title(title: str | None, runs: RunSet, problems: list[str]) -> str:
+    """The report's title (default: names the runs); says so when scores are simulated."""
+    title = title or "archsearch report: " + ", ".join(r.label for r in runs.runs)
+    simulated = sum(t.simulated for t in runs.trials)
+    if simulated:
+        title += " (simulated scores, no training)"
+        problems.insert(0, f"{simulated} of {len(runs.trials)} trials were scored by "
+                           f"`archsearch search --simulate` (a deterministic stand-in for "
+                           f"training): the numbers say nothing about the cells")
+    return title
 
 
 def _with_confirmation(report: Report, confirmations) -> Report:

@@ -11,7 +11,7 @@ import pandas as pd
 from archsearch.report.records import FailureGroup, RunInfo
 
 __all__ = ["normalize_reason", "failure_groups", "progress_frame", "forget_bias_column",
-           "ALL_CELLS"]
+           "levels", "ALL_CELLS"]
 
 ALL_CELLS = "all cells"
 MAX_LEVELS = 10         # more distinct values than this: binned into quintiles
@@ -64,7 +64,7 @@ def failure_groups(df: pd.DataFrame) -> tuple[FailureGroup, ...]:
     return tuple(groups)
 
 
-def _levels(values: pd.Series) -> pd.Series:
+def levels(values: pd.Series) -> pd.Series:
     """Hyperparameter values as categorical levels (`default` for None)."""
     filled = values.astype(object).where(values.notna(), "default")
     numeric = pd.to_numeric(values, errors="coerce")

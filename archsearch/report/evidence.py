@@ -164,6 +164,13 @@ def gather(df: pd.DataFrame, modes: Mapping[str, str], cells: Sequence[CellSumma
                                verdict))
         ev.cell_fields[fp] = dict(score_low=iv.low, score_high=iv.high, score_reliable=reliable,
                                   verdict=verdict)
+    _add_ranks(ev, cells, score_reps, samples, base_fp, scored)
+    ev.comparisons = tuple(rows)
+    return ev
+
+
+def _add_ranks(ev: Evidence, cells, score_reps, samples, base_fp: str, scored) -> None:
+    """Each scored cell's plausible rank range and tied group, into `ev.cell_fields`."""
     ranges = ranking.rank_ranges(score_reps)
     for fp in ranges:  # one trial (on either side) says nothing about the spread: any rank
         if min(len(samples[(f, t)]) for f in (fp, base_fp) for t in scored) < 2:
@@ -171,8 +178,6 @@ def gather(df: pd.DataFrame, modes: Mapping[str, str], cells: Sequence[CellSumma
     groups = ranking.tied_groups([c.fingerprint for c in cells], ranges)
     for fp, (low, high) in ranges.items():
         ev.cell_fields[fp].update(rank_low=low, rank_high=high, group=groups[fp])
-    ev.comparisons = tuple(rows)
-    return ev
 
 
 def _score_p(decided: Sequence[Comparison], verdict: str) -> float | None:

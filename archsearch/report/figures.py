@@ -417,10 +417,10 @@ def plot_sensitivity(report: Report):
     ncols = min(3, len(hps))
     nrows = int(np.ceil(len(hps) / ncols))
     fig, axes = _figure(4.2 * ncols, 3.0 * nrows + 0.5, nrows, ncols, sharey=True)
-    from archsearch.report.analysis import _levels
+    from archsearch.report.analysis import levels
 
     for k, (ax, column) in enumerate(zip(axes.flat, hps, strict=False)):
-        part = ok.assign(level=_levels(ok[column]))
+        part = ok.assign(level=levels(ok[column]))
         order = sorted(part.level.unique(), key=_sort_key)
         sns.pointplot(data=part, x="level", y="rel_cell", hue="family", hue_order=families,
                       palette=palette,

@@ -27,7 +27,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from archsearch.report.analysis import ALL_CELLS, _levels
+from archsearch.report.analysis import ALL_CELLS, levels
 from archsearch.report.records import HparamEffect
 
 __all__ = ["MAX_TRIALS", "MIN_TRIALS", "hparam_importance", "fanova"]
@@ -142,12 +142,12 @@ def hparam_importance(df: pd.DataFrame) -> tuple[tuple[HparamEffect, ...], str |
             if column not in point:
                 continue
             boot = [point[column]] + [d.get(column, 0.0) for d in draws]
-            levels = _levels(rows[column])
-            means = rows.rel_cell.groupby(levels).mean()
+            grouped = levels(rows[column])
+            means = rows.rel_cell.groupby(grouped).mean()
             found.append(HparamEffect(
                 family=family, hparam=name, importance=point[column],
                 low=float(min(boot)), high=float(max(boot)),
-                n=len(rows), levels=int(levels.nunique()), best_level=str(means.idxmax()),
+                n=len(rows), levels=int(grouped.nunique()), best_level=str(means.idxmax()),
                 spread=float(means.max() - means.min())))
         effects.extend(sorted(found, key=lambda e: (-e.importance, e.hparam)))
     if effects:

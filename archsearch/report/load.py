@@ -129,9 +129,9 @@ def _identity(trial: TrialRecord) -> tuple:
             trial.started_at, trial.finished_at, trial.status)
 
 
-def _read_run(store: RunStore, labels: Counter, genomes: dict):
+def _run_meta(store: RunStore, problems: list[str]) -> tuple[dict, int | None]:
+    """`run.json` as a dict (empty if missing or unreadable) and its version; problems noted."""
     source = store.source
-    problems: list[str] = []
     meta: dict = {}
     if store.exists("run.json"):
         try:
@@ -155,6 +155,13 @@ def _read_run(store: RunStore, labels: Counter, genomes: dict):
             problems.append(f"{_join(source, 'run.json')}: run format version "
                             f"{meta.get('version')!r}, this archsearch reads version "
                             f"{RUN_VERSION}; read with best effort")
+    return meta, version
+
+
+def _read_run(store: RunStore, labels: Counter, genomes: dict):
+    source = store.source
+    problems: list[str] = []
+    meta, version = _run_meta(store, problems)
     dir_name = PurePosixPath(source.rstrip("/").replace("\\", "/")).name or source
     name = meta.get("name") if isinstance(meta.get("name"), str) else dir_name
     labels[name] += 1

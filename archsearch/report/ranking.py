@@ -39,7 +39,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from archsearch import scoring
-from archsearch.report.strata import _check_mode, _finite, _labelled, _rng
+from archsearch.report.strata import check_mode, finite, labelled, seeded_rng
 
 __all__ = ["N_BOOT", "replicates", "ratio_replicates", "rank_ranges", "tied_groups"]
 
@@ -73,15 +73,15 @@ def replicates(scores: Sequence[float], mode: str, *key: str | int, n_boot: int 
     Raises:
         ValueError: `mode` is not `max` or `min`, or `clusters` has another length.
     """
-    _check_mode(mode)
+    check_mode(mode)
     if clusters is not None:
-        values, labels = _labelled(scores, clusters, "clusters")
+        values, labels = labelled(scores, clusters, "clusters")
     else:
-        values, labels = _finite(scores), None
+        values, labels = finite(scores), None
     if not len(values):
         return np.empty(0)
     if labels is None or len(np.unique(labels)) == len(values):
-        draws = values[_rng(*key).integers(0, len(values), size=(n_boot, len(values)))]
+        draws = values[seeded_rng(*key).integers(0, len(values), size=(n_boot, len(values)))]
         return draws.max(axis=1) if mode == "max" else draws.min(axis=1)
     names, inverse = np.unique(labels, return_inverse=True)
     sizes = np.bincount(inverse)
@@ -89,10 +89,10 @@ def replicates(scores: Sequence[float], mode: str, *key: str | int, n_boot: int 
     table = np.full((len(names), sizes.max()), fill)
     for k in range(len(names)):
         table[k, :sizes[k]] = values[inverse == k]
-    picks = _rng("clusters", *(key if pair_key is None else pair_key), *names).integers(
+    picks = seeded_rng("clusters", *(key if pair_key is None else pair_key), *names).integers(
         0, len(names), size=(n_boot, len(names)))
     chosen = sizes[picks][..., None]
-    within = (_rng(*key).random((n_boot, len(names), sizes.max())) * chosen).astype(int)
+    within = (seeded_rng(*key).random((n_boot, len(names), sizes.max())) * chosen).astype(int)
     draws = np.where(np.arange(sizes.max()) < chosen, table[picks[..., None], within], fill)
     return draws.max(axis=(1, 2)) if mode == "max" else draws.min(axis=(1, 2))
 

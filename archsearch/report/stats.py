@@ -79,9 +79,9 @@ from archsearch.report.strata import (  # re-exported: the report's one statisti
     N_PERM,
     SEED,
     RankTest,
-    _labelled,
-    _means,
+    cluster_means,
     compare,
+    labelled,
     rank_test,
     stratified_test,
 )
@@ -142,7 +142,7 @@ def n_clusters(scores: Sequence[float], clusters: Sequence | None = None) -> int
     """Finite trials, or distinct clusters among them: what `MIN_RELIABLE` counts."""
     if clusters is None:
         return int(np.isfinite(_values(scores)).sum())
-    return len(np.unique(_labelled(scores, clusters, "clusters")[1]))
+    return len(np.unique(labelled(scores, clusters, "clusters")[1]))
 
 
 def is_reliable(cell: Sequence[float], baseline: Sequence[float],
@@ -157,8 +157,8 @@ def is_reliable(cell: Sequence[float], baseline: Sequence[float],
     setting are not independent samples of the cell.
     """
     if cell_clusters is not None and baseline_clusters is not None:
-        own = set(_labelled(cell, cell_clusters, "clusters")[1].tolist())
-        other = set(_labelled(baseline, baseline_clusters, "clusters")[1].tolist())
+        own = set(labelled(cell, cell_clusters, "clusters")[1].tolist())
+        other = set(labelled(baseline, baseline_clusters, "clusters")[1].tolist())
         if own == other:
             cell_clusters = baseline_clusters = None
     return min(n_clusters(cell, cell_clusters),
@@ -313,8 +313,8 @@ def _pairs(c: np.ndarray, b: np.ndarray, design: str, labels: dict
            ) -> tuple[np.ndarray, np.ndarray, float]:
     """Each pair the test compares: its ratio cell / baseline, its weight; the null variance."""
     if design == "stratified":
-        cv, cs = _labelled(c, labels["cell_strata"], "cell_strata")
-        bv, bs = _labelled(b, labels["baseline_strata"], "baseline_strata")
+        cv, cs = labelled(c, labels["cell_strata"], "cell_strata")
+        bv, bs = labelled(b, labels["baseline_strata"], "baseline_strata")
         ratios, weights, var = [], [], 0.0
         for s in sorted(set(cs) & set(bs)):
             x, y = cv[cs == s], bv[bs == s]
@@ -326,8 +326,8 @@ def _pairs(c: np.ndarray, b: np.ndarray, design: str, labels: dict
             return np.empty(0), np.empty(0), 0.0
         return np.concatenate(ratios), np.concatenate(weights), var
     if design == "cluster":
-        x = _means(c, labels["cell_clusters"], "cell_clusters")
-        y = _means(b, labels["baseline_clusters"], "baseline_clusters")
+        x = cluster_means(c, labels["cell_clusters"], "cell_clusters")
+        y = cluster_means(b, labels["baseline_clusters"], "baseline_clusters")
     else:
         x, y = c[np.isfinite(c)], b[np.isfinite(b)]
     return (_ratios(x, y), np.ones(len(x) * len(y)),

@@ -65,8 +65,8 @@ import numpy as np
 
 from archsearch import scoring
 
-__all__ = ["MAX_EXACT", "N_PERM", "SEED", "RankTest", "compare", "rank_test",
-           "stratified_test"]
+__all__ = ["MAX_EXACT", "N_PERM", "SEED", "RankTest", "check_mode", "cluster_means", "compare",
+           "finite", "labelled", "rank_test", "seeded_rng", "stratified_test"]
 
 N_PERM = 9999         # permutation resamples (exact enumeration when fewer exist)
 SEED = 20150707       # fixed: reports are deterministic
@@ -74,12 +74,13 @@ MAX_EXACT = 20_000    # label arrangements per stratum / support size for the ex
 TOL = 1e-7            # |T*| >= |T| - TOL: as extreme (T is a sum of rounded rationals)
 
 
-def _finite(values: Iterable) -> np.ndarray:
+def finite(values: Iterable) -> np.ndarray:
+    """The finite values of `values` as a float array (None and NaN dropped)."""
     arr = np.asarray([v for v in values if v is not None], dtype=float)
     return arr[np.isfinite(arr)]
 
 
-def _labelled(scores: Sequence[float], labels: Sequence, name: str
+def labelled(scores: Sequence[float], labels: Sequence, name: str
               ) -> tuple[np.ndarray, np.ndarray]:
     """Finite scores and their labels (as strings), dropped together."""
     values = np.asarray([np.nan if v is None else v for v in scores], dtype=float)
@@ -90,12 +91,13 @@ def _labelled(scores: Sequence[float], labels: Sequence, name: str
     return values[keep], np.asarray([str(x) for x in labels], dtype=object)[keep]
 
 
-def _check_mode(mode: str) -> None:
+def check_mode(mode: str) -> None:
+    """Raises `ValueError` unless `mode` is `max` or `min`."""
     if mode not in scoring.MODES:
         raise ValueError(f"Expected mode 'max' or 'min'. Received: mode={mode!r}")
 
 
-def _rng(*key: str | int) -> np.random.Generator:
+def seeded_rng(*key: str | int) -> np.random.Generator:
     """A generator seeded by `SEED` and a stable hash of `key` (order independent)."""
     words = [SEED] + [zlib.crc32(str(k).encode()) for k in key]
     return np.random.default_rng(words)
@@ -120,8 +122,8 @@ def rank_test(cell: Sequence[float], baseline: Sequence[float], mode: str, *,
     """
     from scipy import stats
 
-    _check_mode(mode)
-    c, b = _finite(cell), _finite(baseline)
+    check_mode(mode)
+    c, b = finite(cell), finite(baseline)
     if not len(c) or not len(b):
         return None, None
     if mode == "min":
@@ -149,7 +151,7 @@ def _permutations(key: tuple, size: int, parts: tuple[tuple[int, int], ...] = ()
     (`stats.ratio_interval`) runs the same test on rescaled scores many times.
     With `parts` ((n, m) per stratum, in order) each part's first m positions.
     """
-    rng = _rng(*key)
+    rng = seeded_rng(*key)
     if not parts:
         return (np.argsort(rng.random((N_PERM, size)), axis=1),)
     return tuple(rng.random((N_PERM, n)).argsort(axis=1)[:, :m] for n, m in parts)
@@ -212,10 +214,10 @@ def compare(cell: Sequence[float], baseline: Sequence[float], mode: str, *,
 
     The choice depends on the labels only, never on the scores.
     """
-    _check_mode(mode)
+    check_mode(mode)
     if cell_strata is not None and baseline_strata is not None:
-        c, cs = _labelled(cell, cell_strata, "cell_strata")
-        b, bs = _labelled(baseline, baseline_strata, "baseline_strata")
+        c, cs = labelled(cell, cell_strata, "cell_strata")
+        b, bs = labelled(baseline, baseline_strata, "baseline_strata")
         shared = list(set(cs) & set(bs))
         nc, nb = int(np.isin(cs, shared).sum()), int(np.isin(bs, shared).sum())
         seeds = len(set(cs[np.isin(cs, shared)])) < nc or len(set(bs[np.isin(bs, shared)])) < nb
@@ -223,17 +225,18 @@ def compare(cell: Sequence[float], baseline: Sequence[float], mode: str, *,
             p, effect = stratified_test(c, cs, b, bs, mode, key=key)
             return RankTest(p, effect, "stratified", nc, nb)
     if cell_clusters is not None and baseline_clusters is not None:
-        c, b = _means(cell, cell_clusters, "cell_clusters"), _means(
+        c, b = cluster_means(cell, cell_clusters, "cell_clusters"), cluster_means(
             baseline, baseline_clusters, "baseline_clusters")
-        if len(c) < len(_finite(cell)) or len(b) < len(_finite(baseline)):
+        if len(c) < len(finite(cell)) or len(b) < len(finite(baseline)):
             p, effect = rank_test(c, b, mode, key=key)
-            return RankTest(p, effect, "cluster", len(_finite(cell)), len(_finite(baseline)))
+            return RankTest(p, effect, "cluster", len(finite(cell)), len(finite(baseline)))
     p, effect = rank_test(cell, baseline, mode, key=key)
-    return RankTest(p, effect, "trial", len(_finite(cell)), len(_finite(baseline)))
+    return RankTest(p, effect, "trial", len(finite(cell)), len(finite(baseline)))
 
 
-def _means(scores: Sequence[float], clusters: Sequence, name: str) -> np.ndarray:
-    values, labels = _labelled(scores, clusters, name)
+def cluster_means(scores: Sequence[float], clusters: Sequence, name: str) -> np.ndarray:
+    """The mean score of each cluster (e.g. the seeds of one setting)."""
+    values, labels = labelled(scores, clusters, name)
     names, inverse = np.unique(labels, return_inverse=True) if len(labels) else ([], [])
     return np.bincount(inverse, values) / np.bincount(inverse) if len(names) else values
 
@@ -257,9 +260,9 @@ def stratified_test(cell: Sequence[float], cell_strata: Sequence, baseline: Sequ
     """
     from scipy.stats import rankdata
 
-    _check_mode(mode)
-    c, cs = _labelled(cell, cell_strata, "cell_strata")
-    b, bs = _labelled(baseline, baseline_strata, "baseline_strata")
+    check_mode(mode)
+    c, cs = labelled(cell, cell_strata, "cell_strata")
+    b, bs = labelled(baseline, baseline_strata, "baseline_strata")
     if mode == "min":
         c, b = -c, -b
     strata, observed, wins, pairs = [], 0.0, 0.0, 0

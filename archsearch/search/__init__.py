@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import importlib
 
-from archsearch.search.storage import RunDirError, RunStorage
+from archsearch.rundir.store import RunDirError
 
 _ORACLES = ("ArchitectureOracle", "EvolutionOracle", "FixedListOracle",
             "RandomArchitectureOracle", "RegularizedEvolutionOracle")
 
-__all__ = [*_ORACLES, "RunDirError", "RunStorage", "run_search"]
+__all__ = [*_ORACLES, "RunDirError", "run_search"]
 
 
 def __getattr__(name):

@@ -159,18 +159,8 @@ def run_search(space, run_dir, *, address=None, max_trials=None, workers=None, s
     """
     space = with_overrides(space, seed=seed, max_trials=max_trials,
                            cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial)
-    genomes = None
-    if oracle is None:
-        strategy = space.strategy.name
-    else:
-        strategy = f"keras_tuner:{type(oracle).__name__}"
-        genome = space.cells()[0]
-        genomes = {genome.fingerprint(): genome.to_dict()}
-        hp = oracle.hyperparameters
-        hp.Fixed("cell", genome.fingerprint())
-        hp.Fixed("task", space.tasks[0].name)
-        hp.Fixed("stage", "search")
-        hp.Fixed("seed", space.seed)
+    strategy, genomes = (space.strategy.name, None) if oracle is None else \
+        _tuning_one_cell(oracle, space)
     storage, _ = open_run(space, run_dir, strategy, create=False)  # checks; writes nothing
     lease = Lease(storage, force=force)  # one driver per run directory
     lease.check_free()  # a second driver fails before Ray starts
@@ -178,15 +168,17 @@ def run_search(space, run_dir, *, address=None, max_trials=None, workers=None, s
     try:
         space = preflight(space, local=owns_ray and not _joined(address), simulate=simulate,
                           pending_timeout=pending_timeout, say=say or log.warning)
-        if oracle is None:
-            oracle = make_oracle(space, workers=workers)
+        oracle = make_oracle(space, workers=workers) if oracle is None else oracle
+        # The one place that tells the kinds of oracle apart: archsearch's
+        # strategies, or a KerasTuner oracle behind an adapter.
+        oracle = oracle if isinstance(oracle, ArchitectureOracle) else KerasTunerAdapter(oracle)
         lease.acquire()
         try:
             summary = _search(space, run_dir, oracle, strategy, genomes, lease,
                               workers=workers, progress=progress, max_failures=max_failures,
                               simulate=simulate, trainer=trainer)
             if space.confirm is not None and summary.finished and not lease.lost \
-                    and isinstance(oracle, ArchitectureOracle):
+                    and oracle.architectures:
                 summary.confirmed = _confirm(space, summary.run_dir, oracle, lease,
                                              top=space.confirm.top, seeds=space.confirm.seeds,
                                              workers=workers, progress=progress,
@@ -274,6 +266,21 @@ def _confirm(space, run_dir, oracle, lease, *, top, seeds, workers, progress, ma
     return len(confirm.end_order)
 
 
+def _tuning_one_cell(oracle, space) -> tuple[str, dict]:
+    """A KerasTuner oracle tunes the first cell on the first task: fixes those values.
+
+    Returns:
+        The strategy name recorded in the trials, and the cell's genome by fingerprint.
+    """
+    genome = space.cells()[0]
+    hp = oracle.hyperparameters
+    hp.Fixed("cell", genome.fingerprint())
+    hp.Fixed("task", space.tasks[0].name)
+    hp.Fixed("stage", "search")
+    hp.Fixed("seed", space.seed)
+    return f"keras_tuner:{type(oracle).__name__}", {genome.fingerprint(): genome.to_dict()}
+
+
 def _joined(address) -> bool:
     """Whether `address` / `RAY_ADDRESS` names a cluster to join (not a new local Ray)."""
     target = address or os.environ.get("RAY_ADDRESS")
@@ -310,17 +317,10 @@ def _search(space, run_dir, oracle, strategy, genomes, lease, *, workers, progre
             max_failures, simulate=False, trainer=None) -> SearchSummary:
     """`run_search` once Ray is up, pre-flight passed and the run directory's lease is held."""
     storage, resumed = open_run(space, run_dir, strategy)
-    architecture = isinstance(oracle, ArchitectureOracle)  # else a KerasTuner oracle
-    if architecture:
-        oracle.storage = storage
-        if resumed:
-            oracle.reload()
-    else:
-        set_project_dir(oracle, storage.path(), "keras_tuner")
-        if resumed and storage.exists("keras_tuner/oracle.json"):
-            oracle.reload()
-    searcher = OracleSearcher(oracle, storage, genomes, strategy,
-                              _batcher(space, simulate) if architecture else None, lease=lease)
+    oracle.attach(storage, resumed)
+    searcher = OracleSearcher(oracle.searched, storage, genomes, strategy,
+                              _batcher(space, simulate) if oracle.architectures else None,
+                              lease=lease)
     if resumed:
         searcher.reconcile()
     start = time.monotonic()
@@ -328,8 +328,7 @@ def _search(space, run_dir, oracle, strategy, genomes, lease, *, workers, progre
     scheduler = make_scheduler(space.scheduler, baseline, on_stop=searcher.record_stopped,
                                curves=baseline_curves(storage, baseline)
                                if space.scheduler.name == "curve_cut" else None)
-    view = SearchProgress(oracle if architecture else _KTView(oracle), oracle.max_trials,
-                          enabled=progress)
+    view = SearchProgress(oracle, oracle.max_trials, enabled=progress)
     _tune(space, storage, searcher, view, scheduler, workers=workers,
           max_failures=max_failures, simulate=simulate, trainer=trainer)
     return _summary(storage, strategy, oracle, view, start, resumed)
@@ -404,25 +403,42 @@ def _tune(space, storage, searcher, view, scheduler, *, workers, max_failures, s
 def _summary(storage, strategy, oracle, view, start, resumed) -> SearchSummary:
     done, failed = view.counts()
     finished = oracle.remaining_trials() == 0 or (
-        isinstance(oracle, ArchitectureOracle) and not oracle.queue and not oracle.in_flight()
+        oracle.architectures and not oracle.queue and not oracle.in_flight()
         and not oracle.ongoing_trials)
-    best = []
-    if isinstance(oracle, ArchitectureOracle):
-        for cell in sorted(oracle.scored(), key=lambda c: -c["score"])[:5]:
-            best.append({"cell": cell["name"] or cell["fingerprint"][:12],
-                         "fingerprint": cell["fingerprint"], "score": cell["score"]})
     return SearchSummary(storage.uri, strategy, done, failed, time.monotonic() - start,
-                         bool(finished), resumed, best)
+                         bool(finished), resumed, oracle.best_cells())
 
 
-class _KTView:
-    """Adapts a KerasTuner oracle to what `SearchProgress` reads."""
+class KerasTunerAdapter:
+    """A KerasTuner oracle (tuning one cell's hyperparameters) as the executor drives oracles.
+
+    Its state lives in the run directory's `keras_tuner/`; its trials run one
+    per Tune trial (no batches) and its summary lists no cells (it tunes one).
+    Reads fall through to the oracle.
+    """
+
+    architectures = False
 
     def __init__(self, oracle):
         self._oracle = oracle
 
     def __getattr__(self, name):
         return getattr(self._oracle, name)
+
+    @property
+    def searched(self):
+        """The oracle itself (what the Tune searcher asks for trials)."""
+        return self._oracle
+
+    def attach(self, storage, resumed: bool) -> None:
+        """Keeps the oracle's state in `keras_tuner/`; reloads it when resuming."""
+        set_project_dir(self._oracle, storage.path(), "keras_tuner")
+        if resumed and storage.exists("keras_tuner/oracle.json"):
+            self._oracle.reload()
+
+    def best_cells(self, k: int = 5) -> list[dict]:
+        """None: a tuning study has one cell."""
+        return []
 
     def scored(self):
         trials = [t for t in self._oracle.trials.values() if t.status == COMPLETED]

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 __all__ = ["CompiledModel", "KeptModels", "compiled_model", "cache_clear", "cache_size",
-           "release"]
+           "is_kept", "release"]
 
 
 class KeptModels:
@@ -168,6 +168,11 @@ def release(kept: bool) -> None:
         return
     _since_cleanup[0] = 0
     keras.utils.clear_session(free_memory=True)
+
+
+def is_kept(model) -> bool:
+    """Whether `model` is one of the compiled models kept in this process."""
+    return any(entry is model for entry in _CACHE.values())
 
 
 def cache_size() -> int:

@@ -59,6 +59,48 @@ def check_compatible(hparams_list: Sequence[Mapping[str, Any]]) -> list[dict]:
     return hps
 
 
+def _data_by_seed(task, seeds, data, task_options) -> dict:
+    """Each member seed's data: `data` for all when given, else loaded per seed."""
+    import keras
+
+    from archsearch import tasks
+
+    by_seed = {}
+    for seed in dict.fromkeys(seeds):
+        if data is not None:
+            by_seed[seed] = data
+        else:
+            keras.utils.set_random_seed(seed)
+            task_obj = tasks.get(task) if isinstance(task, str) else task
+            by_seed[seed] = task_obj.load(seed=seed, **dict(task_options or {}))
+    return by_seed
+
+
+def _build_members(base, seeds, hps, results, by_seed) -> list:
+    """One Keras model per member, from its seed, hyperparameters and data."""
+    import keras
+
+    models = []
+    for seed, hp, result in zip(seeds, hps, results, strict=True):
+        keras.utils.set_random_seed(seed)
+        data = by_seed[seed]
+        model, result.units = build_model(with_forget_bias(base, hp["forget_bias"]), hp,
+                                          data, seed)
+        result.params = int(model.count_params())
+        result.score_metric, result.score_mode = data.score_metric, data.score_mode
+        models.append(model)
+    return models
+
+
+def _fail_unfinished(results, err: Exception) -> None:
+    """Every member that neither finished nor failed on its own fails with `err`."""
+    message = str(err).strip().splitlines()
+    reason = f"{type(err).__name__}: {message[0] if message else ''}"[:500]
+    for result in results:
+        if result.failure is None and result.status == FAILED:
+            result.failure = reason
+
+
 def run_population(genome, hparams_list: Sequence[Mapping[str, Any]], task="arithmetic",
                    budget: Budget | Mapping | None = None, seeds: Sequence[int] | None = None,
                    task_options: Mapping[str, Any] | None = None, data=None,
@@ -106,22 +148,13 @@ def run_population(genome, hparams_list: Sequence[Mapping[str, Any]], task="arit
                for s, hp in zip(seeds, hps, strict=True)]
     stacked, kept = None, False
     try:
-        import keras
 
-        from archsearch import tasks
         from archsearch.layers import as_genome
 
         base = as_genome(genome)
         configure_devices(False)
         t = time.perf_counter()
-        by_seed = {}
-        for seed in dict.fromkeys(seeds):
-            if data is not None:
-                by_seed[seed] = data
-            else:
-                keras.utils.set_random_seed(seed)
-                task_obj = tasks.get(task) if isinstance(task, str) else task
-                by_seed[seed] = task_obj.load(seed=seed, **dict(task_options or {}))
+        by_seed = _data_by_seed(task, seeds, data, task_options)
         timings["data"] = time.perf_counter() - t
         first = by_seed[seeds[0]]
         if first.stateful or first.info.get("pooling", "last") == "attention":
@@ -129,14 +162,7 @@ def run_population(genome, hparams_list: Sequence[Mapping[str, Any]], task="arit
                              f"pooling. Received: stateful={first.stateful}, "
                              f"pooling={first.info.get('pooling')!r}")
         t = time.perf_counter()
-        models = []
-        for seed, hp, result in zip(seeds, hps, results, strict=True):
-            keras.utils.set_random_seed(seed)
-            model, result.units = build_model(with_forget_bias(base, hp["forget_bias"]), hp,
-                                              by_seed[seed], seed)
-            result.params = int(model.count_params())
-            result.score_metric, result.score_mode = first.score_metric, first.score_mode
-            models.append(model)
+        models = _build_members(base, seeds, hps, results, by_seed)
         compiled, kept = compiled_population(models, first, hps, base, jit_compile)
         stacked = compiled.stacked
         del models
@@ -145,19 +171,20 @@ def run_population(genome, hparams_list: Sequence[Mapping[str, Any]], task="arit
                        on_eval).run()
     except KeyboardInterrupt:
         raise
-    except Exception as err:  # a population never crashes the search
-        message = str(err).strip().splitlines()
-        reason = f"{type(err).__name__}: {message[0] if message else ''}"[:500]
-        for result in results:
-            if result.failure is None and result.status == FAILED:
-                result.failure = reason
+    except Exception as err:  # noqa: BLE001 - a population never crashes the search
+        _fail_unfinished(results, err)
     finally:
         del stacked
         try:
             release(kept)
         except Exception:  # pragma: no cover
             gc.collect()
-    timings["total"] = time.perf_counter() - start
+    return _stamped(results, timings, time.perf_counter() - start)
+
+
+def _stamped(results, timings: dict, total: float) -> list[TrialResult]:
+    """`results`, each with the population's timings (seconds) and size."""
+    timings["total"] = total
     for result in results:
         result.timings = {**{k: round(v, 4) for k, v in timings.items()},
                           "population_size": len(results)}

@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 
 from archsearch.training.budget import Budget
-from archsearch.training.compiled import _CACHE as _compiled_cache
-from archsearch.training.compiled import compiled_model, release
+from archsearch.training.compiled import compiled_model, is_kept, release
 from archsearch.training.evaluate import evaluate
 from archsearch.training.hparams import resolve
 from archsearch.training.model import build_model, configure_devices, with_forget_bias
@@ -135,7 +134,7 @@ def run_trial(genome, hparams: Mapping[str, Any] | None = None, task="arithmetic
         message = str(err).strip().splitlines()
         result.failure = f"{type(err).__name__}: {message[0] if message else ''}"[:500]
     finally:
-        kept = compiled is not None and any(e is compiled for e in _compiled_cache.values())
+        kept = compiled is not None and is_kept(compiled)
         del model, compiled
         try:
             release(kept)
@@ -225,6 +224,12 @@ def _train(compiled, data, budget: Budget, result: TrialResult, timings: dict,
             best_weights = model.get_weights()
     timings["train"] = time.perf_counter() - t_train - timings["eval"] - timings["trace"]
     result.steps = step
+    _final_metrics(model, data, best_weights, result, timings, stop_reason)
+
+
+def _final_metrics(model, data, best_weights, result: TrialResult, timings: dict,
+                   stop_reason) -> None:
+    """The best weights' full valid and test metrics into `result`; its status."""
     if best_weights is None:
         raise _Diverged("no finite validation score was reached")
     model.set_weights(best_weights)

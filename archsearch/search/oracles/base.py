@@ -114,6 +114,26 @@ class ArchitectureOracle(CellScores, OracleState, LeanTrials, keras_tuner.Oracle
         self.steps += 1
         return random.Random(self.search_seed * 1_000_003 + self.steps)
 
+    #: Searches architectures: its trials may be batched and its winners confirmed.
+    architectures = True
+
+    @property
+    def searched(self):
+        """The oracle the Tune searcher asks for trials: itself."""
+        return self
+
+    def attach(self, storage, resumed: bool) -> None:
+        """Uses `storage` (the run directory) for its state; reloads it when resuming."""
+        self.storage = storage
+        if resumed:
+            self.reload()
+
+    def best_cells(self, k: int = 5) -> list[dict]:
+        """The `k` best scored cells (`cell`, `fingerprint`, `score`), for the summary."""
+        return [{"cell": c["name"] or c["fingerprint"][:12], "fingerprint": c["fingerprint"],
+                 "score": c["score"]}
+                for c in sorted(self.scored(), key=lambda c: -c["score"])[:k]]
+
     def in_flight(self) -> int:
         """Cells still being evaluated."""
         return len(self._active)
