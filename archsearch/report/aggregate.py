@@ -29,7 +29,15 @@ import numpy as np
 import pandas as pd
 
 from archsearch import scoring
-from archsearch.report import analysis, cards, confirmed, evidence, findings, importance
+from archsearch.report import (
+    analysis,
+    cards,
+    confirmed,
+    controls,
+    evidence,
+    findings,
+    importance,
+)
 from archsearch.report.records import CellSummary, Report, RunSet, TaskStats, TaskSummary
 
 __all__ = ["summarize", "trials_frame"]
@@ -113,6 +121,7 @@ def summarize(runs: RunSet, *, baseline: str | None = None, top: int = 5,
         running=runs.running,
     )
     report = _with_confirmation(report, runs.confirmations)
+    report = replace(report, controls=controls.control_rows(report, runs))
     return replace(report, findings=findings.findings(report))
 
 

@@ -539,6 +539,8 @@ class Report:
         running: Trials still training, with their curves so far.
         confirmed: The Confirmed table (`archsearch.report.confirmed.ConfirmRow`):
             cells retrained on fresh seeds vs the baseline, test split.
+        controls: Search vs random search (`archsearch.report.controls.ControlRow`),
+            when the runs hold both.
     """
 
     title: str
@@ -563,6 +565,7 @@ class Report:
     importance_note: str | None = None
     running: tuple[RunningTrial, ...] = ()
     confirmed: tuple = ()
+    controls: tuple = ()
 
     def cell(self, key: str) -> CellSummary:
         """Returns the cell with this label, name or fingerprint (prefix)."""
