@@ -58,7 +58,7 @@ class BestCell:
         genome: The cell (None when the run recorded no valid genome; see `problem`).
         score: Min over the scored tasks of its best / the baseline's best
             (None without a baseline result).
-        score_low: Lower end of the score's 95% bootstrap interval, if any.
+        score_low: Lower end of the score's interval (the verdict's test inverted), if any.
         score_high: Upper end.
         confirmed_score: Its confirmed ratio to the baseline on fresh seeds
             (test split, its worst confirmed task), if it was confirmed.

@@ -7,7 +7,7 @@ Three steps, each usable on its own:
 * `summarize(runs)` aggregates them (pandas) into a `Report`: `CellSummary`
   per fingerprint with `TaskStats` per task, `TaskSummary`, `FailureGroup`,
   `HparamEffect` (fANOVA) and `CellCard` records, and the evidence: a
-  `Comparison` per cell and task (bootstrap interval, test, verdict),
+  `Comparison` per cell and task (interval from the test, test, verdict),
   `ExpectedBest` curves, `NoiseSplit`s and the `Findings` in words
   (`stats`, `evidence`, `ranking`, `findings`);
 * `write_report(report, out)` renders index.html, report.md, leaderboard.csv,

@@ -180,7 +180,7 @@ class TaskStats:
         best_trial: `run/trial_id` of the best trial.
         best_hparams: Hyperparameters of the best trial.
         best_units: Units of the best trial.
-        ratio_low: Lower end of the ratio's 95% bootstrap interval.
+        ratio_low: Lower end of the ratio's interval (the verdict's test inverted).
         ratio_high: Upper end.
         reliable: False when the interval rests on fewer than 5 trials a side.
         p_value: Two-sided Mann-Whitney p of the cell's trials vs the baseline's.
@@ -240,7 +240,7 @@ class CellSummary:
             has.
         rank: 1-based position on the leaderboard.
         runs: Runs it appears in.
-        score_low: Lower end of the score's 95% bootstrap interval.
+        score_low: Lower end of the score's interval (follows the overall verdict).
         score_high: Upper end.
         score_reliable: False when some task has fewer than 5 trials a side.
         verdict: Overall verdict vs the baseline: `worse` if any scored task
@@ -404,8 +404,8 @@ class Comparison:
         n: The cell's trials the test compared (min over tasks for `score`).
         reference_n: The reference's.
         ratio: The cell's best / the reference's best (> 1 = better).
-        ratio_low: 2.5% percentile bootstrap bound.
-        ratio_high: 97.5% bound.
+        ratio_low: Lower end of the interval: the verdict's test inverted at its Holm level.
+        ratio_high: Upper end (`inf` when unbounded).
         reliable: False with fewer than 5 trials (settings, if seeded) on a side.
         p_value: Two-sided p of `test` (None for `score` rows).
         p_holm: Holm-adjusted p over every test of the report (for `score`:
