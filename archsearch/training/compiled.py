@@ -105,7 +105,13 @@ class CompiledModel:
                 y_pred = model(x, training=True)
                 loss = model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=w,
                                           training=True)
-            grads = tape.gradient(loss, variables)
+            # An embedding's gradient comes as IndexedSlices with one row per
+            # token occurrence; summed into the table first, as the true
+            # gradient is, so that the global norm and Adam's second moment
+            # see the square of the sum, not the sum of the squares (which let
+            # a frequent token's row move several times the learning rate).
+            grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g
+                     for g in tape.gradient(loss, variables)]
             present = [k for k, g in enumerate(grads) if g is not None]
             clipped, _ = tf.clip_by_global_norm([grads[k] for k in present], clip_norm)
             grads = list(grads)

@@ -164,6 +164,9 @@ def _global_norm_clipper(clip_norm: float):
     def clip(grads):
         import tensorflow as tf
 
+        # Dense (duplicate rows summed), as in `compiled`: the true gradient.
+        grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g
+                 for g in grads]
         present = [k for k, g in enumerate(grads) if g is not None]
         clipped, _ = tf.clip_by_global_norm([grads[k] for k in present], clip_norm)
         out = list(grads)

@@ -294,15 +294,15 @@ class StackedModel:
                  for g, v in zip(grads, sources, strict=True)]
         squares = [None] * len(grads)
         if table is not None:
-            # Keras trains an embedding from its sparse gradient (one row per
-            # token occurrence): the global norm and Adam's second moment see
-            # the squares of the occurrences, the update their sum.
+            # The embedding's gradient is one row per token occurrence, summed
+            # into the table: the true gradient, whose square the global norm
+            # and Adam's second moment see (as the solo step does).
             i = sources.index(on_path)
             rows = grads[i]
             if folds:  # d(embedded) = d(projection) @ W^T, one row per token
                 kernel = self.rnn[0]["kernels"][INPUT]
                 rows = tf.einsum("kbtg,keg->kbte", rows, tf.convert_to_tensor(kernel))
-            grads[i], squares[i] = self._scatter(rows, x), self._scatter(tf.square(rows), x)
+            grads[i] = self._scatter(rows, x)
         self.member_optimizer.apply(self.variables, grads, squares, learning_rates, active)
         return losses
 
