@@ -4,7 +4,7 @@ A strategy is two things: the pydantic model of its parameters in a space
 file (`strategy: {name: evolution, top_n: 100}`) and the KerasTuner oracle
 that runs it. Both are named in one registration, on the parameter model:
 
-    @register_strategy(oracle="archsearch.search.oracles.strategies:EvolutionOracle")
+    @register_strategy(oracle="archsearch.search.oracles.evolution:EvolutionOracle")
     class Evolution(Strict):
         name: Literal["evolution"]
         ...
@@ -24,7 +24,7 @@ Example:
     >>> sorted(strategies())
     ['evolution', 'fixed', 'hyperband', 'random', 'regularized_evolution']
     >>> strategy("fixed").oracle
-    'archsearch.search.oracles.strategies:FixedListOracle'
+    'archsearch.search.oracles.fixed:FixedListOracle'
 """
 
 from __future__ import annotations

@@ -185,7 +185,7 @@ class TaskSpec(Strict):
         return self
 
 
-_ORACLES = "archsearch.search.oracles.strategies"
+_ORACLES = "archsearch.search.oracles"
 #: Default `min_ratio` of `search` tasks under the `evolution` strategy (the paper's).
 STAGED_CUT = 0.9
 
@@ -204,7 +204,7 @@ class _StrategyTraits:
     staged_cut: ClassVar[float | None] = None
 
 
-@register_strategy(oracle=f"{_ORACLES}:EvolutionOracle")
+@register_strategy(oracle=f"{_ORACLES}.evolution:EvolutionOracle")
 class Evolution(_StrategyTraits, Strict):
     """The paper's procedure: a top-N list, pre-filter, staged tasks, min ratio to baseline.
 
@@ -222,7 +222,7 @@ class Evolution(_StrategyTraits, Strict):
     reevaluate_probability: Fraction = 0.5
 
 
-@register_strategy(oracle=f"{_ORACLES}:RegularizedEvolutionOracle")
+@register_strategy(oracle=f"{_ORACLES}.regularized_evolution:RegularizedEvolutionOracle")
 class RegularizedEvolution(_StrategyTraits, Strict):
     """Aging evolution (Real et al. 2019): tournament of `sample_size` from a population.
 
@@ -245,7 +245,7 @@ class RegularizedEvolution(_StrategyTraits, Strict):
         return self
 
 
-@register_strategy(oracle=f"{_ORACLES}:RandomArchitectureOracle")
+@register_strategy(oracle=f"{_ORACLES}.random_search:RandomArchitectureOracle")
 class RandomSearch(_StrategyTraits, Strict):
     """Random architecture search: seed cells mutated `mutations` times in a row.
 
@@ -259,7 +259,7 @@ class RandomSearch(_StrategyTraits, Strict):
     hyperparameter_samples: Samples = 1
 
 
-@register_strategy(oracle=f"{_ORACLES}:FixedListOracle")
+@register_strategy(oracle=f"{_ORACLES}.fixed:FixedListOracle")
 class Fixed(_StrategyTraits, Strict):
     """A fixed list of cells (ablations, comparisons): no mutation.
 

@@ -163,7 +163,7 @@ def test_fixed_list_gives_every_cell_the_same_samples_and_seeds(tmp_path):
 
 def test_a_strategy_chooses_a_stages_trials_by_overriding_one_hook(tmp_path):
     class TwoTrials(RandomArchitectureOracle):
-        def _stage_trials(self, cell, task):
+        def stage_trials(self, cell, task):
             return [({"learning_rate": 0.5}, 7, 11), ({"learning_rate": 1.0}, 8, 12)]
 
     oracle = TwoTrials(_space(tmp_path, "{name: random, mutations: 1}"))

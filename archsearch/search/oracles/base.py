@@ -55,8 +55,19 @@ def space_hyperparameters(space) -> keras_tuner.HyperParameters:
 class ArchitectureOracle(CellScores, OracleState, LeanTrials, keras_tuner.Oracle):
     """Base of archsearch's strategies: evaluates proposed cells task by task.
 
-    Subclasses implement `propose()` (cells to evaluate next) and may override
-    `on_cell_scored(cell)` and `kept()`; the rest is shared.
+    The strategy contract, declared here once:
+
+    - required: `propose()`, the cells to evaluate next;
+    - optional (no-op defaults): `on_cell_scored(cell)`, `kept()`,
+      `stage_trials(cell, task)` (which trials a stage runs) and `refill()`
+      (what to queue when the queue is empty);
+    - persistence (no-op defaults, for strategies that keep lists):
+      `strategy_state()`, `set_strategy_state(state)` and
+      `rebuild_strategy(finished)` (from the records, when `oracle.json` is lost).
+
+    No strategy overrides a private method. Adding a strategy is one module
+    beside `fixed.py` (the shortest: `random_search.py`) plus its parameter
+    model in `archsearch.space` and its test.
 
     Args:
         space: The loaded `SearchSpace`.
@@ -107,6 +118,21 @@ class ArchitectureOracle(CellScores, OracleState, LeanTrials, keras_tuner.Oracle
     def kept(self) -> set[str]:
         """Fingerprints of finished cells whose genomes the strategy still needs."""
         return set()
+
+    def strategy_state(self) -> dict:
+        """The strategy's own decisions (top-N, population), JSON data for `oracle.json`."""
+        return {}
+
+    def set_strategy_state(self, state: dict) -> None:
+        """Restores `strategy_state()`."""
+
+    def rebuild_strategy(self, finished: list[str]) -> None:
+        """Re-derives the strategy's lists from the records' cells.
+
+        Args:
+            finished: Fingerprints of the finished cells, in the order their
+                last trial ended.
+        """
 
     # -- helpers for strategies -------------------------------------------------
     def rng(self) -> random.Random:
@@ -191,11 +217,11 @@ class ArchitectureOracle(CellScores, OracleState, LeanTrials, keras_tuner.Oracle
         """The seed index of a recorded trial seed: the inverse of `_trial_seed`."""
         return seed - self._trial_seed(0)
 
-    def _stage_trials(self, cell: dict, task: str) -> list[tuple[dict, int, int]]:
+    def stage_trials(self, cell: dict, task: str) -> list[tuple[dict, int, int]]:
         """The trials of `cell`'s stage on `task`, one per sample x seed of the task.
 
-        Strategies override this to choose a stage's trials; the base queues
-        them (`_enqueue_stage`). Here each sample is a random draw from the
+        Optional hook: strategies override it to choose a stage's trials; the
+        base queues them. Here each sample is a random draw from the
         space (KerasTuner's `_random_values`), each trial takes the next seed
         index (`_seed_state`), and a sample's id is its first trial's index.
 
@@ -218,7 +244,7 @@ class ArchitectureOracle(CellScores, OracleState, LeanTrials, keras_tuner.Oracle
 
     def _enqueue_stage(self, cell: dict) -> None:
         task = cell["stages"][cell["stage"]]
-        for hparams, sample, seed in self._stage_trials(cell, task):
+        for hparams, sample, seed in self.stage_trials(cell, task):
             self.queue.append({**hparams, "cell": cell["fingerprint"], "task": task,
                                "stage": self.tasks[task].role, "sample": sample, "seed": seed})
             cell["pending"] += 1
@@ -226,12 +252,16 @@ class ArchitectureOracle(CellScores, OracleState, LeanTrials, keras_tuner.Oracle
     # -- KerasTuner hooks ---------------------------------------------------------
     def populate_space(self, trial_id):
         if not self.queue:
-            self._refill()
+            self.refill()
         if self.queue:
             return {"status": RUNNING, "values": self.queue.pop(0)}
         return {"status": IDLE if self.in_flight() else STOPPED, "values": None}
 
-    def _refill(self) -> None:
+    def refill(self) -> None:
+        """Optional hook: fills the queue when it is empty.
+
+        Default: the baseline first, then what `propose` returns.
+        """
         if self.baseline_fp not in self.cells:
             baseline = self.space.baseline_genome()
             self.evaluate(baseline, "baseline", stages=self.search_stages + self.report_stages,

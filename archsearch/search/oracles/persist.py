@@ -37,25 +37,10 @@ _UNCUT_ORIGINS = ("seed", "baseline", "fixed", "reevaluation")
 class OracleState:
     """Mixin of `ArchitectureOracle`: `get_state`/`set_state`/`save`/`reload`.
 
-    Strategies add their own lists through `strategy_state()`,
-    `set_strategy_state(state)` and `rebuild_strategy()` (from the records).
+    Strategies add their own lists through the persistence hooks declared on
+    `ArchitectureOracle` (`strategy_state`, `set_strategy_state`,
+    `rebuild_strategy`).
     """
-
-    # -- the strategy's part ----------------------------------------------------
-    def strategy_state(self) -> dict:
-        """The strategy's own decisions (top-N, population), JSON data."""
-        return {}
-
-    def set_strategy_state(self, state: dict) -> None:
-        """Restores `strategy_state()`."""
-
-    def rebuild_strategy(self, finished: list[str]) -> None:
-        """Re-derives the strategy's lists from the records' cells.
-
-        Args:
-            finished: Fingerprints of the finished cells, in the order their
-                last trial ended.
-        """
 
     # -- snapshot -----------------------------------------------------------------
     def get_state(self) -> dict:
