@@ -391,7 +391,7 @@ def _search(args) -> int:
 def _nothing_to_run(args, checked) -> bool:
     """Checks the run directory (writes nothing); says so if the search already finished."""
     from archsearch.rundir import RunDirError, compact
-    from archsearch.search.rundir import open_run
+    from archsearch.search.run_setup import open_run
 
     try:
         storage, resumed = open_run(checked, args.run_dir, checked.strategy.name,
@@ -446,7 +446,7 @@ def _confirm(args) -> int:
         load_keras_for_driver()  # the driver never trains: no TensorFlow in it
     from archsearch.rundir import RunDirError, RunStore
     from archsearch.search.executor import ResourceError, run_confirm, storage_message
-    from archsearch.search.rundir import space_from_run
+    from archsearch.search.run_setup import space_from_run
 
     try:
         space = _load_space(args.space) if args.space else space_from_run(RunStore(args.run_dir))

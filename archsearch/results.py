@@ -35,7 +35,7 @@ from archsearch.report.store import RunDirError, open_store
 if TYPE_CHECKING:
     import pandas as pd
 
-    from archsearch.report.records import CellSummary, Report, RunSet
+    from archsearch.report.summaries import CellSummary, Report, RunSet
 
 __all__ = ["BestCell", "ResultsError", "Run", "RunDirError", "export_cell", "open_run"]
 

@@ -29,7 +29,9 @@ from collections.abc import Iterable
 
 from archsearch.report.aggregate import summarize, trials_frame
 from archsearch.report.load import ReportWarning, load_runs
-from archsearch.report.records import (
+from archsearch.report.render import ReportOutputError, write_report
+from archsearch.report.store import RunDirError
+from archsearch.report.summaries import (
     CellCard,
     CellSummary,
     ClaimCheck,
@@ -47,8 +49,6 @@ from archsearch.report.records import (
     TaskSummary,
     TrialRecord,
 )
-from archsearch.report.render import ReportOutputError, write_report
-from archsearch.report.store import RunDirError
 
 __all__ = ["load_runs", "summarize", "write_report", "build_report", "trials_frame",
            "RunDirError", "ReportOutputError", "ReportWarning", "RunInfo", "RunningTrial",

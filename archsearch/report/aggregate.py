@@ -38,7 +38,7 @@ from archsearch.report import (
     findings,
     importance,
 )
-from archsearch.report.records import CellSummary, Report, RunSet, TaskStats, TaskSummary
+from archsearch.report.summaries import CellSummary, Report, RunSet, TaskStats, TaskSummary
 
 __all__ = ["summarize", "trials_frame"]
 
@@ -76,7 +76,7 @@ def summarize(runs: RunSet, *, baseline: str | None = None, top: int = 5,
         problems.append(f"baseline {baseline!r} has no completed trials: no ratios and no "
                         f"min-ratio scores; cells are ranked by their results relative to "
                         f"each task's best")
-    task_best = {task: _best(df[(df.task == task) & df.ok & (df.stage != "prefilter")].score,
+    task_best = {task: scoring.best(df[(df.task == task) & df.ok & (df.stage != "prefilter")].score,
                              modes[task][1]) for task in modes}
     stats = {key: _with_ratio(s, base_best.get(key[1])) for key, s in stats.items()}
     cells = _cells(df, names, stats, prefilter,
@@ -236,13 +236,6 @@ def _baseline_fingerprint(baseline: str, names: Mapping[str, str | None]) -> str
     return zoo_fp if zoo_fp in names else None
 
 
-def _best(scores: pd.Series, mode: str) -> float | None:
-    scores = scores.dropna()
-    if scores.empty:
-        return None
-    return float(scores.max() if mode == "max" else scores.min())
-
-
 def _task_stats(df: pd.DataFrame, modes) -> tuple[dict, dict]:
     """(fingerprint, task) -> TaskStats for stage `task`; fingerprint -> prefilter stats."""
     out: dict[tuple[str, str], TaskStats] = {}
@@ -379,16 +372,17 @@ def _task_order(runs: RunSet, df: pd.DataFrame) -> list[str]:
     return [t for t in dict.fromkeys(seen) if t in present]
 
 
-def _task_summary(task, df, mode, cells, baseline_best, scored) -> TaskSummary:
+def _task_summary(task, df, metric_mode, cells, baseline_best, scored) -> TaskSummary:
+    metric, mode = metric_mode
     rows = df[(df.task == task) & (df.stage != "prefilter")]
     best_cell = None
-    best = _best(rows[rows.ok].score, mode[1])
+    best = scoring.best(rows[rows.ok].score, mode)
     for c in cells:
         s = c.tasks.get(task)
         if s is not None and s.best is not None and s.best == best:
             best_cell = c.label
             break
-    return TaskSummary(task=task, metric=mode[0], mode=mode[1], scored=scored,
+    return TaskSummary(task=task, metric=metric, mode=mode, scored=scored,
                        trials=len(rows),
                        completed=int(rows.ok.sum()),
                        failed=int((rows.status == "failed").sum()),

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from archsearch.report.records import FailureGroup, RunInfo
+from archsearch.report.summaries import FailureGroup, RunInfo
 
 __all__ = ["normalize_reason", "failure_groups", "progress_frame", "forget_bias_column",
            "levels", "ALL_CELLS"]

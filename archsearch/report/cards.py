@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from archsearch.report.records import CellCard, CellSummary
+from archsearch.report.summaries import CellCard, CellSummary
 
 __all__ = ["make_cards", "nearest_zoo", "line_distance", "keras_snippet"]
 

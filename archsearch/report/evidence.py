@@ -30,7 +30,7 @@ import pandas as pd
 from archsearch import scoring
 from archsearch.report import ranking, stats
 from archsearch.report.expected_best import expected_best
-from archsearch.report.records import CellSummary, Comparison, ExpectedBest, NoiseSplit
+from archsearch.report.summaries import CellSummary, Comparison, ExpectedBest, NoiseSplit
 
 __all__ = ["Evidence", "gather", "noise_split", "SCORE"]
 
@@ -135,8 +135,10 @@ def gather(df: pd.DataFrame, modes: Mapping[str, str], cells: Sequence[CellSumma
     for t in base_tasks:
         n = len(samples[(base_fp, t)])
         reliable = stats.is_reliable(samples[(base_fp, t)], samples[(base_fp, t)])
-        by_key[(base_fp, t)] = Comparison(labels[base_fp], base_fp, t, labels[base_fp], n, n, 1.0,
-                                          1.0, 1.0, reliable, None, None, 0.5, "baseline")
+        by_key[(base_fp, t)] = Comparison(
+            cell=labels[base_fp], fingerprint=base_fp, task=t, reference=labels[base_fp], n=n,
+            reference_n=n, ratio=1.0, ratio_low=1.0, ratio_high=1.0, reliable=reliable,
+            p_value=None, p_holm=None, effect=0.5, verdict="baseline")
     ev.task_fields = {key: dict(ratio_low=c.ratio_low, ratio_high=c.ratio_high,
                                 reliable=c.reliable, p_value=c.p_value, p_holm=c.p_holm,
                                 verdict=c.verdict) for key, c in by_key.items()}
@@ -158,10 +160,11 @@ def gather(df: pd.DataFrame, modes: Mapping[str, str], cells: Sequence[CellSumma
                                    for c in decided])
         verdict = stats.overall_verdict(c.verdict for c in decided)
         p_holm = _score_p(decided, verdict)
-        rows.append(Comparison(cell.label, fp, SCORE, labels[base_fp],
-                               min(c.n for c in decided), min(c.reference_n for c in decided),
-                               iv.estimate, iv.low, iv.high, reliable, None, p_holm, None,
-                               verdict))
+        rows.append(Comparison(
+            cell=cell.label, fingerprint=fp, task=SCORE, reference=labels[base_fp],
+            n=min(c.n for c in decided), reference_n=min(c.reference_n for c in decided),
+            ratio=iv.estimate, ratio_low=iv.low, ratio_high=iv.high, reliable=reliable,
+            p_value=None, p_holm=p_holm, effect=None, verdict=verdict))
         ev.cell_fields[fp] = dict(score_low=iv.low, score_high=iv.high, score_reliable=reliable,
                                   verdict=verdict)
     _add_ranks(ev, cells, score_reps, samples, base_fp, scored)

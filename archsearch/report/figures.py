@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from archsearch.report.analysis import ALL_CELLS
-from archsearch.report.records import Report
+from archsearch.report.summaries import Report
 
 __all__ = ["FigureSpec", "FIGURES", "render_figures", "ABLATION_CELLS", "hparams_note",
            "importance_note", "progress_note"]

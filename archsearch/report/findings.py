@@ -20,8 +20,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from archsearch.report.records import ClaimCheck, Comparison, Findings, Report
 from archsearch.report.stats import ALPHA, COVERAGE, MIN_RELIABLE, bracket
+from archsearch.report.summaries import ClaimCheck, Comparison, Findings, Report
 
 __all__ = ["CLAIMS", "Claim", "claim_pairs", "findings", "describe", "MAX_LINES"]
 
@@ -131,9 +131,11 @@ def _inv(x: float | None, zero: float | None = None) -> float | None:
 
 def _flip(c: Comparison) -> Comparison:
     verdict = {"better": "worse", "worse": "better"}.get(c.verdict, c.verdict)
-    return Comparison(c.reference, "", c.task, c.cell, c.reference_n, c.n, _inv(c.ratio),
-                      _inv(c.ratio_high), _inv(c.ratio_low, math.inf), c.reliable, c.p_value,
-                      c.p_holm, None if c.effect is None else 1.0 - c.effect, verdict)
+    return Comparison(
+        cell=c.reference, fingerprint="", task=c.task, reference=c.cell, n=c.reference_n,
+        reference_n=c.n, ratio=_inv(c.ratio), ratio_low=_inv(c.ratio_high),
+        ratio_high=_inv(c.ratio_low, math.inf), reliable=c.reliable, p_value=c.p_value,
+        p_holm=c.p_holm, effect=None if c.effect is None else 1.0 - c.effect, verdict=verdict)
 
 
 def _index(report: Report) -> dict[tuple[str, str, str], Comparison]:

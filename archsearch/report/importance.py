@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from archsearch.report.analysis import ALL_CELLS, levels
-from archsearch.report.records import HparamEffect
+from archsearch.report.summaries import HparamEffect
 
 __all__ = ["MAX_TRIALS", "MIN_TRIALS", "hparam_importance", "fanova"]
 

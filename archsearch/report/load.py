@@ -28,8 +28,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from archsearch.report.records import RunInfo, RunningTrial, RunSet, TrialRecord
 from archsearch.report.store import RunDirError, RunStore, open_store
+from archsearch.report.summaries import RunInfo, RunningTrial, RunSet, TrialRecord
 from archsearch.rundir import RUN_FORMAT, RUN_VERSION, TRIAL_FORMAT, TRIAL_VERSION, explain, index
 from archsearch.rundir import TrialRecord as StoredTrial
 

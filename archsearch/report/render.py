@@ -19,7 +19,7 @@ from archsearch.report.figures import (
     importance_note,
     render_figures,
 )
-from archsearch.report.records import Report
+from archsearch.report.summaries import Report
 from archsearch.report.tables import (
     comparisons_frame,
     fmt,

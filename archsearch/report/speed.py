@@ -86,7 +86,7 @@ import numpy as np
 from archsearch.report import stats
 
 if TYPE_CHECKING:
-    from archsearch.report.records import TrialRecord
+    from archsearch.report.summaries import TrialRecord
 
 __all__ = ["DEFAULT_THRESHOLDS", "SpeedRow", "speed_table", "steps_to_threshold",
            "threshold_for"]

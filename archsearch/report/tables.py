@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from archsearch.report.records import CellSummary, Report, TaskStats
 from archsearch.report.stats import bracket
+from archsearch.report.summaries import CellSummary, Report, TaskStats
 
 __all__ = ["leaderboard_frame", "comparisons_frame", "COMPARISON_COLUMNS", "paper_rows",
            "PaperCell", "PaperRow", "fmt", "fmt_interval"]

@@ -30,7 +30,7 @@ from archsearch.search.oracles import ORACLES, ArchitectureOracle
 from archsearch.search.oracles.base import COMPLETED
 from archsearch.search.preflight import ResourceError, preflight
 from archsearch.search.progress import SearchProgress
-from archsearch.search.rundir import open_run
+from archsearch.search.run_setup import open_run
 from archsearch.search.schedulers import baseline_curves, make_scheduler
 from archsearch.search.searcher import OracleSearcher
 from archsearch.search.simulate import trainable as simulated_trainable

@@ -15,8 +15,8 @@ from archsearch.compat.keras_tuner import retry_trial
 from archsearch.rundir import TrialRecord, read_trial, write_trial
 from archsearch.scoring import objective
 from archsearch.search.oracles.base import COMPLETED, FAILED, RUNNING, STOPPED
-from archsearch.search.records import failed_record, trial_record
 from archsearch.search.schedulers import stopped_result
+from archsearch.search.trial_records import failed_record, trial_record
 from archsearch.search.worker import curve_path
 from archsearch.space.hyperparameters import current_names
 

@@ -23,7 +23,7 @@ import hashlib
 import json
 
 from archsearch.rundir import RunStore, check_token, write_trial
-from archsearch.search.records import now, trial_record
+from archsearch.search.trial_records import now, trial_record
 
 __all__ = ["simulated_result", "execute", "trainable", "drive", "FAILURE_RATE"]
 

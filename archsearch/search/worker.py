@@ -15,7 +15,7 @@ import time
 
 from archsearch import scoring
 from archsearch.rundir import RunStore, check_token, write_trial
-from archsearch.search.records import now, trial_record
+from archsearch.search.trial_records import now, trial_record
 
 __all__ = ["CURVES_DIR", "LiveCurve", "curve_path", "execute", "execute_population",
            "task_plan", "trainable"]

@@ -22,9 +22,7 @@ from archsearch.training.hparams import resolve
 from archsearch.training.model import build_model, configure_devices, with_forget_bias
 from archsearch.training.result import COMPLETED, FAILED, STOPPED, TrialResult
 
-# build_model, with_forget_bias and TrialResult live in model.py and result.py;
-# they stay importable from here.
-__all__ = ["TrialResult", "run_trial", "build_model", "with_forget_bias"]
+__all__ = ["run_trial"]
 
 
 def _set_seed(seed: int, tensorflow_too: bool) -> None:

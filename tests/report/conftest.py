@@ -223,3 +223,9 @@ def raw_trials():
 def make_run():
     """`write_run`: writes a fixture run directory."""
     return write_run
+
+
+@pytest.fixture(scope="session")
+def run_writer():
+    """`write_run`, for fixtures wider than one test."""
+    return write_run

@@ -57,10 +57,9 @@ def _wide(root: Path, make_run) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory):
+def reports(tmp_path_factory, run_writer):
     """Run name -> its `Report` (built once per module)."""
-    from conftest import write_run  # the `make_run` fixture's writer; that fixture is per test
-
+    write_run = run_writer
     root = tmp_path_factory.mktemp("fit_runs")
     sources = {"quickstart": _quickstart(root), "small": _small(root, write_run),
                "wide": _wide(root, write_run)}

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from archsearch.report import speed
-from archsearch.report.records import TrialRecord
+from archsearch.report.summaries import TrialRecord
 
 BASE, CELL, OTHER = "b" * 32, "c" * 32, "d" * 32
 BUDGET = 2000

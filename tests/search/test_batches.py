@@ -9,7 +9,7 @@ from archsearch.rundir import RunStore, read_trial
 from archsearch.search import batches
 from archsearch.search.batches import Batcher, batch_limit, run_batch
 from archsearch.search.executor import OracleSearcher, make_oracle
-from archsearch.search.rundir import open_run
+from archsearch.search.run_setup import open_run
 from archsearch.search.simulate import drive, execute
 from archsearch.space import SearchSpaceError
 

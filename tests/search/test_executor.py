@@ -15,7 +15,7 @@ import archsearch
 from archsearch.rundir import Lease, RunStore, write_trial
 from archsearch.search import RunDirError
 from archsearch.search.executor import OracleSearcher, run_search
-from archsearch.search.records import failed_record, trial_record
+from archsearch.search.trial_records import failed_record, trial_record
 
 
 def _snapshot(run_dir):
@@ -224,7 +224,7 @@ def test_a_second_driver_on_a_run_directory_fails_fast_before_training(tmp_path,
 
 def test_cli_second_driver_exits_2_naming_the_holder(tmp_path, capsys, write_space, space_yaml):
     from archsearch.cli import main
-    from archsearch.search.rundir import open_run
+    from archsearch.search.run_setup import open_run
 
     path = write_space(space_yaml())
     run_dir = tmp_path / "run"

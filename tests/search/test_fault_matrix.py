@@ -280,7 +280,7 @@ def test_a_full_disk_mid_search_exits_2_and_the_rerun_resumes(tmp_path, subproce
 
 def test_a_run_directory_whose_creation_failed_is_reused(tmp_path):
     from archsearch.cli import _check_not_foreign
-    from archsearch.search.rundir import open_run
+    from archsearch.search.run_setup import open_run
 
     run_dir = tmp_path / "run"
     (run_dir / "trials").mkdir(parents=True)

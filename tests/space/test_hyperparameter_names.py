@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from archsearch.rundir import RunDirError
-from archsearch.search.rundir import _first_difference, open_run
+from archsearch.search.run_setup import _first_difference, open_run
 from archsearch.space import Hyperparameters, SearchSpace, SearchSpaceError, parse_search_space
 from archsearch.space.hyperparameters import DEFAULTS, PAPER_SPACE, current_names
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from archsearch.rundir import RunDirError
-from archsearch.search.rundir import _first_difference, open_run
+from archsearch.search.run_setup import _first_difference, open_run
 from archsearch.space import SearchSpace, parse_search_space
 
 FIXTURE_V1 = Path(__file__).resolve().parents[1] / "fixtures" / "rundir_v1"

@@ -23,7 +23,7 @@ from archsearch.rundir import (
     compact,
     explain,
 )
-from archsearch.search.records import now
+from archsearch.search.trial_records import now
 
 __all__ = ["open_run", "space_from_run", "space_record"]
 
