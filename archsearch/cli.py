@@ -365,13 +365,8 @@ def _search(args) -> int:
     print(checked.summary(), file=sys.stderr)
     resume = _resume_command(args)
     try:
-        summary = run_search(space, args.run_dir, address=args.address,
-                             max_trials=args.max_trials, workers=args.workers, seed=args.seed,
-                             progress=not args.no_progress, force=args.force,
-                             simulate=args.simulate, cpus_per_trial=args.cpus_per_trial,
-                             gpus_per_trial=args.gpus_per_trial,
-                             pending_timeout=args.pending_timeout,
-                             say=lambda line: print(line, file=sys.stderr))
+        summary = run_search(space, args.run_dir, max_trials=args.max_trials, seed=args.seed,
+                             **_ray_options(args))
     except (RunDirError, ResourceError) as err:
         raise CliError(str(err)) from None
     except OSError as err:  # storage failed outside the Tune loop (creating the run, the lease)
@@ -386,6 +381,14 @@ def _search(args) -> int:
             from None
     _print_summary(summary, space, resume)
     return 0 if summary.finished else EXIT_INTERRUPTED
+
+
+def _ray_options(args) -> dict:
+    """The keyword arguments of `run_search` / `run_confirm` from `_add_ray_arguments`' flags."""
+    return dict(address=args.address, workers=args.workers, progress=not args.no_progress,
+                force=args.force, simulate=args.simulate, cpus_per_trial=args.cpus_per_trial,
+                gpus_per_trial=args.gpus_per_trial, pending_timeout=args.pending_timeout,
+                say=lambda line: print(line, file=sys.stderr))
 
 
 def _nothing_to_run(args, checked) -> bool:
@@ -451,12 +454,7 @@ def _confirm(args) -> int:
     try:
         space = _load_space(args.space) if args.space else space_from_run(RunStore(args.run_dir))
         ran = run_confirm(space, args.run_dir, top=args.top, seeds=args.seeds,
-                          address=args.address, workers=args.workers,
-                          progress=not args.no_progress, force=args.force,
-                          simulate=args.simulate, cpus_per_trial=args.cpus_per_trial,
-                          gpus_per_trial=args.gpus_per_trial,
-                          pending_timeout=args.pending_timeout,
-                          say=lambda line: print(line, file=sys.stderr))
+                          **_ray_options(args))
     except (RunDirError, ResourceError) as err:
         raise CliError(str(err)) from None
     except OSError as err:

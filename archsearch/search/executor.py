@@ -162,33 +162,48 @@ def run_search(space, run_dir, *, address=None, max_trials=None, workers=None, s
     strategy, genomes = (space.strategy.name, None) if oracle is None else \
         _tuning_one_cell(oracle, space)
     storage, _ = open_run(space, run_dir, strategy, create=False)  # checks; writes nothing
+    say = say or log.warning
+    with _driving(space, storage, address=address, workers=workers, force=force,
+                  simulate=simulate, pending_timeout=pending_timeout, say=say) as (space, lease):
+        oracle = make_oracle(space, workers=workers) if oracle is None else oracle
+        # The one place that tells the kinds of oracle apart: archsearch's
+        # strategies, or a KerasTuner oracle behind an adapter.
+        oracle = oracle if isinstance(oracle, ArchitectureOracle) else KerasTunerAdapter(oracle)
+        summary = _search(space, run_dir, oracle, strategy, genomes, lease,
+                          workers=workers, progress=progress, max_failures=max_failures,
+                          simulate=simulate, trainer=trainer)
+        if space.confirm is not None and summary.finished and not lease.lost \
+                and oracle.architectures:
+            summary.confirmed = _confirm(space, oracle, lease, top=space.confirm.top,
+                                         seeds=space.confirm.seeds, workers=workers,
+                                         progress=progress, max_failures=max_failures,
+                                         simulate=simulate, trainer=trainer, say=say)
+    return summary
+
+
+@contextlib.contextmanager
+def _driving(space, storage, *, address, workers, force, simulate, pending_timeout, say):
+    """For the block: Ray up, pre-flight passed, the run directory's lease held.
+
+    Yields the space to run (`--simulate` may change its resources) and the
+    lease; gives the lease back and stops a Ray it started afterwards.
+
+    Raises:
+        LeaseLost: another driver took the run over during the block.
+    """
     lease = Lease(storage, force=force)  # one driver per run directory
     lease.check_free()  # a second driver fails before Ray starts
     owns_ray = _start_ray(address, workers, space.resources.cpus)
     try:
         space = preflight(space, local=owns_ray and not _joined(address), simulate=simulate,
-                          pending_timeout=pending_timeout, say=say or log.warning)
-        oracle = make_oracle(space, workers=workers) if oracle is None else oracle
-        # The one place that tells the kinds of oracle apart: archsearch's
-        # strategies, or a KerasTuner oracle behind an adapter.
-        oracle = oracle if isinstance(oracle, ArchitectureOracle) else KerasTunerAdapter(oracle)
+                          pending_timeout=pending_timeout, say=say)
         lease.acquire()
         try:
-            summary = _search(space, run_dir, oracle, strategy, genomes, lease,
-                              workers=workers, progress=progress, max_failures=max_failures,
-                              simulate=simulate, trainer=trainer)
-            if space.confirm is not None and summary.finished and not lease.lost \
-                    and oracle.architectures:
-                summary.confirmed = _confirm(space, summary.run_dir, oracle, lease,
-                                             top=space.confirm.top, seeds=space.confirm.seeds,
-                                             workers=workers, progress=progress,
-                                             max_failures=max_failures, simulate=simulate,
-                                             trainer=trainer, say=say or log.warning)
+            yield space, lease
         finally:
             lease.release()
         if lease.lost:
             raise LeaseLost(lease.lost_message())
-        return summary
     finally:
         if owns_ray:
             import ray
@@ -215,33 +230,20 @@ def run_confirm(space, run_dir, *, top=None, seeds=None, address=None, workers=N
     storage, resumed = open_run(space, run_dir, space.strategy.name, create=False)
     if not resumed:
         raise RunDirError(f"{storage.uri}: no run to confirm (no run.json)")
-    lease = Lease(storage, force=force)
-    lease.check_free()
-    owns_ray = _start_ray(address, workers, space.resources.cpus)
-    try:
-        space = preflight(space, local=owns_ray and not _joined(address), simulate=simulate,
-                          pending_timeout=pending_timeout, say=say or log.warning)
+    say = say or log.warning
+    with _driving(space, storage, address=address, workers=workers, force=force,
+                  simulate=simulate, pending_timeout=pending_timeout, say=say) as (space, lease):
         oracle = make_oracle(space, workers=workers)
         oracle.storage = storage
         if not oracle.reload():
             raise RunDirError(f"{storage.uri}: the run has no finished trials to confirm")
-        lease.acquire()
-        try:
-            ran = _confirm(space, storage.uri, oracle, lease, top=top, seeds=seeds,
-                           workers=workers, progress=progress, max_failures=max_failures,
-                           simulate=simulate, trainer=trainer, say=say or log.warning)
-        finally:
-            lease.release()
-        if lease.lost:
-            raise LeaseLost(lease.lost_message())
-        return ran
-    finally:
-        if owns_ray:
-            import ray
-            ray.shutdown()
+        ran = _confirm(space, oracle, lease, top=top, seeds=seeds, workers=workers,
+                       progress=progress, max_failures=max_failures, simulate=simulate,
+                       trainer=trainer, say=say)
+    return ran
 
 
-def _confirm(space, run_dir, oracle, lease, *, top, seeds, workers, progress, max_failures,
+def _confirm(space, oracle, lease, *, top, seeds, workers, progress, max_failures,
              simulate, trainer, say) -> int:
     """The confirmation step: plan from the search, print the budget, run what has no record."""
     from archsearch.search.confirm import ConfirmOracle, plan_confirmation
