@@ -39,6 +39,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ADAM = {"units": 64, "num_layers": 1, "optimizer": "adam", "learning_rate": 0.01,
         "clip_norm": 5.0, "init_scale": 1.0, "dropout": 0.0}
 PAPER_CELLS = ["tanh_rnn", "lstm_f", "lstm", "lstm_b", "gru"]
+#: Calibration cells that are a zoo cell with hyperparameters: the LSTM (bias 0 in
+#: the zoo) with its forget-gate bias set by the `forget_bias` hyperparameter.
+VARIANTS = {f"lstm_fb{b:g}": ("lstm", {"forget_bias": b}) for b in (0.5, 2.0, 3.0)}
+VARIANTS["lstm_chrono"] = ("lstm", {"forget_bias": "chrono"})
+BIAS_CELLS = ["lstm", "lstm_fb0.5", "lstm_b", "lstm_fb2", "lstm_fb3", "lstm_chrono", "gru"]
 
 
 def _arithmetic(digits: int, distractors: int, steps: int, eval_every: int,
@@ -50,6 +55,13 @@ def _arithmetic(digits: int, distractors: int, steps: int, eval_every: int,
                 hparams=ADAM)
 
 
+def _forget(task: str, options: dict, steps: int, cells=PAPER_CELLS, **hparams) -> dict:
+    """A forget-gate setting: evaluated every steps / 4, as `archsearch search` does."""
+    return dict(task=task, cells=cells, steps=steps, eval_every=max(1, steps // 4),
+                options=options, hparams={**ADAM, **hparams})
+
+
+REBER = {"continual": True, "eval_chunks": 50, "batch_size": 32}
 SETTINGS = {
     "arithmetic_2d1": _arithmetic(2, 1, steps=2000, eval_every=250),
     "arithmetic_2d2": _arithmetic(2, 2, steps=3000, eval_every=250),
@@ -71,6 +83,27 @@ SETTINGS = {
                       steps=1000, eval_every=100, options={"batch_size": 32}, hparams=ADAM),
     "trec": dict(task="trec", cells=["tanh_rnn", "lstm", "lstm_b", "gru"], steps=1000,
                  eval_every=100, options={"batch_size": 32}, hparams=ADAM),
+    # The forget gate (issue 24): continual embedded Reber (32 streams of 75-step
+    # chunks, state carried, one pass over num_chunks = steps) and long delays.
+    "reber_c500": _forget("reber", {**REBER, "num_chunks": 500}, 500),
+    "reber_c300": _forget("reber", {**REBER, "num_chunks": 300}, 300),
+    "reber_c1000": _forget("reber", {**REBER, "num_chunks": 1000}, 1000),
+    "reber_c2000": _forget("reber", {**REBER, "num_chunks": 2000}, 2000,
+                           cells=["lstm_f", "lstm", "gru"]),
+    "adding_t100": _forget("adding", {"length": 100, "batch_size": 32}, 2000,
+                           cells=["tanh_rnn", "lstm_f", *BIAS_CELLS]),
+    "adding_t200": _forget("adding", {"length": 200, "batch_size": 32}, 2000,
+                           cells=["lstm_f", *BIAS_CELLS]),
+    "adding_t200_s1000": _forget("adding", {"length": 200, "batch_size": 32}, 1000,
+                                 cells=BIAS_CELLS),
+    "adding_t100_lr1e-3": _forget("adding", {"length": 100, "batch_size": 32}, 4000,
+                                  cells=["lstm", "lstm_b", "lstm_chrono", "gru"],
+                                  learning_rate=0.001),
+    "adding_t100_lr1e-3_s1000": _forget("adding", {"length": 100, "batch_size": 32}, 1000,
+                                        cells=BIAS_CELLS, learning_rate=0.001),
+    "adding_t400": _forget("adding", {"length": 400, "batch_size": 32}, 1500,
+                           cells=["lstm_f", "lstm", "lstm_b", "lstm_chrono", "gru"]),
+    "copy_d100": _forget("copy", {"delay": 100, "batch_size": 32}, 2000),
 }
 
 
@@ -86,10 +119,20 @@ def _done(path: str) -> dict[str, dict]:
     return {r["key"]: r for r in rows}
 
 
-def run(setting: str, seeds: list[int], out: str) -> None:
-    """Trains the setting's cells for every seed, appending one JSON line per trial."""
+def run(setting: str, seeds: list[int], out: str, threads: int = 1,
+        cells: list[str] | None = None) -> None:
+    """Trains the setting's cells (or those of `cells`) per seed, one JSON line per trial."""
+    import tensorflow as tf
+
     from archsearch import tasks
     from archsearch.training import Budget, run_trial
+
+    if threads:  # as a search worker with 1 CPU per trial (search/worker.py limit_threads)
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(threads)
+        except RuntimeError:
+            pass  # already set by an earlier setting of this process
 
     spec = SETTINGS[setting]
     done = _done(out)
@@ -97,12 +140,15 @@ def run(setting: str, seeds: list[int], out: str) -> None:
         data = None
         for cell in spec["cells"]:
             key = _key(setting, cell, seed)
+            if cells and cell not in cells:
+                continue
             if key in done:
                 continue
             if data is None:
                 data = tasks.get(spec["task"]).load(seed=seed, **spec["options"])
+            genome, extra = VARIANTS.get(cell, (cell, {}))
             cpu, wall = time.process_time(), time.perf_counter()
-            result = run_trial(cell, spec["hparams"], spec["task"],
+            result = run_trial(genome, {**spec["hparams"], **extra}, spec["task"],
                                Budget(steps=spec["steps"], eval_every=spec["eval_every"]),
                                seed=seed, data=data)
             row = {"key": key, "setting": setting, "cell": cell, "seed": seed,
@@ -117,6 +163,25 @@ def run(setting: str, seeds: list[int], out: str) -> None:
                 f.write(json.dumps(row) + "\n")
             print(f"{key}: {result.score_metric}={result.score} ({row['wall_s']} s wall, "
                   f"{row['cpu_s']} s CPU) {result.failure or ''}", flush=True)
+
+
+def _reached(row: dict) -> int | None:
+    """Steps to the metric's threshold (`archsearch.report.speed`), None if never."""
+    from archsearch.report.speed import steps_to_threshold, threshold_for
+
+    threshold = threshold_for("", row["metric"])
+    if threshold is None:
+        return None
+    curve = [{"step": s, f"valid_{row['metric']}": v} for s, v in row["curve"]]
+    return steps_to_threshold(curve, row["metric"], row["mode"], threshold)
+
+
+def _speed(rows: list[dict]) -> str:
+    """`k/n, median S`: trials that reached the threshold, median steps (censored last)."""
+    steps = sorted((_reached(r) for r in rows), key=lambda s: float("inf") if s is None else s)
+    hits = sum(s is not None for s in steps)
+    median = steps[(len(steps) - 1) // 2] if steps else None
+    return f"{hits}/{len(steps)}, " + ("never" if median is None else f"{median}")
 
 
 def table(setting: str, out: str) -> str:
@@ -138,8 +203,9 @@ def table(setting: str, out: str) -> str:
         by_cell[r["cell"]][r["seed"]] = (points, r["wall_s"], r["cpu_s"])
     cols = steps + ["final"]
     head = f"### {setting}: {spec['task']} {spec['options']}, {rows[0]['metric']}\n\n"
-    head += "| cell | seeds | " + " | ".join(str(c) for c in cols) + " | wall s | CPU s |\n"
-    head += "|---|---|" + "---|" * len(cols) + "---|---|\n"
+    head += ("| cell | seeds | " + " | ".join(str(c) for c in cols)
+             + " | reached, median steps | wall s | CPU s |\n")
+    head += "|---|---|" + "---|" * len(cols) + "---|---|---|\n"
     lines = []
     for cell in spec["cells"]:
         runs = by_cell.get(cell)
@@ -152,8 +218,9 @@ def table(setting: str, out: str) -> str:
                          if vals else "-")
         wall = statistics.median(w for _, w, _ in runs.values())
         cpu = statistics.median(c for _, _, c in runs.values())
+        speed = _speed([r for r in rows if r["cell"] == cell])
         lines.append(f"| {cell} | {len(runs)} | " + " | ".join(cells) +
-                     f" | {wall:.0f} | {cpu:.0f} |")
+                     f" | {speed} | {wall:.0f} | {cpu:.0f} |")
     return head + "\n".join(lines) + "\n"
 
 
@@ -164,6 +231,9 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--out", default="calibration.jsonl",
                         help="JSON lines file of results (appended; finished trials skipped)")
+    parser.add_argument("--cells", nargs="+", help="only these cells of the setting(s)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="TensorFlow threads (default 1, as a search worker; 0: TF's own)")
     parser.add_argument("--list", action="store_true", help="list the settings and exit")
     args = parser.parse_args()
     if args.list:
@@ -172,7 +242,7 @@ def main():
                   f"cells={spec['cells']}")
         return
     for setting in args.setting or []:
-        run(setting, args.seeds, args.out)
+        run(setting, args.seeds, args.out, args.threads, args.cells)
     for setting in args.setting or sorted({r["setting"] for r in _done(args.out).values()}):
         print(table(setting, args.out))
 

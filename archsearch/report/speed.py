@@ -320,14 +320,18 @@ def _interval(side: _Side, base: _Side, budget: int, factor: int, verdict: str,
     steps = np.unique(np.concatenate([
         (events[:, None] / others[None, :]).ravel(), events / budget, budget / others, [1.0]]))
     steps = steps[np.isfinite(steps) & (steps > 0)]
-    one = int(np.searchsorted(steps, 1.0)) + 1      # gap i lies between steps i-1 and i
-    first, last = {"better": (0, one - 1), "worse": (one, len(steps))}.get(
-        verdict, (0, len(steps)))
+    # Positions 0, 2, ..., 2k are the gaps between steps (tested at their geometric
+    # midpoints), 1, 3, ..., 2k - 1 the steps themselves: with many tied trials a
+    # single step can be all the test keeps.
+    k = len(steps)
 
-    def midpoint(i: int) -> float:
+    def ratio(j: int) -> float:
+        i = j // 2
+        if j % 2:
+            return float(steps[i])
         if i == 0:
             return float(steps[0] / 2)
-        if i == len(steps):
+        if i == k:
             return float(steps[-1] * 2)
         return float(math.sqrt(steps[i - 1] * steps[i]))
 
@@ -337,11 +341,14 @@ def _interval(side: _Side, base: _Side, budget: int, factor: int, verdict: str,
                           cell_strata=side.strata, baseline_strata=base.strata, key=key)
         return t.p_value is None or not factor * t.p_value < stats.ALPHA
 
-    kept = [i for i in range(first, last + 1) if keeps(midpoint(i))]
+    side_of_one = {"better": lambda r: r < 1.0, "worse": lambda r: r > 1.0}.get(
+        verdict, lambda r: True)
+    kept = [j for j in range(2 * k + 1) if side_of_one(ratio(j)) and keeps(ratio(j))]
     if not kept:
         return None, None
-    low = 0.0 if kept[0] == 0 else float(steps[kept[0] - 1])
-    high = math.inf if kept[-1] == len(steps) else float(steps[kept[-1]])
+    lo, hi = kept[0], kept[-1]
+    low = 0.0 if lo == 0 else float(steps[(lo - 1) // 2]) if lo % 2 == 0 else ratio(lo)
+    high = math.inf if hi == 2 * k else float(steps[hi // 2]) if hi % 2 == 0 else ratio(hi)
     if estimate is not None and (verdict == "tied" or (verdict == "better" and estimate < 1)
                                  or (verdict == "worse" and estimate > 1)):
         low, high = min(low, estimate), max(high, estimate)
