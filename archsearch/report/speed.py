@@ -7,9 +7,11 @@ trial's learning curve (`TrialRecord.curve`: one point per evaluation, with
 evaluation step at which the task's score metric reaches its threshold
 (`>=` for `max` metrics, `<=` for `min`). A trial that never reaches it is
 censored at the task's step budget: all we know is "more than the budget".
-Only completed search-phase trials count (a trial stopped early by a
-scheduler is censored by a rule that looks at its curve, which would bias
-the comparison; a diverged trial has no usable curve).
+Only completed search-phase trials with a recorded curve count (a trial
+stopped early by a scheduler is censored by a rule that looks at its curve,
+which would bias the comparison; a diverged trial has no usable curve; a
+trial read without its curve, as `load_runs` reads those it finds in the
+run's index, says nothing about its speed and is left out, not censored).
 
 * Threshold (`threshold_for`): `thresholds[task]` when given, else the
   default of the task's score metric (`DEFAULT_THRESHOLDS`: accuracies 0.95,
@@ -47,10 +49,10 @@ seeds a side; 5% two-sided; "covered": the 95% interval held the true ratio):
 ==================================  ==  =====  ========  ==========  =======
 data                                n   every  datasets  rejections  covered
 ==================================  ==  =====  ========  ==========  =======
-same distribution                   6   100    2000      0.032       0.980
-same distribution                   10  100    2000      0.039       0.974
-same distribution                   6   500    1000      0.031       0.983
-same distribution                   10  500    1000      0.044       0.998
+same distribution                   6   100    2000      0.032       0.968
+same distribution                   10  100    2000      0.039       0.961
+same distribution                   6   500    1000      0.031       0.969
+same distribution                   10  500    1000      0.044       0.956
 cell 1.5x slower                    6   100    1000      0.21        0.977
 cell 1.5x slower                    10  100    1000      0.36        0.963
 cell 2x slower (64% censored)       6   100    1000      0.46        0.989
@@ -63,7 +65,8 @@ baseline 500, cell never in 90%     5   100    1000      0.80
 ("every": steps between evaluations; `archsearch search` evaluates every
 budget / 4 steps, the `every 500` rows.) The level stays under 5% because
 the evaluation grid ties many trials; the power is that of a rank test of
-n a side.
+n a side. Under the null an interval misses 1 exactly when the verdict is
+not `tied`, so its coverage there is one minus the rejection rate.
 
 Example:
     >>> curve = [{"step": 100, "valid_mse": 0.16}, {"step": 200, "valid_mse": 0.04}]
@@ -189,7 +192,7 @@ def speed_table(trials: Iterable[TrialRecord], baseline_fp: str, *,
 
     Args:
         trials: Trial records (any; completed search-phase trials that are
-            not pre-filters are used).
+            not pre-filters and have a curve are used).
         baseline_fp: The baseline cell's fingerprint.
         thresholds: Task -> threshold, overriding `DEFAULT_THRESHOLDS`.
         budgets: Task -> step budget trials are censored at (default: the
@@ -242,7 +245,7 @@ def speed_table(trials: Iterable[TrialRecord], baseline_fp: str, *,
 
 def _gather(trials, thresholds, budgets):
     """Per (fingerprint, task) its `_Side`; per task (metric, mode, budget, threshold)."""
-    kept = [t for t in trials if t.completed and t.stage != "prefilter"
+    kept = [t for t in trials if t.completed and t.stage != "prefilter" and t.curve
             and t.phase == "search" and t.score_metric and t.score_mode in ("max", "min")]
     meta = {}
     for t in kept:

@@ -1,5 +1,6 @@
 """Steps to threshold on synthetic curves with a known answer: level, power, censoring, Holm."""
 
+import dataclasses
 import doctest
 import math
 
@@ -146,7 +147,8 @@ def test_only_completed_search_trials_count_and_tasks_without_a_baseline_are_ski
         _trial(CELL, "cell", 500, 0), _trial(CELL, "cell", None, 1, status="failed"),
         _trial(CELL, "cell", None, 2, status="stopped"), _trial(CELL, "cell", None, 3,
                                                                    stage="prefilter"),
-        _trial(CELL, "cell", None, 4, phase="confirm"), _trial(CELL, "cell", 500, 5, task="copy")]
+        _trial(CELL, "cell", None, 4, phase="confirm"), _trial(CELL, "cell", 500, 5, task="copy"),
+        dataclasses.replace(_trial(CELL, "cell", None, 6), curve=())]  # read without its curve
     rows = speed.speed_table(trials, BASE)
     assert [(r.cell, r.task, r.n) for r in rows] == [("base", "adding", 4), ("cell", "adding", 1)]
 
