@@ -37,6 +37,7 @@ from archsearch.report import (
     evidence,
     findings,
     importance,
+    speed,
 )
 from archsearch.report.summaries import CellSummary, Report, RunSet, TaskStats, TaskSummary
 
@@ -86,7 +87,8 @@ def summarize(runs: RunSet, *, baseline: str | None = None, top: int = 5,
     ev = evidence.gather(df, {t: m[1] for t, m in modes.items()}, cells,
                          base_fp if base_best else None,
                          [t for t in task_order if t in scored and t in base_best],
-                         pairs=findings.claim_pairs({fp: names.get(fp) for fp in labels}))
+                         pairs=findings.claim_pairs({fp: _zoo_index().get(fp) or names.get(fp)
+                                                     for fp in labels}))
     cells = [replace(c, tasks={t: replace(s, **ev.task_fields.get((c.fingerprint, t), {}))
                                for t, s in c.tasks.items()},
                      **ev.cell_fields.get(c.fingerprint, {})) for c in cells]
@@ -121,7 +123,8 @@ def summarize(runs: RunSet, *, baseline: str | None = None, top: int = 5,
         running=runs.running,
     )
     report = _with_confirmation(report, runs.confirmations)
-    report = replace(report, controls=controls.control_rows(report, runs))
+    report = replace(report, controls=controls.control_rows(report, runs),
+                     speed=_speed_rows(runs, base_fp, labels))
     return replace(report, findings=findings.findings(report))
 
 
@@ -150,6 +153,14 @@ def _with_confirmation(report: Report, confirmations) -> Report:
             c.fingerprint not in worst or worst[c.fingerprint].verdict != "better") else c
         for c in report.cells)
     return replace(report, cells=cells, confirmed=rows)
+
+
+def _speed_rows(runs: RunSet, base_fp: str | None, labels: Mapping[str, str]) -> tuple:
+    """The learning-speed table, its cells named as the report names them."""
+    if base_fp is None:
+        return ()
+    rows = speed.speed_table(runs.trials, base_fp)
+    return tuple(replace(r, cell=labels.get(r.fingerprint, r.cell)) for r in rows)
 
 
 #: The record fields `trials_frame` copies into columns.

@@ -53,6 +53,8 @@ CLAIMS = (
           "(lstm_f < lstm_i < lstm_o)",
           (("lstm_f", "lstm_i", "worse"), ("lstm_i", "lstm_o", "worse"),
            ("lstm_f", "lstm_o", "worse")), except_lm=True),
+    Claim("Without its forget gate the LSTM does worse (lstm_f < lstm)",
+          (("lstm_f", "lstm", "worse"),), except_lm=True),
     Claim("LSTM-b (forget bias 1) is at least as good as the LSTM",
           (("lstm_b", "lstm", "not_worse"),), any_support=True),
     Claim("GRU, MUT1, MUT2 and MUT3 are close to each other",
@@ -239,7 +241,8 @@ def findings(report: Report) -> Findings:
                    for c in selected]
     return Findings(established=tuple(map(describe, significant[:MAX_LINES])),
                     not_established=tuple([*unconfirmed, *map(describe, ties)][:MAX_LINES]),
-                    claims=claims, notes=tuple(notes), confirmed=confirmed_lines(report))
+                    claims=claims, notes=tuple(notes), confirmed=confirmed_lines(report),
+                    speed=speed_lines(report))
 
 
 def confirmed_lines(report: Report) -> tuple[str, ...]:
@@ -273,6 +276,42 @@ def confirmed_lines(report: Report) -> tuple[str, ...]:
                      f"average on fresh seeds (search: best-of-n validation ratio; confirmed: "
                      f"ratio of test means): the winner's curse.")
     return tuple(lines)
+
+
+def speed_lines(report: Report) -> tuple[str, ...]:
+    """Learning speed in words: each cell that reaches a threshold faster or slower.
+
+    Example:
+        >>> from archsearch.report.speed import SpeedRow
+        >>> row = SpeedRow("lstm", "fp", "adding", "mse", "min", 0.05, 1000, 10, 9, None,
+        ...                500.0, float("inf"), 1.5, float("inf"), 0.001, 0.004, 0.9,
+        ...                "trial", "worse")
+        >>> class R: speed, baseline = (row,), "gru"
+        >>> print(speed_lines(R())[0][:60])
+        lstm learns slower than gru on adding: median steps to mse <
+        >>> print(speed_lines(R())[0][60:])
+        = 0.05 not reached in 1,000 (9 of 10 trials never) vs 500, ratio ∞ [1.50, ∞) (Holm p 0.004).
+    """
+    lines = []
+    for r in report.speed:
+        if r.verdict not in ("better", "worse"):
+            continue
+        sign = ">=" if r.mode == "max" else "<="
+        cell = (f"{r.median_steps:,.0f}" if r.median_steps is not None
+                else f"not reached in {r.budget:,}")
+        base = (f"{r.baseline_median_steps:,.0f}" if r.baseline_median_steps is not None
+                else f"not reached in {r.budget:,}")
+        never = f" ({r.censored} of {r.n} trials never)" if r.censored else ""
+        interval = "" if r.low is None or r.high is None else " " + bracket(r.low, r.high, 2)
+        lines.append(f"{r.cell} learns {'faster' if r.verdict == 'better' else 'slower'} than "
+                     f"{report.baseline} on {r.task}: median steps to {r.metric} {sign} "
+                     f"{r.threshold:g} {cell}{never} vs {base}, ratio {_times(r.ratio)}"
+                     f"{interval} (Holm p {r.p_holm:.2g}).")
+    return tuple(lines)
+
+
+def _times(x: float | None) -> str:
+    return "-" if x is None else "∞" if math.isinf(x) else f"{x:.2f}"
 
 
 def _fmt(x: float | None) -> str:

@@ -5,7 +5,8 @@ Trial files are validated by the schema the search writes them with
 (`archsearch.rundir.index`: a few requests for all of them) wherever it has a
 valid line for a listed record file; the other records are read one by one
 (an older run without an index is read entirely that way). Their curves are
-not in the index, so trials read from it have none. Reading never stops at a
+not in the index, so trials read from it have none, except those the
+learning-speed table can compare (`archsearch.report.curves`). Reading never stops at a
 bad file. A corrupt trial record (bad JSON, a missing key, a value of the
 wrong type) or a record from another format version is reported as a warning
 naming the file and what is wrong, and the rest is read; so is a corrupt
@@ -28,6 +29,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from archsearch.report import curves
 from archsearch.report.store import RunDirError, RunStore, open_store
 from archsearch.report.summaries import RunInfo, RunningTrial, RunSet, TrialRecord
 from archsearch.rundir import RUN_FORMAT, RUN_VERSION, TRIAL_FORMAT, TRIAL_VERSION, explain, index
@@ -216,7 +218,7 @@ def _read_run(store: RunStore, labels: Counter, genomes: dict):
         file_problems = file_problems[:_MAX_FILE_WARNINGS] + [
             f"{_join(source, 'trials/')}: ... and {more} more unreadable trial record(s)"]
     problems.extend(file_problems)
-    trials = _numbered(trials)
+    trials = curves.with_curves(store, _numbered(trials), problems)
     tasks = meta.get("tasks")
     tasks = tuple(t for t in tasks if isinstance(t, str)) if isinstance(tasks, list) else ()
     seed = meta.get("seed") if isinstance(meta.get("seed"), int) else None

@@ -24,14 +24,17 @@ from archsearch.report.tables import (
     comparisons_frame,
     fmt,
     fmt_interval,
+    fmt_ratio,
+    fmt_steps,
     leaderboard_frame,
     paper_rows,
+    speed_frame,
 )
 
 __all__ = ["ReportOutputError", "write_report", "render_html", "render_markdown"]
 
 MAX_BOARD_ROWS = 200
-_REPORT_FILES = ("index.html", "report.md", "leaderboard.csv", "comparisons.csv")
+_REPORT_FILES = ("index.html", "report.md", "leaderboard.csv", "comparisons.csv", "speed.csv")
 
 
 class ReportOutputError(ValueError):
@@ -93,6 +96,7 @@ def _write_all(report: Report, folder: Path, figures: bool) -> None:
         (folder / "genomes" / f"{fp}.json").write_text(text, encoding="utf-8")
     leaderboard_frame(report).to_csv(folder / "leaderboard.csv", index=False)
     comparisons_frame(report).to_csv(folder / "comparisons.csv", index=False)
+    speed_frame(report).to_csv(folder / "speed.csv", index=False)
     (folder / "index.html").write_text(render_html(report, figs), encoding="utf-8")
     (folder / "report.md").write_text(render_markdown(report, figs), encoding="utf-8")
 
@@ -118,7 +122,8 @@ def _context(report: Report, figs) -> dict:
     for e in shown:
         imp_rows.setdefault(e.family, (e.family, e.n, {}))[2][e.hparam] = e
     return dict(
-        report=report, figs=figs, fmt=fmt, fmt_interval=fmt_interval, version=__version__,
+        report=report, figs=figs, fmt=fmt, fmt_interval=fmt_interval, fmt_steps=fmt_steps,
+        fmt_ratio=fmt_ratio, version=__version__,
         noise=[n for n in report.noise if n.repeated], findings=report.findings,
         n_trials=len(df), n_completed=int(df.ok.sum()) if len(df) else 0,
         n_failed=int((df.status == "failed").sum()) if len(df) else 0,

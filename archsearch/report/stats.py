@@ -132,10 +132,21 @@ class Interval:
 
 
 def bracket(low: float, high: float, digits: int = 2) -> str:
-    """`[low, high]`, `[low, ∞)` when unbounded above."""
+    """`[low, high]`, `[low, ∞)` when unbounded above.
+
+    An end that lies just past 1 but rounds to it (an interval that leaves
+    out 1 by a hair, as a `better` or `worse` verdict's does) is shown open,
+    so the text never reads as if it held 1.
+
+    Example:
+        >>> bracket(0.5, 2.0), bracket(math.nextafter(1.0, 2.0), 2.0), bracket(0.9, math.inf)
+        ('[0.50, 2.00]', '(1.00, 2.00]', '[0.90, ∞)')
+    """
+    left = "(" if low > 1.0 and round(low, digits) == 1.0 else "["
     if math.isinf(high):
-        return f"[{low:.{digits}f}, ∞)"
-    return f"[{low:.{digits}f}, {high:.{digits}f}]"
+        return f"{left}{low:.{digits}f}, ∞)"
+    right = ")" if high < 1.0 and round(high, digits) == 1.0 else "]"
+    return f"{left}{low:.{digits}f}, {high:.{digits}f}{right}"
 
 
 def n_clusters(scores: Sequence[float], clusters: Sequence | None = None) -> int:

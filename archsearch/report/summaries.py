@@ -497,6 +497,7 @@ class Findings:
         claims: The paper's claims whose cells are present.
         notes: Caveats (small samples, omitted lines).
         confirmed: What confirmation on fresh seeds showed (test split).
+        speed: Established differences in learning speed (steps to threshold).
     """
 
     established: tuple[str, ...] = ()
@@ -504,6 +505,7 @@ class Findings:
     claims: tuple[ClaimCheck, ...] = ()
     notes: tuple[str, ...] = ()
     confirmed: tuple[str, ...] = ()
+    speed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -541,6 +543,9 @@ class Report:
             cells retrained on fresh seeds vs the baseline, test split.
         controls: Search vs random search (`archsearch.report.controls.ControlRow`),
             when the runs hold both.
+        speed: Steps to each task's threshold, per cell against the baseline
+            (`archsearch.report.speed.SpeedRow`), for cells with 2 or more
+            completed trials on a task whose metric has a threshold.
     """
 
     title: str
@@ -566,6 +571,7 @@ class Report:
     running: tuple[RunningTrial, ...] = ()
     confirmed: tuple = ()
     controls: tuple = ()
+    speed: tuple = ()
 
     def cell(self, key: str) -> CellSummary:
         """Returns the cell with this label, name or fingerprint (prefix)."""

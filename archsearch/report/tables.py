@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, fields
 
 import pandas as pd
 
+from archsearch.report.speed import SpeedRow
 from archsearch.report.stats import bracket
 from archsearch.report.summaries import CellSummary, Report, TaskStats
 
 __all__ = ["leaderboard_frame", "comparisons_frame", "COMPARISON_COLUMNS", "paper_rows",
-           "PaperCell", "PaperRow", "fmt", "fmt_interval"]
+           "PaperCell", "PaperRow", "fmt", "fmt_interval", "fmt_ratio", "fmt_steps", "speed_frame",
+           "SPEED_COLUMNS"]
 
 COMPARISON_COLUMNS = ("phase", "cell", "fingerprint", "task", "reference", "n", "baseline_n",
                       "ratio", "ratio_low", "ratio_high", "reliable", "p_value", "p_holm",
@@ -173,3 +175,24 @@ def paper_rows(report: Report) -> list[PaperRow]:
                                      and s.best == best[t.task]))
         rows.append(PaperRow(c, tuple(entries), c.fingerprint == report.baseline_fingerprint))
     return rows
+
+
+#: `speed.csv`'s columns: the fields of `archsearch.report.speed.SpeedRow`.
+SPEED_COLUMNS = tuple(f.name for f in fields(SpeedRow))
+
+
+def speed_frame(report: Report) -> pd.DataFrame:
+    """`speed.csv`: steps to threshold, one row per cell and task (`SpeedRow` fields)."""
+    return pd.DataFrame([astuple(r) for r in report.speed], columns=list(SPEED_COLUMNS))
+
+
+def fmt_steps(value, budget: int) -> str:
+    """Median steps as text: `1,250`, or `> 1,000` (not reached within the budget) when None."""
+    return f"> {budget:,}" if value is None else f"{value:,.0f}"
+
+
+def fmt_ratio(value) -> str:
+    """A ratio as text: `1.25`, `∞` (one side never reached), `-` (missing)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "-"
+    return "∞" if value == float("inf") else f"{value:.2f}"

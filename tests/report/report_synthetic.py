@@ -33,7 +33,9 @@ def normal_scores(mean: float, sd: float, n: int, seed: int) -> list[float]:
 
 def write_scores(root, scores: Mapping[str, Mapping[str, Sequence[float]]], *,
                  name: str = "synthetic", baseline: str = "gru", seeds_per_setting: int = 1,
-                 mode: str = "max", hparams: Sequence[Mapping] | None = None) -> Path:
+                 mode: str = "max", hparams: Sequence[Mapping] | None = None,
+                 curves: Mapping[str, Mapping[str, Sequence[Sequence[Mapping]]]] | None = None
+                 ) -> Path:
     """Writes a run directory whose completed trials have the given scores.
 
     Args:
@@ -45,6 +47,7 @@ def write_scores(root, scores: Mapping[str, Mapping[str, Sequence[float]]], *,
         mode: The tasks' score mode (`max`: accuracy, `min`: a loss).
         hparams: Hyperparameters per score position (default: one setting per
             group of `seeds_per_setting`, learning rate cycling).
+        curves: Zoo cell name -> task -> one learning curve per score (default: none).
 
     Returns:
         The run directory.
@@ -71,6 +74,7 @@ def write_scores(root, scores: Mapping[str, Mapping[str, Sequence[float]]], *,
                     score=float(score), score_metric="accuracy" if mode == "max" else "loss",
                     score_mode=mode,
                     metrics={"valid": {"accuracy" if mode == "max" else "loss": float(score)}},
+                    curve=list((curves or {}).get(cell, {}).get(task, [[]] * len(values))[k]),
                     params=10000, units=32, steps=100, timings={"total": 5.0},
                     worker={"node": "127.0.0.1"}, started_at=started.isoformat(),
                     finished_at=clock.isoformat())

@@ -154,7 +154,7 @@ def test_intervals_agree_with_holm_corrected_verdicts():
 
 
 def _bracket(text: str) -> tuple[float, float]:
-    low, high = re.search(r"\[([\d.]+), ([\d.]+|∞)[\])]", text).groups()
+    low, high = re.search(r"[\[(]([\d.]+), ([\d.]+|∞)[\])]", text).groups()
     return float(low), float("inf") if high == "∞" else float(high)
 
 
