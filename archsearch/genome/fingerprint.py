@@ -37,9 +37,14 @@ __all__ = ["fingerprint", "canonical_form"]
 _PARAM_DEFAULTS = {"bias": 0.0}
 
 
+#: Parameters left out of a label while unset (0), so adding one kept every older fingerprint.
+_OPTIONAL = ("chrono",)
+
+
 def _label(op: str, params: dict) -> str:
     spec = OPS[op]
     values = {k: float(params.get(k, _PARAM_DEFAULTS.get(k, 0.0))) for k in spec.params}
+    values = {k: v for k, v in values.items() if k not in _OPTIONAL or v != 0.0}
     return op + "(" + ",".join(f"{k}={v!r}" for k, v in sorted(values.items())) + ")"
 
 

@@ -97,9 +97,11 @@ class OpSpec:
 _SUM, _PROD, _ATOM = PRECEDENCE["sum"], PRECEDENCE["product"], PRECEDENCE["atom"]
 
 _SPECS = (
-    # Sum of learned projections of its inputs plus a bias with its own init.
+    # Sum of learned projections of its inputs plus a bias with its own init;
+    # `chrono: 1` on the forget-gate node `f_pre` draws that bias chrono-style
+    # (archsearch.layers.ChronoInitializer) from the task's dependency length.
     OpSpec("linear", 1, None, "units", "", "sum", (_ATOM,), None, "project",
-           commutative=True, parametric=True, params=("bias",)),
+           commutative=True, parametric=True, params=("bias", "chrono")),
     # The paper's Linear(a, x): a square matrix initialised near a*I, plus bias.
     OpSpec("linear_a", 1, 1, "square", "Linear({a}, {0})", "atom", (0,), "activation",
            "project", parametric=True, params=("a", "bias"), required=("a",)),

@@ -12,10 +12,10 @@ from archsearch.compat.keras import DropoutRNNCell
 from archsearch.genome import INPUT, Genome, GenomeError, zoo
 from archsearch.genome.layout import CellPlan
 from archsearch.genome.ops import OPS
-from archsearch.layers.chrono import ChronoInitializer
+from archsearch.layers.chrono import CHRONO, ChronoInitializer
 from archsearch.layers.chrono import forget_bias_initializer as resolve_forget_initializer
 
-__all__ = ["GenomeCell", "apply_op", "as_genome", "check_forget_gate"]
+__all__ = ["GenomeCell", "apply_op", "as_genome", "check_forget_gate", "wants_chrono"]
 
 FORGET_NODE = "f_pre"  # the zoo's forget-gate pre-activation (lstm, lstm_b, peephole_lstm)
 INPUT_GATE_NODE = "i_pre"  # its input gate's, which chrono starts at minus the forget bias
@@ -97,6 +97,34 @@ def check_forget_gate(genome: Genome, what: str) -> None:
             f"{what} needs a cell whose forget gate is identifiable: a linear node "
             f"{FORGET_NODE!r}, as in the LSTM family (lstm, lstm_b, peephole_lstm, ...). "
             f"Received: cell {name!r}, which has none")
+
+
+def wants_chrono(genome: Genome) -> bool:
+    """Whether the genome starts its forget gate chrono-initialised (`f_pre` param `chrono: 1`).
+
+    The genome stays data: the flag says "draw this bias as
+    `ChronoInitializer` does", and the layer that builds the cell supplies
+    T_max (`chrono_tmax`, in a search the task's dependency length).
+
+    Raises:
+        ValueError: `chrono` set on a node other than the forget gate's
+            linear node `f_pre`, or to a value other than 0 or 1.
+
+    Example:
+        >>> from archsearch.genome import zoo
+        >>> wants_chrono(zoo.get("lstm"))
+        False
+    """
+    flagged = [n for n in genome.nodes if n.param("chrono")]
+    name = genome.name or f"fingerprint {genome.fingerprint()[:12]}"
+    for node in flagged:
+        if node.id != FORGET_NODE or OPS[node.op].keras != "project":
+            raise ValueError(f"cell {name!r}: param chrono is only read on the forget gate's "
+                             f"linear node {FORGET_NODE!r}. Received: chrono on node {node.id!r}")
+        if node.param("chrono") != 1.0:
+            raise ValueError(f"cell {name!r}: expected chrono to be 0 (off) or 1 (on) on node "
+                             f"{node.id!r}. Received: chrono={node.param('chrono')!r}")
+    return bool(flagged)
 
 
 class _GenomeBias(keras.initializers.Initializer):
@@ -201,6 +229,13 @@ class GenomeCell(keras.layers.Layer, DropoutRNNCell):
                 f"for genome {self.genome.name!r}")
         self.use_bias = bool(use_bias)
         self.unit_forget_bias = None if unit_forget_bias is None else bool(unit_forget_bias)
+        if forget_bias_initializer is None and wants_chrono(self.genome):
+            if chrono_tmax is None:
+                raise ValueError(
+                    f"cell {self.genome.name or 'genome'!r} starts its forget gate chrono-"
+                    f"initialised (node {FORGET_NODE!r}, param chrono=1), which needs "
+                    f"chrono_tmax, the longest dependency in steps. Received: chrono_tmax=None")
+            forget_bias_initializer = CHRONO
         self.forget_bias_initializer = resolve_forget_initializer(
             forget_bias_initializer, chrono_tmax, seed)
         if self.forget_bias_initializer is not None:

@@ -83,12 +83,13 @@ def build_model(genome, hp: Mapping[str, Any], data, seed: int = 0):
     """Embedding (or a dense projection) -> stacked GenomeRNN -> output layer.
 
     A `"regression"` task gets one linear output read at the last step and a
-    mean-squared-error loss. With `hp["forget_bias"] == "chrono"` every layer's
-    forget gate starts chrono-initialised (`ChronoInitializer`, T_max from
-    `chrono_tmax`). With the task option `pooling="attention"`
-    (`data.info["pooling"]`, the classification tasks), every layer is a
-    `keras.layers.Bidirectional` GenomeRNN returning sequences, pooled by
-    `AttentionPooling` over the unmasked steps before the output layer.
+    mean-squared-error loss. With `hp["forget_bias"] == "chrono"`, or a genome
+    whose forget-gate node sets `chrono: 1`, every layer's forget gate starts
+    chrono-initialised (`ChronoInitializer`, T_max from `chrono_tmax`). With
+    the task option `pooling="attention"` (`data.info["pooling"]`, the
+    classification tasks), every layer is a `keras.layers.Bidirectional`
+    GenomeRNN returning sequences, pooled by `AttentionPooling` over the
+    unmasked steps before the output layer.
 
     Args:
         genome: A `Genome`, its JSON or a zoo name.
@@ -130,7 +131,11 @@ def build_model(genome, hp: Mapping[str, Any], data, seed: int = 0):
         x = keras.layers.Embedding(data.vocab_size, units, embeddings_initializer=init(0),
                                    mask_zero=data.output == "last")(inputs)
     attention = data.info.get("pooling", "last") == "attention"
-    tmax = chrono_tmax(hp, data) if hp.get("forget_bias") == CHRONO else None
+    from archsearch.layers.cell import as_genome, wants_chrono
+
+    genome = as_genome(genome)
+    chrono = hp.get("forget_bias") == CHRONO or wants_chrono(genome)
+    tmax = chrono_tmax(hp, data) if chrono else None
     for layer in range(hp["num_layers"]):
         last = layer == hp["num_layers"] - 1
         forget = {} if tmax is None else {

@@ -71,3 +71,54 @@ def test_a_chrono_trial_on_a_long_delay_task_completes():
                        task_options={"delay": 20, "num_examples": 128})
     assert result.status == "completed", result.failure
     assert result.hparams["forget_bias"] == "chrono"
+
+
+def _chrono_genome():
+    from archsearch.space.cells import CellRef
+
+    return CellRef.model_validate({"cell": "lstm", "name": "lstm_chrono",
+                                   "params": {"f_pre": {"chrono": 1}}}).genome
+
+
+def test_a_genome_flag_asks_for_chrono_as_the_hyperparameter_does():
+    genome = _chrono_genome()
+    assert genome.fingerprint() != zoo.get("lstm").fingerprint()  # a cell of its own
+    flagged, _ = build_model(genome, resolve({"units": 32}), _data(chrono_tmax=40), seed=3)
+    by_hp, _ = build_model("lstm", resolve({"units": 32, "forget_bias": "chrono"}),
+                           _data(chrono_tmax=40), seed=3)
+    np.testing.assert_array_equal(_biases(flagged, "f_pre")[0], _biases(by_hp, "f_pre")[0])
+    np.testing.assert_allclose(_biases(flagged, "i_pre")[0], -_biases(flagged, "f_pre")[0])
+    with pytest.raises(ValueError, match="names no dependency length"):
+        build_model(genome, resolve({"units": 4}), _data(chrono_tmax=None))
+
+
+def test_the_genome_flag_is_checked_and_named():
+    from archsearch.genome import Genome, Node
+    from archsearch.layers.cell import wants_chrono
+
+    lstm = zoo.get("lstm")
+
+    def flagged(node_id, value):
+        nodes = [Node(n.id, n.op, n.inputs, {**n.params, "chrono": value})
+                 if n.id == node_id else n for n in lstm.nodes]
+        return Genome(nodes, dict(zip(lstm.states, lstm.next_state, strict=True)),
+                      lstm.states, lstm.output, "mine")
+
+    assert not wants_chrono(lstm) and wants_chrono(flagged("f_pre", 1))
+    assert flagged("f_pre", 0).fingerprint() == lstm.fingerprint()  # unset = absent
+    with pytest.raises(ValueError, match="cell 'mine': param chrono is only read on the "
+                                         "forget gate's linear node 'f_pre'.*node 'i_pre'"):
+        wants_chrono(flagged("i_pre", 1))
+    with pytest.raises(ValueError, match="expected chrono to be 0 \\(off\\) or 1"):
+        wants_chrono(flagged("f_pre", 2))
+    with pytest.raises(ValueError, match="cell 'mine' starts its forget gate chrono-initialised"
+                                         ".*needs chrono_tmax"):
+        GenomeRNN(flagged("f_pre", 1), 4)
+    layer = GenomeRNN(flagged("f_pre", 1), 4, chrono_tmax=30, seed=0)
+    assert GenomeRNN.from_config(layer.get_config()).get_config() == layer.get_config()
+
+
+def test_a_chrono_cell_trains_in_a_trial():
+    result = run_trial(_chrono_genome(), {"units": 8}, "adding", Budget(steps=2),
+                       task_options={"length": 5, "num_examples": 16})
+    assert result.status == "completed", result.failure
