@@ -162,7 +162,8 @@ class Study:
         import archsearch
 
         space = archsearch.load_search_space(QUICKSTART)
-        task, hp = space.tasks[0], space.hyperparameters
+        task = next(t for t in space.tasks if t.name == "arithmetic")
+        hp = space.hyperparameters
         return cls(lrs=tuple(lrs), seeds=seeds, steps=steps or task.budget.steps, repeat=repeat,
                    batch_size=task.budget.batch_size, units=hp.units[0],
                    init_scale=hp.init_scale[0], clip_norm=hp.clip_norm[0], task=task.name,

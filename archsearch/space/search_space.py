@@ -162,6 +162,9 @@ class SearchSpace(Strict):
             seeds = f", {task.seeds} seeds per sample" if task.seeds > 1 else ""
             lines.append(f"task:        {task.name} ({task.role}; {budget}{cut}{seeds})")
         lines.append(f"max trials:  {self.max_trials}")
+        if self.confirm is not None:
+            lines.append(f"confirm:     the {self.confirm.top} best cells, the baseline and the "
+                         f"seed cells on {self.confirm.seeds} fresh seeds each (test split)")
         sched = self.scheduler
         params = ", ".join(f"{k}={v:g}" for k, v in sched.params().items())
         lines.append(f"scheduler:   {sched.name}" + (f" ({params})" if params else ""))
