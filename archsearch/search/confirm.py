@@ -98,7 +98,7 @@ def _best_by_task(records) -> dict[tuple[str, str], object]:
     return best
 
 
-def plan_confirmation(space, scored: list[dict], records, top: int, seeds: int) -> Plan:
+def plan_confirmation(space, scored: list, records, top: int, seeds: int) -> Plan:
     """The confirmation of a finished search.
 
     Args:
@@ -112,9 +112,9 @@ def plan_confirmation(space, scored: list[dict], records, top: int, seeds: int) 
     tasks = [t.name for t in space.tasks if t.role in ("search", "report")]
     roles = {t.name: t.role for t in space.tasks}
     chosen: dict[str, tuple[str, float | None]] = {}
-    for cell in sorted(scored, key=lambda c: (-c["score"], c["fingerprint"]))[:top]:
-        chosen[cell["fingerprint"]] = ("top", cell["score"])
-    score_of = {c["fingerprint"]: c["score"] for c in scored}
+    for cell in sorted(scored, key=lambda c: (-c.score, c.fingerprint))[:top]:
+        chosen[cell.fingerprint] = ("top", cell.score)
+    score_of = {c.fingerprint: c.score for c in scored}
     baseline = space.baseline_genome()
     for role, genome in (("baseline", baseline), *(("seed", g) for g in space.seed_genomes())):
         chosen.setdefault(genome.fingerprint(), (role, score_of.get(genome.fingerprint())))
@@ -197,6 +197,6 @@ class ConfirmOracle(LeanTrials, keras_tuner.Oracle):
     def save(self):
         """The records are the state (content-addressed ids): nothing to write."""
 
-    def scored(self) -> list[dict]:
+    def scored(self) -> list:
         """No search scores here (the progress view shows counts)."""
         return []

@@ -160,10 +160,10 @@ class SearchProgress(tune.Callback):
             cell = leader()
         else:
             scored = self.oracle.scored()
-            cell = max(scored, key=lambda c: c["score"]) if scored else None
+            cell = max(scored, key=lambda c: c.score) if scored else None
         if cell is None:
             return None
-        return cell["name"] or cell["fingerprint"][:10], cell["score"]
+        return cell.name or cell.fingerprint[:10], cell.score
 
     def render(self):
         from rich.text import Text

@@ -72,14 +72,14 @@ class OracleSearcher(Searcher):
         """The worker's config of a KerasTuner trial."""
         values = dict(trial.hyperparameters.values)
         fp = values.pop("cell")
-        cell = getattr(self.oracle, "cells", {}).get(fp, {})
+        cell = getattr(self.oracle, "cells", {}).get(fp)  # a CellState, if it keeps one
         genome = self.genomes[fp]
         return {"trial_id": trial.trial_id, "task": values.pop("task"),
                 "stage": values.pop("stage", "search"), "seed": values.pop("seed", 0),
                 "sample": values.pop("sample", None), "phase": values.pop("phase", "search"),
                 "fingerprint": fp, "genome": genome,
                 "name": genome.get("name"),
-                "parent": cell.get("parent"), "origin": cell.get("origin", "fixed"),
+                "parent": cell and cell.parent, "origin": cell.origin if cell else "fixed",
                 "strategy": self.strategy, "lease": self.lease and self.lease.token,
                 "hparams": current_names(values)}  # names of old oracle snapshots too
 

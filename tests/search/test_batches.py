@@ -84,8 +84,8 @@ def test_batched_search_makes_the_same_trials_and_decisions(tmp_path, strategy):
     assert _records(tmp_path / "alone") == _records(tmp_path / "batched")
     a, b = alone.oracle, batched.oracle
     assert a.end_order == b.end_order  # ended one by one, in the same order
-    assert {fp: c["score"] for fp, c in a.cells.items()} == \
-        {fp: c["score"] for fp, c in b.cells.items()}
+    assert {fp: c.score for fp, c in a.cells.items()} == \
+        {fp: c.score for fp, c in b.cells.items()}
     assert getattr(a, "top", None) == getattr(b, "top", None)
     assert a.counts() == b.counts()  # ended and failed trials
 

@@ -8,6 +8,7 @@ import pytest
 
 import archsearch
 from archsearch.search.confirm import CONFIRM_SEEDS, ConfirmOracle, plan_confirmation, trial_id
+from archsearch.search.oracles.cells import CellState
 from archsearch.search.oracles.state import RecordSummary
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,8 +29,8 @@ def test_the_plan_takes_the_top_cells_controls_fresh_seeds_and_winning_hyperpara
     records = [_summary(0, a, "arithmetic", 0.5, 0, 0.1), _summary(1, a, "arithmetic", 0.7, 1, 0.3),
                _summary(2, b, "arithmetic", 0.6, 2, 0.2), _summary(3, c, "arithmetic", 0.4, 3, 0.1),
                _summary(4, baseline, "arithmetic", 0.6, 4, 0.2)]
-    scored = [{"fingerprint": a, "score": 1.2}, {"fingerprint": b, "score": 1.0},
-              {"fingerprint": c, "score": 0.7}, {"fingerprint": baseline, "score": 1.0}]
+    scored = [CellState(a, score=1.2), CellState(b, score=1.0), CellState(c, score=0.7),
+              CellState(baseline, score=1.0)]
     plan = plan_confirmation(space, scored, records, top=2, seeds=3)
     assert [(fp, role) for fp, role, _ in plan.cells] == [(a, "top"), (b, "top"),
                                                            (baseline, "baseline")]
@@ -55,7 +56,7 @@ def test_the_confirm_oracle_hands_out_what_has_no_record_and_stops():
     space = archsearch.load_search_space(SPACE)
     baseline = space.baseline_genome().fingerprint()
     records = [_summary(0, baseline, "arithmetic", 0.6, 0, 0.2)]
-    plan = plan_confirmation(space, [{"fingerprint": baseline, "score": 1.0}], records, 1, 3)
+    plan = plan_confirmation(space, [CellState(baseline, score=1.0)], records, 1, 3)
     oracle = ConfirmOracle(plan, done={plan.trials[0]["trial_id"]})
     got = [oracle.create_trial(f"t{k}") for k in range(3)]
     assert [t.status for t in got] == ["RUNNING", "RUNNING", "IDLE"]

@@ -115,10 +115,10 @@ def test_state_rebuilt_from_the_records_equals_the_saved_state(tmp_path):
     assert rebuilt.oracle.get_state() == json.loads((run_dir / "oracle.json").read_text())
     for fp, cell in reloaded.oracle.cells.items():
         other = rebuilt.oracle.cells[fp]
-        assert (other["status"], other["bests"], other["score"]) == \
-            (cell["status"], cell["bests"], cell["score"])
-        assert {t: sorted(map(str, v)) for t, v in other["results"].items()} == \
-            {t: sorted(map(str, v)) for t, v in cell["results"].items()}
+        assert (other.status, other.bests, other.score) == \
+            (cell.status, cell.bests, cell.score)
+        assert {t: sorted(map(str, v)) for t, v in other.results.items()} == \
+            {t: sorted(map(str, v)) for t, v in cell.results.items()}
 
 
 def test_evolution_rebuilt_from_records_scores_cells_as_the_snapshot_does(tmp_path):
@@ -130,12 +130,12 @@ def test_evolution_rebuilt_from_records_scores_cells_as_the_snapshot_does(tmp_pa
     (run_dir / "oracle.json").unlink()
     with pytest.warns(RuntimeWarning):
         rebuilt = _resume(space, run_dir).oracle
-    done = {fp for fp, c in from_snapshot.cells.items() if c["status"] == "done"}
+    done = {fp for fp, c in from_snapshot.cells.items() if c.status == "done"}
     assert len(done) > 10
-    cut = {fp for fp in done if from_snapshot.cells[fp]["cut"]}
-    assert cut and cut == {fp for fp in done if rebuilt.cells[fp]["cut"]}
-    assert {fp: from_snapshot.cells[fp]["score"] for fp in done} == \
-        {fp: rebuilt.cells[fp]["score"] for fp in done}
+    cut = {fp for fp in done if from_snapshot.cells[fp].cut}
+    assert cut and cut == {fp for fp in done if rebuilt.cells[fp].cut}
+    assert {fp: from_snapshot.cells[fp].score for fp in done} == \
+        {fp: rebuilt.cells[fp].score for fp in done}
     assert rebuilt.counts() == from_snapshot.counts() == (120, rebuilt.counts()[1])
 
 

@@ -88,17 +88,17 @@ def test_evolution_dedups_prefilters_cuts_and_keeps_top_n(tmp_path):
     oracle = EvolutionOracle(space)
     order = drive(oracle)
     assert len(order) == 80
-    mutants = [c for c in oracle.cells.values() if c["origin"] == "mutation"]
+    mutants = [c for c in oracle.cells.values() if c.origin == "mutation"]
     assert mutants, "evolution mutated nothing"
     # Deduplicated: each fingerprint is one cell; mutants start with the prefilter.
     for cell in mutants:
-        tasks = [v["task"] for v in order if v["cell"] == cell["fingerprint"]]
+        tasks = [v["task"] for v in order if v["cell"] == cell.fingerprint]
         assert tasks[0] == "memorization"
-        if (cell.get("cut") or "").startswith("below 0.95"):
+        if (cell.cut or "").startswith("below 0.95"):
             assert set(tasks) == {"memorization"}
     # The GRU baseline (also a seed) was trained on the search tasks only, without cuts.
     baseline = oracle.cells[oracle.baseline_fp]
-    assert set(baseline["results"]) == {"arithmetic", "xml"}
+    assert set(baseline.results) == {"arithmetic", "xml"}
     assert len(oracle.top) <= 3
     scores = [oracle.score(fp) for fp in oracle.top]
     assert scores == sorted(scores, reverse=True)
@@ -124,8 +124,8 @@ def test_regularized_evolution_ages_out_the_oldest(tmp_path):
     oracle = RegularizedEvolutionOracle(space)
     drive(oracle)
     assert len(oracle.population) == 4
-    children = [fp for fp, c in oracle.cells.items() if c["origin"] == "mutation"
-                and c["status"] == "done"]
+    children = [fp for fp, c in oracle.cells.items() if c.origin == "mutation"
+                and c.status == "done"]
     assert oracle.population == children[-4:]
 
 
@@ -134,8 +134,8 @@ def test_random_search_chains_mutations_from_seeds(tmp_path):
     oracle = RandomArchitectureOracle(space)
     drive(oracle)
     seeds = {g.fingerprint() for g in space.seed_genomes()}
-    mutants = [c for c in oracle.cells.values() if c["origin"] == "mutation"]
-    assert mutants and all(c["parent"] in seeds for c in mutants)
+    mutants = [c for c in oracle.cells.values() if c.origin == "mutation"]
+    assert mutants and all(c.parent in seeds for c in mutants)
 
 
 def test_fixed_list_gives_every_cell_the_same_samples_and_seeds(tmp_path):
@@ -175,4 +175,4 @@ def test_a_strategy_chooses_a_stages_trials_by_overriding_one_hook(tmp_path):
          "seed": 11},
         {"learning_rate": 1.0, "cell": fp, "task": "xml", "stage": "search", "sample": 8,
          "seed": 12}]
-    assert oracle.cells[fp]["pending"] == 2
+    assert oracle.cells[fp].pending == 2

@@ -22,6 +22,7 @@ import random
 import keras_tuner
 
 from archsearch.genome import Genome
+from archsearch.search.oracles.cells import ACTIVE, CellState, CellStatus
 from archsearch.search.oracles.persist import OracleState
 from archsearch.search.oracles.scores import CellScores
 from archsearch.search.oracles.trials import (
@@ -38,7 +39,6 @@ __all__ = ["ArchitectureOracle", "space_hyperparameters", "COMPLETED", "FAILED",
 
 #: Trial values that are not hyperparameters.
 TRIAL_KEYS = ("cell", "task", "stage", "seed", "sample", "phase")
-_ACTIVE = ("running", "waiting")
 
 
 def space_hyperparameters(space) -> keras_tuner.HyperParameters:
@@ -94,7 +94,7 @@ class ArchitectureOracle(CellScores, OracleState, LeanTrials, keras_tuner.Oracle
         self.search_seed = seed
         self.max_in_flight = max_in_flight
         self.queue: list[dict] = []         # trial values waiting for a worker
-        self.cells: dict[str, dict] = {}    # fingerprint -> cell bookkeeping
+        self.cells: dict[str, CellState] = {}  # fingerprint -> cell bookkeeping
         self.genomes: dict[str, dict] = {}  # fingerprint -> genome dict (cells still needed)
         self.steps = 0
         self.search_stages = [t.name for t in space.tasks if t.role == "search"]
@@ -112,7 +112,7 @@ class ArchitectureOracle(CellScores, OracleState, LeanTrials, keras_tuner.Oracle
         """Cells to evaluate next, as (genome, origin, parent fingerprint)."""
         raise NotImplementedError
 
-    def on_cell_scored(self, cell: dict) -> None:
+    def on_cell_scored(self, cell: CellState) -> None:
         """Called once a cell has finished all its stages (or was cut)."""
 
     def kept(self) -> set[str]:
@@ -156,9 +156,9 @@ class ArchitectureOracle(CellScores, OracleState, LeanTrials, keras_tuner.Oracle
 
     def best_cells(self, k: int = 5) -> list[dict]:
         """The `k` best scored cells (`cell`, `fingerprint`, `score`), for the summary."""
-        return [{"cell": c["name"] or c["fingerprint"][:12], "fingerprint": c["fingerprint"],
-                 "score": c["score"]}
-                for c in sorted(self.scored(), key=lambda c: -c["score"])[:k]]
+        return [{"cell": c.name or c.fingerprint[:12], "fingerprint": c.fingerprint,
+                 "score": c.score}
+                for c in sorted(self.scored(), key=lambda c: -c.score)[:k]]
 
     def in_flight(self) -> int:
         """Cells still being evaluated."""
@@ -174,27 +174,23 @@ class ArchitectureOracle(CellScores, OracleState, LeanTrials, keras_tuner.Oracle
             stages = self.prefilter_stages + self.search_stages + self.report_stages
         cell = self.cells.get(fp)
         if cell is None:
-            cell = self.cells[fp] = self._new_cell(fp, genome.name, parent, origin)
+            cell = self.cells[fp] = CellState(fp, genome.name, parent, origin)
         self.genomes[fp] = genome.to_dict()
-        cell.update(stages=list(stages), stage=0, pending=0, cut=None,
-                    cuts=self.apply_cuts if cuts is None else cuts, origin=origin)
-        self._set_status(cell, "running")
+        cell.stages, cell.stage, cell.pending, cell.cut = list(stages), 0, 0, None
+        cell.cuts = self.apply_cuts if cuts is None else cuts
+        cell.origin = origin
+        self._set_status(cell, CellStatus.RUNNING)
         self._enqueue_stage(cell)
         return True
 
-    @staticmethod
-    def _new_cell(fp, name, parent, origin) -> dict:
-        return {"fingerprint": fp, "name": name, "parent": parent, "origin": origin,
-                "results": {}, "bests": {}, "score": None, "status": "done", "cut": None}
-
-    def _set_status(self, cell: dict, status: str) -> None:
-        cell["status"] = status
-        fp = cell["fingerprint"]
-        if status in _ACTIVE:
+    def _set_status(self, cell: CellState, status: CellStatus) -> None:
+        cell.status = CellStatus(status)
+        fp = cell.fingerprint
+        if cell.status in ACTIVE:
             self._active.add(fp)
             self._finished.discard(fp)
             self._scores.pop(fp, None)
-            cell["score"] = None
+            cell.score = None
         else:
             self._active.discard(fp)
 
@@ -217,7 +213,7 @@ class ArchitectureOracle(CellScores, OracleState, LeanTrials, keras_tuner.Oracle
         """The seed index of a recorded trial seed: the inverse of `_trial_seed`."""
         return seed - self._trial_seed(0)
 
-    def stage_trials(self, cell: dict, task: str) -> list[tuple[dict, int, int]]:
+    def stage_trials(self, cell: CellState, task: str) -> list[tuple[dict, int, int]]:
         """The trials of `cell`'s stage on `task`, one per sample x seed of the task.
 
         Optional hook: strategies override it to choose a stage's trials; the
@@ -242,12 +238,12 @@ class ArchitectureOracle(CellScores, OracleState, LeanTrials, keras_tuner.Oracle
                 trials.append((hparams, sample, self._trial_seed(self._seed_state)))
         return trials
 
-    def _enqueue_stage(self, cell: dict) -> None:
-        task = cell["stages"][cell["stage"]]
+    def _enqueue_stage(self, cell: CellState) -> None:
+        task = cell.stages[cell.stage]
         for hparams, sample, seed in self.stage_trials(cell, task):
-            self.queue.append({**hparams, "cell": cell["fingerprint"], "task": task,
+            self.queue.append({**hparams, "cell": cell.fingerprint, "task": task,
                                "stage": self.tasks[task].role, "sample": sample, "seed": seed})
-            cell["pending"] += 1
+            cell.pending += 1
 
     # -- KerasTuner hooks ---------------------------------------------------------
     def populate_space(self, trial_id):
@@ -281,49 +277,49 @@ class ArchitectureOracle(CellScores, OracleState, LeanTrials, keras_tuner.Oracle
         if cell is None:
             return
         self._add_result(cell, values["task"], objective)
-        cell["pending"] = cell.get("pending", 0) - 1
-        if cell["pending"] <= 0 and cell["status"] == "running":
+        cell.pending -= 1
+        if cell.pending <= 0 and cell.status == CellStatus.RUNNING:
             self._advance(cell)
-        if cell["fingerprint"] == self.baseline_fp and cell["status"] == "done":
-            for fp in [f for f in self._active if self.cells[f]["status"] == "waiting"]:
-                self._set_status(self.cells[fp], "running")
+        if cell.fingerprint == self.baseline_fp and cell.status == CellStatus.DONE:
+            for fp in [f for f in self._active if self.cells[f].status == CellStatus.WAITING]:
+                self._set_status(self.cells[fp], CellStatus.RUNNING)
                 self._advance(self.cells[fp])
         self._prune_genomes()
 
-    def _cut_reason(self, cell: dict, task: str) -> str | None:
+    def _cut_reason(self, cell: CellState, task: str) -> str | None:
         """Why `cell` stops after `task` ("wait": the cut needs the baseline), else None."""
         spec = self.tasks[task]
-        best = self.best(cell["fingerprint"], task)
+        best = self.best(cell.fingerprint, task)
         if spec.min_score is not None and (best is None or best < spec.min_score):
             return f"below {spec.min_score:g} on {task}"
         if spec.role == "search" and spec.min_ratio is not None:
             if self.best(self.baseline_fp, task) is None and \
-                    self.cells[self.baseline_fp]["status"] != "done":
+                    self.cells[self.baseline_fp].status != CellStatus.DONE:
                 return "wait"
-            ratio = self.ratio(cell["fingerprint"], task)
+            ratio = self.ratio(cell.fingerprint, task)
             if ratio is None or ratio < spec.min_ratio:
                 return f"below {spec.min_ratio:g} of the baseline on {task}"
         return None
 
-    def _advance(self, cell: dict) -> None:
-        task = cell["stages"][cell["stage"]]
-        if cell["cuts"]:
+    def _advance(self, cell: CellState) -> None:
+        task = cell.stages[cell.stage]
+        if cell.cuts:
             reason = self._cut_reason(cell, task)
             if reason == "wait":
-                self._set_status(cell, "waiting")
+                self._set_status(cell, CellStatus.WAITING)
                 return None
             if reason is not None:
                 return self._finish(cell, reason)
-        self._set_status(cell, "running")
-        cell["stage"] += 1
-        if cell["stage"] < len(cell["stages"]):
+        self._set_status(cell, CellStatus.RUNNING)
+        cell.stage += 1
+        if cell.stage < len(cell.stages):
             self._enqueue_stage(cell)
             return None
         return self._finish(cell, None)
 
-    def _finish(self, cell: dict, cut: str | None) -> None:
-        self._set_status(cell, "done")
-        cell["cut"] = cut
+    def _finish(self, cell: CellState, cut: str | None) -> None:
+        self._set_status(cell, CellStatus.DONE)
+        cell.cut = cut
         self._rescore(cell)
         self.on_cell_scored(cell)
 

@@ -46,8 +46,8 @@ class EvolutionOracle(MutatingOracle):
         return super().evaluate(genome, origin, parent, stages, cuts)
 
     def on_cell_scored(self, cell):
-        fp = cell["fingerprint"]
-        if cell["score"] is None or fp in self.top and cell["origin"] != "reevaluation":
+        fp = cell.fingerprint
+        if cell.score is None or fp in self.top and cell.origin != "reevaluation":
             return
         if fp not in self.top:
             self.top.append(fp)

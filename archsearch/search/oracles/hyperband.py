@@ -32,6 +32,7 @@ import keras_tuner
 
 from archsearch.compat.keras_tuner import set_project_dir
 from archsearch.search.oracles.base import space_hyperparameters
+from archsearch.search.oracles.cells import CellState
 
 __all__ = ["HyperbandCellOracle", "TUNER_PREFIX", "planned_trials", "trial_budget"]
 
@@ -139,8 +140,7 @@ class HyperbandCellOracle(keras_tuner.oracles.HyperbandOracle):
         self.max_trials = self.planned
         self.limit = min(max_trials or space.max_trials, self.planned)
         self.genomes = {fp: genome.to_dict()}
-        self.cells = {fp: {"fingerprint": fp, "name": genome.name, "parent": None,
-                           "origin": "fixed"}}
+        self.cells = {fp: CellState(fp, genome.name, None, "fixed")}
         self.exhausted = False
         self.storage = None  # set by a caller that reloads from a run directory (the CLI)
         self._was_ongoing: dict = {}

@@ -15,6 +15,7 @@ import logging
 import warnings
 
 from archsearch.genome import Genome
+from archsearch.search.oracles.cells import CellState, CellStatus
 from archsearch.search.oracles.state import (
     STATE_FILE,
     STATE_FORMAT,
@@ -29,7 +30,6 @@ __all__ = ["OracleState"]
 
 log = logging.getLogger("archsearch.search")
 # Bookkeeping of a cell that the records give back (not saved).
-_DERIVED = ("results", "bests", "score")
 # Origins evaluated without cuts, whatever the strategy.
 _UNCUT_ORIGINS = ("seed", "baseline", "fixed", "reevaluation")
 
@@ -45,8 +45,7 @@ class OracleState:
     # -- snapshot -----------------------------------------------------------------
     def get_state(self) -> dict:
         """The snapshot as JSON data (size independent of the number of trials)."""
-        active = {fp: {k: v for k, v in self.cells[fp].items() if k not in _DERIVED}
-                  for fp in sorted(self._active)}
+        active = {fp: self.cells[fp].snapshot() for fp in sorted(self._active)}
         return {"format": STATE_FORMAT, "version": STATE_VERSION, "strategy": self.strategy,
                 "next_trial": self.next_trial, "steps": self.steps,
                 "seed_state": self._seed_state, "ended": len(self.end_order),
@@ -106,12 +105,9 @@ class OracleState:
             self.steps, self._seed_state = snap["steps"], snap["seed_state"]
             self.queue = [dict(v) for v in snap["queue"]]
             for fp, saved in snap["cells"].items():
-                cell = self.cells.get(fp) or self._new_cell(fp, saved.get("name"),
-                                                            saved.get("parent"),
-                                                            saved.get("origin"))
-                self.cells[fp] = cell
-                cell.update(saved)
-                self._set_status(cell, saved["status"])
+                cell = self.cells.setdefault(fp, CellState(fp))
+                cell.restore(saved)
+                self._set_status(cell, cell.status)
             self.genomes.update(snap["genomes"])
             for trial_id, values in pending.items():
                 self.trials[trial_id] = new_trial(trial_id, values)
@@ -126,7 +122,7 @@ class OracleState:
             self._seed_state = max([self._seed_state, *seeds])
             self.steps = len(ended) + len(self.cells)
         for fp, cell in self.cells.items():
-            if cell["status"] == "done":
+            if cell.status == CellStatus.DONE:
                 self._derive_cut(cell, seen.get(fp))
                 self._rescore(cell)
         # The next id follows the readable records; a file no readable record
@@ -140,7 +136,7 @@ class OracleState:
         if snap:
             self.set_strategy_state(snap["strategy_state"])
         else:
-            order = sorted((fp for fp in seen if self.cells[fp]["status"] == "done"),
+            order = sorted((fp for fp in seen if self.cells[fp].status == CellStatus.DONE),
                            key=lambda fp: seen[fp]["last"])
             self.rebuild_strategy(order)
         self._restore_genomes(records)
@@ -149,32 +145,32 @@ class OracleState:
         """Adds one ended trial's record to its cell (created as done if new)."""
         cell = self.cells.get(rec.fingerprint)
         if cell is None:
-            cell = self.cells[rec.fingerprint] = self._new_cell(
+            cell = self.cells[rec.fingerprint] = CellState(
                 rec.fingerprint, rec.name, rec.parent, rec.origin)
         info = seen.setdefault(rec.fingerprint, {"first": rec, "origins": set()})
         info["origins"].add(rec.origin)
         info["last"] = len(self.end_order)
-        cell["origin"] = rec.origin or cell["origin"]
+        cell.origin = rec.origin or cell.origin
         self._add_result(cell, rec.task, rec.objective)
         status = COMPLETED if rec.objective is not None else FAILED
         self.trials[rec.trial_id] = EndedTrial(rec.trial_id, status, rec.objective)
         self._count_end(rec.trial_id, status)
 
-    def _derive_cut(self, cell: dict, seen: dict | None) -> None:
+    def _derive_cut(self, cell: CellState, seen: dict | None) -> None:
         """A done cell evaluated with cuts that lacks a stage was cut after the last one."""
-        if cell.get("stages") is not None or seen is None:
+        if cell.stages is not None or seen is None:
             return  # restored from the snapshot
         cuts = self.apply_cuts and seen["first"].origin not in _UNCUT_ORIGINS \
             and "reevaluation" not in seen["origins"]
         stages = self.prefilter_stages + self.search_stages + self.report_stages
-        missing = [t for t in stages if t not in cell["results"]]
+        missing = [t for t in stages if t not in cell.results]
         if not cuts or not missing:
-            cell["cut"] = None
+            cell.cut = None
             return
         index = stages.index(missing[0])
         task = stages[index - 1] if index else None
         reason = self._cut_reason(cell, task) if task else None
-        cell["cut"] = reason if reason not in (None, "wait") else \
+        cell.cut = reason if reason not in (None, "wait") else \
             f"unfinished when the state was rebuilt (after {task or 'no stage'})"
 
     def _restore_genomes(self, records) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from archsearch.search.oracles.cells import CellStatus
 from archsearch.search.oracles.mutating import MutatingOracle
 
 __all__ = ["RegularizedEvolutionOracle"]
@@ -25,7 +26,7 @@ class RegularizedEvolutionOracle(MutatingOracle):
         seeds = self._seeds_pending()
         if seeds:
             return [(g, "seed", None) for g in seeds]
-        alive = [fp for fp in self.population if self.cells[fp]["status"] == "done"]
+        alive = [fp for fp in self.population if self.cells[fp].status == CellStatus.DONE]
         if not alive:
             return []
         rng = self.rng()
@@ -39,9 +40,9 @@ class RegularizedEvolutionOracle(MutatingOracle):
 
 
     def on_cell_scored(self, cell):
-        if cell["origin"] == "baseline":
+        if cell.origin == "baseline":
             return
-        self.population.append(cell["fingerprint"])
+        self.population.append(cell.fingerprint)
         if len(self.population) > self.space.strategy.population:
             self.population.pop(0)  # the oldest dies, however good
 
@@ -55,7 +56,7 @@ class RegularizedEvolutionOracle(MutatingOracle):
         self.population = list(state.get("population", []))
 
     def rebuild_strategy(self, finished):
-        alive = [fp for fp in finished if self.cells[fp]["origin"] != "baseline"
+        alive = [fp for fp in finished if self.cells[fp].origin != "baseline"
                  and fp != self.baseline_fp]
         self.population = alive[len(alive) - self.space.strategy.population:] \
             if len(alive) > self.space.strategy.population else alive

@@ -10,6 +10,7 @@ visits many cells, and it happens a handful of times per search).
 from __future__ import annotations
 
 from archsearch import scoring
+from archsearch.search.oracles.cells import CellState, CellStatus
 
 __all__ = ["CellScores"]
 
@@ -17,8 +18,7 @@ __all__ = ["CellScores"]
 class CellScores:
     """Mixin of `ArchitectureOracle`: per-cell bests, ratios and scores.
 
-    Needs `cells` (fingerprint -> bookkeeping with `results`, `bests`,
-    `status`, `cut`, `score`), `baseline_fp`, `search_stages`, and the sets
+    Needs `cells` (fingerprint -> `CellState`), `baseline_fp`, `search_stages`, and the sets
     `_finished` (done, uncut cells) and `_scores` (those with a score).
 
     Example:
@@ -27,23 +27,22 @@ class CellScores:
         ...         self.cells, self.baseline_fp, self.search_stages = {}, "gru", ["xml"]
         ...         self._finished, self._scores = set(), {}
         ...         for fp in ("gru", "mine"):
-        ...             self.cells[fp] = {"fingerprint": fp, "results": {}, "bests": {},
-        ...                               "status": "done", "cut": None, "score": None}
+        ...             self.cells[fp] = CellState(fp)
         >>> tiny = Tiny()
         >>> tiny._add_result(tiny.cells["mine"], "xml", 0.45)
         >>> tiny._rescore(tiny.cells["mine"])  # no baseline result yet: no score
         >>> tiny.scored()
         []
         >>> tiny._add_result(tiny.cells["gru"], "xml", 0.9)  # rescores the finished cells
-        >>> tiny.cells["mine"]["score"], tiny.leader()["fingerprint"]
+        >>> tiny.cells["mine"].score, tiny.leader().fingerprint
         (0.5, 'mine')
     """
 
-    def scored(self) -> list[dict]:
-        """Cells that finished every stage and have a score (`cell["score"]`)."""
+    def scored(self) -> list[CellState]:
+        """Cells that finished every stage and have a score (`cell.score`)."""
         return [self.cells[fp] for fp in self._scores]
 
-    def leader(self) -> dict | None:
+    def leader(self) -> CellState | None:
         """The best scored cell so far, or None."""
         if not self._scores:
             return None
@@ -51,7 +50,7 @@ class CellScores:
 
     def best(self, fp: str, task: str) -> float | None:
         """Best objective value of cell `fp` on `task` (None if no success)."""
-        return self.cells[fp]["bests"].get(task)
+        return self.cells[fp].bests.get(task)
 
     def ratio(self, fp: str, task: str) -> float | None:
         """`scoring.ratio` of `fp`'s best on `task` to the baseline's best.
@@ -69,26 +68,26 @@ class CellScores:
     def score(self, fp: str) -> float | None:
         """Min over search tasks of best / baseline's best, from the results so far."""
         cell = self.cells[fp]
-        if cell["status"] != "done" or cell.get("cut"):
+        if cell.status != CellStatus.DONE or cell.cut:
             return None
         return scoring.min_ratio(self.ratio(fp, t) for t in self.search_stages)
 
-    def _add_result(self, cell: dict, task: str, objective: float | None) -> None:
-        cell["results"].setdefault(task, []).append(objective)
-        old = cell["bests"].get(task)
+    def _add_result(self, cell: CellState, task: str, objective: float | None) -> None:
+        cell.results.setdefault(task, []).append(objective)
+        old = cell.bests.get(task)
         if objective is None or (old is not None and objective <= old):
             return
-        cell["bests"][task] = objective
-        if cell["fingerprint"] == self.baseline_fp and task in self.search_stages:
+        cell.bests[task] = objective
+        if cell.fingerprint == self.baseline_fp and task in self.search_stages:
             for fp in self._finished:  # every ratio moved
                 self._rescore(self.cells[fp])
 
-    def _rescore(self, cell: dict) -> None:
-        fp = cell["fingerprint"]
-        cell["score"] = self.score(fp)
-        if cell["status"] == "done" and not cell.get("cut"):
+    def _rescore(self, cell: CellState) -> None:
+        fp = cell.fingerprint
+        cell.score = self.score(fp)
+        if cell.status == CellStatus.DONE and not cell.cut:
             self._finished.add(fp)
-        if cell["score"] is None:
+        if cell.score is None:
             self._scores.pop(fp, None)
         else:
-            self._scores[fp] = cell["score"]
+            self._scores[fp] = cell.score

@@ -20,10 +20,11 @@ import logging
 import warnings
 from typing import Any, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, NonNegativeInt, ValidationError
+from pydantic import BaseModel, ConfigDict, NonNegativeInt, ValidationError, field_validator
 
 from archsearch import scoring
 from archsearch.rundir import RunDirError, TrialRecord, read_trials
+from archsearch.search.oracles.cells import CellState
 
 __all__ = ["STATE_FILE", "OracleSnapshot", "RecordSummary", "read_records", "load_snapshot"]
 
@@ -60,6 +61,13 @@ class OracleSnapshot(BaseModel):
     cells: dict[str, dict[str, Any]] = {}     # cells being evaluated (no results)
     genomes: dict[str, dict[str, Any]] = {}   # their genomes
     strategy_state: dict[str, Any] = {}
+
+    @field_validator("cells")
+    @classmethod
+    def _cells_are_cell_states(cls, cells):
+        for fp, data in cells.items():  # raises on an unknown status or field type
+            CellState.from_snapshot({"fingerprint": fp, **data})
+        return cells
 
 
 class RecordSummary(NamedTuple):
