@@ -5,6 +5,7 @@ from types import SimpleNamespace
 import pytest
 
 import archsearch
+from archsearch.search.oracles.cells import CellState
 from archsearch.search.progress import SearchProgress, stopped_early
 
 
@@ -19,7 +20,7 @@ class FakeOracle:
         return len(self.end_order), self.failed
 
     def leader(self):
-        return {"name": "lstm", "fingerprint": "f" * 32, "score": 0.5}
+        return CellState("f" * 32, name="lstm", score=0.5)
 
 
 def _trial(**result):
