@@ -132,13 +132,8 @@ def gather(df: pd.DataFrame, modes: Mapping[str, str], cells: Sequence[CellSumma
     ev.pairs = tuple(_decide(claims, samples, groups, modes))
     records = _decide(verdicts, samples, groups, modes)
     by_key = {(c.fingerprint, c.task): c for c in records}
-    for t in base_tasks:
-        n = len(samples[(base_fp, t)])
-        reliable = stats.is_reliable(samples[(base_fp, t)], samples[(base_fp, t)])
-        by_key[(base_fp, t)] = Comparison(
-            cell=labels[base_fp], fingerprint=base_fp, task=t, reference=labels[base_fp], n=n,
-            reference_n=n, ratio=1.0, ratio_low=1.0, ratio_high=1.0, reliable=reliable,
-            p_value=None, p_holm=None, effect=0.5, verdict="baseline")
+    by_key.update({(base_fp, t): _baseline_row(samples[(base_fp, t)], labels[base_fp], base_fp, t)
+                   for t in base_tasks})
     ev.task_fields = {key: dict(ratio_low=c.ratio_low, ratio_high=c.ratio_high,
                                 reliable=c.reliable, p_value=c.p_value, p_holm=c.p_holm,
                                 verdict=c.verdict) for key, c in by_key.items()}
@@ -170,6 +165,15 @@ def gather(df: pd.DataFrame, modes: Mapping[str, str], cells: Sequence[CellSumma
     _add_ranks(ev, cells, score_reps, samples, base_fp, scored)
     ev.comparisons = tuple(rows)
     return ev
+
+
+def _baseline_row(scores, label: str, base_fp: str, task: str) -> Comparison:
+    """The baseline's own row on a task: ratio 1, verdict `baseline`."""
+    n = len(scores)
+    return Comparison(cell=label, fingerprint=base_fp, task=task, reference=label, n=n,
+                      reference_n=n, ratio=1.0, ratio_low=1.0, ratio_high=1.0,
+                      reliable=stats.is_reliable(scores, scores), p_value=None, p_holm=None,
+                      effect=0.5, verdict="baseline")
 
 
 def _add_ranks(ev: Evidence, cells, score_reps, samples, base_fp: str, scored) -> None:

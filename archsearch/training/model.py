@@ -79,6 +79,15 @@ def chrono_tmax(hp: Mapping[str, Any], data) -> float:
     return float(value)
 
 
+def _chrono(genome, hp: Mapping[str, Any], data):
+    """`(genome, T_max)`: the genome parsed; T_max if its forget gate starts chrono, else None."""
+    from archsearch.layers.cell import as_genome, wants_chrono
+
+    genome = as_genome(genome)
+    chrono = hp.get("forget_bias") == CHRONO or wants_chrono(genome)
+    return genome, (chrono_tmax(hp, data) if chrono else None)
+
+
 def build_model(genome, hp: Mapping[str, Any], data, seed: int = 0):
     """Embedding (or a dense projection) -> stacked GenomeRNN -> output layer.
 
@@ -131,11 +140,7 @@ def build_model(genome, hp: Mapping[str, Any], data, seed: int = 0):
         x = keras.layers.Embedding(data.vocab_size, units, embeddings_initializer=init(0),
                                    mask_zero=data.output == "last")(inputs)
     attention = data.info.get("pooling", "last") == "attention"
-    from archsearch.layers.cell import as_genome, wants_chrono
-
-    genome = as_genome(genome)
-    chrono = hp.get("forget_bias") == CHRONO or wants_chrono(genome)
-    tmax = chrono_tmax(hp, data) if chrono else None
+    genome, tmax = _chrono(genome, hp, data)
     for layer in range(hp["num_layers"]):
         last = layer == hp["num_layers"] - 1
         forget = {} if tmax is None else {
