@@ -8,6 +8,7 @@ import numpy as np
 
 from archsearch.tasks.base import Task, check_option_int
 from archsearch.tasks.prepared import PAD, Prepared
+from archsearch.tasks.streams import DEFAULT_CHUNK, check_continual, continual_arrays
 from archsearch.tasks.synthetic import fit_seq_len, next_token_arrays, split_rngs, split_sizes
 
 DISTRACTORS = string.ascii_lowercase
@@ -64,12 +65,19 @@ class Arithmetic(Task):
         max_distractors: letters between successive characters (default 3).
         num_examples: training sequences (default 20,000); validation and
             test have a tenth of it each.
+        continual: many problems in one stream per batch row, the state
+            never reset between them, in chunks of `seq_len` (default 75)
+            symbols (`archsearch.tasks.streams`; default false).
 
     Example:
     >>> import archsearch.tasks as tasks
     >>> data = tasks.get("arithmetic").load(num_examples=40, batch_size=8, max_digits=2)
     >>> data.seq_len, data.metrics
     (23, ('accuracy', 'exact_match'))
+    >>> data = tasks.get("arithmetic").load(num_examples=400, batch_size=8, max_digits=2,
+    ...                                     continual=True, seq_len=20)
+    >>> data.stateful, data.seq_len
+    (True, 20)
     """
 
     name = "arithmetic"
@@ -77,13 +85,15 @@ class Arithmetic(Task):
     source = "generated"
     size = "20,000 / 2,000 / 2,000 sums of up to 8 digits"
     metrics = ("accuracy", "exact_match")
-    options = {"max_digits": 8, "max_distractors": 3, "num_examples": 20_000}
+    options = {"max_digits": 8, "max_distractors": 3, "num_examples": 20_000, "continual": False}
 
     def _prepare(self, seed, fraction, seq_len, batch_size, **options):
         digits = check_option_int(self.name, "max_digits", options["max_digits"], 1, 18)
         noise = check_option_int(self.name, "max_distractors", options["max_distractors"], 0)
         num_examples = check_option_int(self.name, "num_examples", options["num_examples"], 1)
-        steps = fit_seq_len(self.name, max_length(digits, noise) - 1, seq_len)
+        continual = check_continual(self.name, options["continual"])
+        steps = (seq_len or DEFAULT_CHUNK) if continual else \
+            fit_seq_len(self.name, max_length(digits, noise) - 1, seq_len)
         index = {token: i for i, token in enumerate(VOCAB)}
         rngs = split_rngs(seed)
         arrays = {}
@@ -91,11 +101,14 @@ class Arithmetic(Task):
             texts = [generate(rngs[split], digits, noise) for _ in range(count)]
             rows = [np.array([index[c] for c in text], dtype=np.int32) for text in texts]
             starts = [text.index("=") for text in texts]
-            arrays[split] = next_token_arrays(rows, starts, steps)
+            arrays[split] = continual_arrays(rows, starts, batch_size, steps) if continual \
+                else next_token_arrays(rows, starts, steps)
         return Prepared(
             arrays=arrays,
             vocab=VOCAB,
             seq_len=steps,
             batch_size=batch_size,
-            info={"max_digits": digits, "max_distractors": noise, "num_examples": num_examples},
+            stateful=continual,
+            info={"max_digits": digits, "max_distractors": noise, "num_examples": num_examples,
+                  "continual": continual},
         )

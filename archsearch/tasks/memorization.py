@@ -8,6 +8,7 @@ import numpy as np
 
 from archsearch.tasks.base import Task, check_option_int
 from archsearch.tasks.prepared import PAD, Prepared
+from archsearch.tasks.streams import DEFAULT_CHUNK, check_continual, continual_arrays
 from archsearch.tasks.synthetic import fit_seq_len, next_token_arrays, split_rngs, split_sizes
 
 GO = "="
@@ -39,6 +40,9 @@ class Memorization(Task):
         alphabet_size: letters `a`.. to draw from, at most 26 (default 26).
         num_examples: training sequences (default 10,000); validation and
             test have a tenth of it each.
+        continual: many examples in one stream per batch row, the state
+            never reset between them, in chunks of `seq_len` (default 75)
+            symbols (`archsearch.tasks.streams`; default false).
 
     Example:
     >>> import archsearch.tasks as tasks
@@ -53,24 +57,30 @@ class Memorization(Task):
     source = "generated"
     size = "10,000 / 1,000 / 1,000 sequences of 5 symbols"
     metrics = ("accuracy",)
-    options = {"length": 5, "alphabet_size": 26, "num_examples": 10_000}
+    options = {"length": 5, "alphabet_size": 26, "num_examples": 10_000, "continual": False}
 
     def _prepare(self, seed, fraction, seq_len, batch_size, **options):
         length = check_option_int(self.name, "length", options["length"], 1)
         alphabet = check_option_int(self.name, "alphabet_size", options["alphabet_size"], 1, 26)
         num_examples = check_option_int(self.name, "num_examples", options["num_examples"], 1)
-        steps = fit_seq_len(self.name, 2 * length, seq_len)
+        continual = check_continual(self.name, options["continual"])
+        steps = (seq_len or DEFAULT_CHUNK) if continual else \
+            fit_seq_len(self.name, 2 * length, seq_len)
         index = {token: i for i, token in enumerate(VOCAB)}
         rngs = split_rngs(seed)
         arrays = {}
         for split, count in split_sizes(num_examples, fraction).items():
             texts = [generate(rngs[split], length, alphabet) for _ in range(count)]
             rows = [np.array([index[c] for c in text], dtype=np.int32) for text in texts]
-            arrays[split] = next_token_arrays(rows, [length] * count, steps)
+            starts = [length] * count
+            arrays[split] = continual_arrays(rows, starts, batch_size, steps) if continual \
+                else next_token_arrays(rows, starts, steps)
         return Prepared(
             arrays=arrays,
             vocab=VOCAB,
             seq_len=steps,
             batch_size=batch_size,
-            info={"length": length, "alphabet_size": alphabet, "num_examples": num_examples},
+            stateful=continual,
+            info={"length": length, "alphabet_size": alphabet, "num_examples": num_examples,
+                  "continual": continual},
         )
