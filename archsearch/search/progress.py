@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
 
@@ -12,6 +13,8 @@ __all__ = ["SearchProgress", "TuneHintFilter", "stopped_early"]
 
 #: The logger Ray Tune's end-of-run and Ctrl-C messages come from (ray/tune/tune.py).
 TUNE_LOGGER = "ray.tune.tune"
+#: Seconds between progress lines when stderr is not a terminal.
+LOG_EVERY = 30.0
 
 
 class TuneHintFilter(logging.Filter):
@@ -104,7 +107,9 @@ class SearchProgress(tune.Callback):
     Args:
         oracle: The search's oracle (for best cell and trial counts).
         total: Trials the search will run at most.
-        enabled: Draw the live view (off: one line per finished trial).
+        enabled: Draw the live view (off: one line per finished trial). When
+            stderr is not a terminal (a log file, CI, a RayJob's logs) the
+            view is a line at most every `LOG_EVERY` seconds, and at the end.
     """
 
     def __init__(self, oracle, total: int, enabled: bool = True):
@@ -114,6 +119,7 @@ class SearchProgress(tune.Callback):
         self.running = 0
         self.stopped = 0
         self._live = None
+        self._last_line = -math.inf
         self._filter = TuneHintFilter()
         self._storage_filter = StorageNoiseFilter()
 
@@ -130,8 +136,12 @@ class SearchProgress(tune.Callback):
             from rich.console import Console
             from rich.live import Live
 
-            self._live = Live(self.render(), console=Console(stderr=True),
-                              refresh_per_second=2, transient=False)
+            console = Console(stderr=True)
+            if not console.is_terminal:  # a log (nohup, CI, a RayJob): a line now and then
+                self._last_line = -math.inf
+                return self
+            self._live = Live(self.render(), console=console, refresh_per_second=2,
+                              transient=False)
             self._live.__enter__()
         return self
 
@@ -142,8 +152,8 @@ class SearchProgress(tune.Callback):
         if self._live is not None:
             self._live.update(self.render())
             self._live.__exit__(*exc)
-            if not self._live.console.is_terminal:
-                self._live.console.line()  # end the last status line in logs
+        elif self.enabled:
+            print(self.render().plain, file=sys.stderr, flush=True)  # the final count
 
     def counts(self) -> tuple[int, int]:
         """(finished trials, failed trials) in this run directory."""
@@ -198,4 +208,7 @@ class SearchProgress(tune.Callback):
         if self._live is None and self.enabled is False:
             print(self.render().plain, file=sys.stderr, flush=True)  # one line per trial
             return
+        if self._live is None and time.monotonic() - self._last_line >= LOG_EVERY:
+            self._last_line = time.monotonic()
+            print(self.render().plain, file=sys.stderr, flush=True)
         self._refresh()

@@ -57,6 +57,27 @@ def test_the_line_shows_stopped_next_to_running_and_failed(capsys):
     assert lines[-1].split(" · ")[1] == "best lstm 0.500"
 
 
+def test_in_a_log_the_view_is_a_line_now_and_then_and_at_the_end(capsys, monkeypatch):
+    from archsearch.search import progress
+
+    now = [0.0]
+    monkeypatch.setattr(progress.time, "monotonic", lambda: now[0])
+    oracle = FakeOracle()
+    with SearchProgress(oracle, total=5, enabled=True) as view:  # capsys: not a terminal
+        assert view._live is None
+        for at in (1.0, 2.0, 20.0, 40.0, 50.0):
+            now[0] = at
+            oracle.end_order.append("t")
+            view.on_trial_complete(0, [], _trial(score=0.9, failed=False))
+    lines = capsys.readouterr().err.splitlines()
+    # The first ending (t = 1 s) prints, the next within LOG_EVERY (30 s) of it do not,
+    # t = 40 s does, and the final count is printed on exit.
+    assert [line.split(" · ")[0] for line in lines] == [
+        "trials 1/5 (0 running, 0 failed, 0 stopped)",
+        "trials 4/5 (0 running, 0 failed, 0 stopped)",
+        "trials 5/5 (0 running, 0 failed, 0 stopped)"]
+
+
 @pytest.mark.slow
 @pytest.mark.xdist_group("ray")
 def test_a_search_with_asha_counts_its_stopped_trial(
@@ -75,9 +96,11 @@ def test_a_search_with_asha_counts_its_stopped_trial(
     assert lines[-1].startswith("trials 3/3 (0 running, 0 failed, 1 stopped)")
 
 
-def test_a_live_view_can_be_pickled_while_drawing():
+def test_a_live_view_can_be_pickled_while_drawing(monkeypatch):
     """Each Tune run pickles its callbacks; the search starts runs while the view is live."""
     from ray import cloudpickle
+
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich draws a live view as on a terminal
 
     with SearchProgress(FakeOracle(), total=10, enabled=True) as view:
         copy = cloudpickle.loads(cloudpickle.dumps(view))
