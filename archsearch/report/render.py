@@ -34,6 +34,7 @@ from archsearch.report.tables import (
 __all__ = ["ReportOutputError", "write_report", "render_html", "render_markdown"]
 
 MAX_BOARD_ROWS = 200
+MAX_SPEED_ROWS = 40  # the rest are in speed.csv
 _REPORT_FILES = ("index.html", "report.md", "leaderboard.csv", "comparisons.csv", "speed.csv")
 
 
@@ -123,7 +124,8 @@ def _context(report: Report, figs) -> dict:
         imp_rows.setdefault(e.family, (e.family, e.n, {}))[2][e.hparam] = e
     return dict(
         report=report, figs=figs, fmt=fmt, fmt_interval=fmt_interval, fmt_steps=fmt_steps,
-        fmt_ratio=fmt_ratio, version=__version__,
+        fmt_ratio=fmt_ratio, version=__version__, speed=_speed_shown(report),
+        speed_more=max(0, len(report.speed) - MAX_SPEED_ROWS),
         noise=[n for n in report.noise if n.repeated], findings=report.findings,
         n_trials=len(df), n_completed=int(df.ok.sum()) if len(df) else 0,
         n_failed=int((df.status == "failed").sum()) if len(df) else 0,
@@ -137,6 +139,16 @@ def _context(report: Report, figs) -> dict:
         ratio_class=lambda r: "" if r is None else ("up" if r >= 1 else "down"),
         diff_class=_diff_class,
     )
+
+
+def _speed_shown(report: Report) -> list:
+    """The speed rows the pages show: the baselines and the most significant, in table order."""
+    if len(report.speed) <= MAX_SPEED_ROWS:
+        return list(report.speed)
+    ranked = sorted(report.speed, key=lambda r: (r.verdict != "baseline",
+                                                 1.0 if r.p_holm is None else r.p_holm))
+    keep = {id(r) for r in ranked[:MAX_SPEED_ROWS]}
+    return [r for r in report.speed if id(r) in keep]
 
 
 def _best_hparams(cell) -> str:

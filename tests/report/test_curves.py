@@ -100,3 +100,15 @@ def test_unreadable_record_is_left_out_and_reported(tmp_path):
 def test_unindexed_run_reads_curves_once(tmp_path):
     runs = load_runs([_run(tmp_path / "run", compacted=False)])
     assert all(len(t.curve) == 4 for t in runs.trials)
+
+
+def test_a_long_speed_table_shows_the_most_significant_rows(tmp_path, monkeypatch):
+    from archsearch.report import render
+
+    monkeypatch.setattr(render, "MAX_SPEED_ROWS", 1)
+    report = build_report([_run(tmp_path / "run")], tmp_path / "out", figures=False)
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert len(report.speed) == 2 and "| gru | t | accuracy >= 0.95 |" in md
+    assert "| lstm | t | accuracy >= 0.95 |" not in md
+    assert "1 more rows (the least significant) are in `speed.csv`" in md
+    assert len(pd.read_csv(tmp_path / "out" / "speed.csv")) == 2  # the file has every row
