@@ -39,6 +39,7 @@ def task_plan(space) -> dict:
             "options": {k: v for k, v in options.items() if v is not None},
             "budget": {"steps": steps, "seconds": b.seconds,
                        "eval_every": max(1, steps // 4) if steps else 50},
+            "xla": space.resources.xla,
         }
     return plan
 
@@ -194,9 +195,11 @@ def execute(config: dict, plan: dict, run_dir: str, data_seed: int,
     else:
         live = LiveCurve(store, config, budget, kind.score_metric, kind.score_mode,
                          report)
+        # A replacement trainer (a test's) takes run_trial's arguments without xla.
+        xla = {} if trainer is not None else {"xla": task.get("xla", "auto")}
         result = (trainer or run_trial)(config["genome"], hparams, config["task"],
                                         budget=budget, seed=config["seed"], data=data,
-                                        on_eval=live)
+                                        on_eval=live, **xla)
         result = result.to_dict() if hasattr(result, "to_dict") else dict(result)
         # Loading is cached per worker; count what this trial actually waited for.
         timings = result.setdefault("timings", {})

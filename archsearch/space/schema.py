@@ -294,15 +294,23 @@ class Resources(Strict):
             (`archsearch.training.grouping.auto_k`: 16 up to 64 units, 8 up
             to 128, alone from 256). With a scheduler other than `none`, each
             trial trains alone (schedulers stop single trials).
+        xla: Whether a single trial's train step is XLA-compiled: `auto`
+            (default: on a CPU for models up to 128 units and 200 steps or
+            more, where it measured 1.65-1.95x the steps per CPU-second;
+            `archsearch.training.xla`), `on` or `off`. Populations always
+            compile with XLA.
 
     Example:
         >>> Resources.model_validate({"population": 8}).population
         8
+        >>> Resources.model_validate({"xla": "off"}).xla
+        'off'
     """
 
     cpus: Annotated[float, Field(gt=0.0, le=MAX_CPUS)] = 1.0
     gpu: Fraction = 0.0
     population: Literal["none", "auto"] | Annotated[StrictInt, Field(ge=1, le=256)] = "none"
+    xla: Literal["auto", "on", "off"] = "auto"
 
     @field_validator("population", mode="before")
     @classmethod

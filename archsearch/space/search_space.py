@@ -110,11 +110,14 @@ class SearchSpace(Strict):
 
     @model_serializer(mode="wrap")
     def _dump(self, handler):
-        # The default scheduler is left out, so a run directory made before the
-        # key existed records the same space and still resumes.
+        # The default scheduler (and resources.xla) is left out, so a run directory
+        # made before the key existed records the same space and still resumes.
         data = handler(self)
         if isinstance(data, dict) and self.scheduler.name == "none":
             data.pop("scheduler", None)
+        if isinstance(data, dict) and isinstance(data.get("resources"), dict) \
+                and data["resources"].get("xla") == "auto":  # nor the default xla
+            data["resources"].pop("xla")
         return data
 
     # -- resolved views -------------------------------------------------------
@@ -169,8 +172,9 @@ class SearchSpace(Strict):
         params = ", ".join(f"{k}={v:g}" for k, v in sched.params().items())
         lines.append(f"scheduler:   {sched.name}" + (f" ({params})" if params else ""))
         lines.append(f"seed:        {self.seed}")
+        xla = "" if self.resources.xla == "auto" else f", XLA {self.resources.xla}"
         lines.append(f"resources:   {self.resources.cpus:g} CPU, {self.resources.gpu:g} GPU "
-                     f"per trial")
+                     f"per trial{xla}")
         for old, new in self.hyperparameters.deprecated_keys().items():
             lines.append(f"deprecated:  hyperparameters.{old} is read as "
                          f"hyperparameters.{new}; rename it in the file")

@@ -76,6 +76,9 @@ _since_cleanup = [0]
 class CompiledModel:
     """A built Keras model with a traced train step `step(x, y, w, clip_norm) -> loss`.
 
+    With `jit_compile=True` the step is XLA-compiled (`archsearch.training.xla`);
+    `plain()` switches to the step without XLA (for a model XLA cannot compile).
+
     Example:
         >>> import numpy as np
         >>> from types import SimpleNamespace
@@ -90,7 +93,7 @@ class CompiledModel:
         True
     """
 
-    def __init__(self, model):
+    def __init__(self, model, jit_compile: bool = False):
         import tensorflow as tf
 
         from archsearch.compat.keras import set_gradient_clipper
@@ -120,7 +123,15 @@ class CompiledModel:
             model.optimizer.apply(grads, variables)
             return loss
 
-        self.step = tf.function(step, reduce_retracing=True)
+        self._step_fn, self.jit_compile = step, bool(jit_compile)
+        self.step = tf.function(step, reduce_retracing=True, jit_compile=self.jit_compile)
+
+    def plain(self) -> None:
+        """Uses the train step without XLA from now on."""
+        import tensorflow as tf
+
+        self.jit_compile = False
+        self.step = tf.function(self._step_fn, reduce_retracing=True)
 
     def load(self, fresh) -> None:
         """Takes `fresh`'s weights (same architecture) and a reset optimizer."""
@@ -137,7 +148,7 @@ class CompiledModel:
         self.model.optimizer.learning_rate.assign(float(fresh.optimizer.learning_rate.numpy()))
 
 
-def signature(genome, hp: Mapping[str, Any], data) -> tuple | None:
+def signature(genome, hp: Mapping[str, Any], data, jit_compile: bool = False) -> tuple | None:
     """What a compiled step depends on; `None` for models that are never shared."""
     import keras
 
@@ -146,17 +157,18 @@ def signature(genome, hp: Mapping[str, Any], data) -> tuple | None:
     return (genome.fingerprint(), hp["units"], hp["param_budget"] if not hp["units"] else None,
             hp["num_layers"], hp["optimizer"], data.vocab_size, data.num_outputs, data.output,
             data.input_kind, data.loss, data.info.get("pooling", "last"),
-            keras.config.dtype_policy().name)
+            keras.config.dtype_policy().name, bool(jit_compile))
 
 
-def compiled_model(genome, hp: Mapping[str, Any], data, fresh) -> CompiledModel:
+def compiled_model(genome, hp: Mapping[str, Any], data, fresh,
+                   jit_compile: bool = False) -> CompiledModel:
     """The cached `CompiledModel` for this signature loaded with `fresh`, or a new one."""
-    key = signature(genome, hp, data)
+    key = signature(genome, hp, data, jit_compile)
     entry = _CACHE.get(key) if key is not None else None
     if entry is not None:
         entry.load(fresh)
         return entry
-    entry = CompiledModel(fresh)
+    entry = CompiledModel(fresh, jit_compile)
     if key is not None:
         _CACHE.put(key, entry)
     return entry

@@ -8,6 +8,7 @@ because one cell was bad.
 from __future__ import annotations
 
 import gc
+import logging
 import math
 import time
 from collections.abc import Mapping
@@ -21,6 +22,9 @@ from archsearch.training.evaluate import evaluate
 from archsearch.training.hparams import resolve
 from archsearch.training.model import build_model, configure_devices, with_forget_bias
 from archsearch.training.result import COMPLETED, FAILED, STOPPED, TrialResult
+from archsearch.training.xla import use_xla
+
+log = logging.getLogger(__name__)
 
 __all__ = ["run_trial"]
 
@@ -64,7 +68,7 @@ def _restore_states(carried: list) -> None:
 def run_trial(genome, hparams: Mapping[str, Any] | None = None, task="arithmetic",
               budget: Budget | Mapping | None = None, seed: int = 0,
               task_options: Mapping[str, Any] | None = None, data=None,
-              mixed_precision: bool = False, on_eval=None) -> TrialResult:
+              mixed_precision: bool = False, on_eval=None, xla: str = "auto") -> TrialResult:
     """Trains `genome` on `task` within `budget` and returns a `TrialResult`.
 
     Args:
@@ -82,6 +86,8 @@ def run_trial(genome, hparams: Mapping[str, Any] | None = None, task="arithmetic
             non-empty string, training stops: the trial ends with status
             `"stopped"` and that string as its reason, its metrics taken at the
             best evaluation so far.
+        xla: XLA-compile the train step: `"auto"` (where measured faster:
+            `archsearch.training.xla.use_xla`), `"on"` or `"off"`.
 
     Returns:
         A `TrialResult`; never raises for a bad cell or diverging training.
@@ -106,7 +112,7 @@ def run_trial(genome, hparams: Mapping[str, Any] | None = None, task="arithmetic
         hp = resolve(hparams)
         result.hparams = dict(hp)
         genome = with_forget_bias(as_genome(genome), hp["forget_bias"])
-        configure_devices(mixed_precision)
+        device = configure_devices(mixed_precision)
         _set_seed(seed, tensorflow_too=data is None)
         t = time.perf_counter()
         if data is None:
@@ -119,7 +125,8 @@ def run_trial(genome, hparams: Mapping[str, Any] | None = None, task="arithmetic
         result.params = int(model.count_params())
         # Train a kept model of the same shapes (its step is traced already),
         # loaded with this trial's initial weights.
-        compiled = compiled_model(genome, hp, data, model)
+        jit = use_xla(xla, result.units, budget.steps, device)
+        compiled = compiled_model(genome, hp, data, model, jit_compile=jit)
         model = compiled.model
         timings["build"] = time.perf_counter() - t
         _train(compiled, data, budget, result, timings, on_eval, float(hp["clip_norm"]))
@@ -147,6 +154,22 @@ class _Diverged(Exception):
     pass
 
 
+def _first_step(compiled, x, y, w, clip):
+    """The first train step; an XLA step that cannot compile falls back to the plain one."""
+    import tensorflow as tf
+
+    if not compiled.jit_compile:
+        return compiled.step(x, y, w, clip)
+    try:
+        return compiled.step(x, y, w, clip)
+    except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError,
+            tf.errors.NotFoundError) as err:
+        log.warning("XLA could not compile this model's train step (%s); training without XLA",
+                    str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err))
+        compiled.plain()
+        return compiled.step(x, y, w, clip)
+
+
 def _train(compiled, data, budget: Budget, result: TrialResult, timings: dict,
            on_eval=None, clip_norm: float = 5.0) -> None:
     import tensorflow as tf
@@ -164,7 +187,8 @@ def _train(compiled, data, budget: Budget, result: TrialResult, timings: dict,
         epoch += 1
         for x, y, w in data.train_epoch(epoch):
             t_step = time.perf_counter()
-            loss = float(compiled.step(x, y, w, clip))
+            loss = float(_first_step(compiled, x, y, w, clip) if step == 0
+                         else compiled.step(x, y, w, clip))
             step += 1
             if step == 1:  # the first call traces and compiles the train function
                 timings["trace"] = time.perf_counter() - t_step
