@@ -480,7 +480,7 @@ def _report(args) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")  # printed below, once each
         try:
-            runs = load_runs(args.run_dirs)
+            runs = load_runs(args.run_dirs, curves=True)
         except RunDirError as err:
             raise CliError(str(err)) from None
         report = summarize(runs, baseline=args.baseline, top=args.top, title=args.title)

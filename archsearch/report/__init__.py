@@ -78,7 +78,7 @@ def build_report(sources: Iterable[str | os.PathLike], out: str | os.PathLike, *
         RunDirError: a source is not a run directory (nothing is written).
         ReportOutputError: `out` cannot be used (nothing is written).
     """
-    runs = load_runs(sources)
+    runs = load_runs(sources, curves=True)
     report = summarize(runs, baseline=baseline, top=top, title=title)
     write_report(report, out, figures=figures)
     return report

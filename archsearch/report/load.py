@@ -5,8 +5,9 @@ Trial files are validated by the schema the search writes them with
 (`archsearch.rundir.index`: a few requests for all of them) wherever it has a
 valid line for a listed record file; the other records are read one by one
 (an older run without an index is read entirely that way). Their curves are
-not in the index, so trials read from it have none, except those the
-learning-speed table can compare (`archsearch.report.curves`). Reading never stops at a
+not in the index, so trials read from it have none; with `curves=True`
+(the report) those the learning-speed table can compare are read again
+from their files (`archsearch.report.curves`). Reading never stops at a
 bad file. A corrupt trial record (bad JSON, a missing key, a value of the
 wrong type) or a record from another format version is reported as a warning
 naming the file and what is wrong, and the rest is read; so is a corrupt
@@ -49,7 +50,7 @@ class _Bad(Exception):
     """A trial record that cannot be used; the message says why."""
 
 
-def load_runs(sources: Iterable[str | os.PathLike]) -> RunSet:
+def load_runs(sources: Iterable[str | os.PathLike], *, curves: bool = False) -> RunSet:
     """Reads run directories into typed records.
 
     Every problem found (corrupt or foreign-version files) becomes one line in
@@ -58,6 +59,10 @@ def load_runs(sources: Iterable[str | os.PathLike]) -> RunSet:
     Args:
         sources: Run directories: local paths or URIs (`s3://...`, needs fsspec).
             A search still in progress is read as far as it has got.
+        curves: Also read again, from their files, the learning curves the
+            speed table compares (`archsearch.report.curves`; the index has
+            none): one request per such trial, at most `curves.MAX_FILES`
+            per run. The report does; `open_run` does not.
 
     Returns:
         A `RunSet` with one `RunInfo` per source and all valid trials.
@@ -82,7 +87,7 @@ def load_runs(sources: Iterable[str | os.PathLike]) -> RunSet:
             continue
         seen_dirs[store.uri] = store.source
         with index.gc_paused():
-            info, run_trials, run_problems = _read_run(store, labels, genomes)
+            info, run_trials, run_problems = _read_run(store, labels, genomes, curves)
         kept = [t for t in run_trials if _identity(t) not in seen_trials]
         if len(kept) < len(run_trials):
             first = next(seen_trials[key] for t in run_trials
@@ -160,7 +165,7 @@ def _run_meta(store: RunStore, problems: list[str]) -> tuple[dict, int | None]:
     return meta, version
 
 
-def _read_run(store: RunStore, labels: Counter, genomes: dict):
+def _read_run(store: RunStore, labels: Counter, genomes: dict, with_curves: bool = False):
     source = store.source
     problems: list[str] = []
     meta, version = _run_meta(store, problems)
@@ -218,7 +223,9 @@ def _read_run(store: RunStore, labels: Counter, genomes: dict):
         file_problems = file_problems[:_MAX_FILE_WARNINGS] + [
             f"{_join(source, 'trials/')}: ... and {more} more unreadable trial record(s)"]
     problems.extend(file_problems)
-    trials = curves.with_curves(store, _numbered(trials), problems)
+    trials = _numbered(trials)
+    if with_curves:
+        trials = curves.with_curves(store, trials, problems)
     tasks = meta.get("tasks")
     tasks = tuple(t for t in tasks if isinstance(t, str)) if isinstance(tasks, list) else ()
     seed = meta.get("seed") if isinstance(meta.get("seed"), int) else None

@@ -19,12 +19,12 @@ from archsearch.report.figures import (
     importance_note,
     render_figures,
 )
+from archsearch.report.speed import ratio_text
 from archsearch.report.summaries import Report
 from archsearch.report.tables import (
     comparisons_frame,
     fmt,
     fmt_interval,
-    fmt_ratio,
     fmt_steps,
     leaderboard_frame,
     paper_rows,
@@ -124,7 +124,7 @@ def _context(report: Report, figs) -> dict:
         imp_rows.setdefault(e.family, (e.family, e.n, {}))[2][e.hparam] = e
     return dict(
         report=report, figs=figs, fmt=fmt, fmt_interval=fmt_interval, fmt_steps=fmt_steps,
-        fmt_ratio=fmt_ratio, version=__version__, speed=_speed_shown(report),
+        speed_ratio=ratio_text, version=__version__, speed=_speed_shown(report),
         speed_more=max(0, len(report.speed) - MAX_SPEED_ROWS),
         noise=[n for n in report.noise if n.repeated], findings=report.findings,
         n_trials=len(df), n_completed=int(df.ok.sum()) if len(df) else 0,

@@ -91,8 +91,8 @@ from archsearch.report import stats
 if TYPE_CHECKING:
     from archsearch.report.summaries import TrialRecord
 
-__all__ = ["DEFAULT_THRESHOLDS", "SpeedRow", "speed_table", "steps_to_threshold",
-           "threshold_for"]
+__all__ = ["DEFAULT_THRESHOLDS", "SpeedRow", "ratio_text", "speed_table",
+           "steps_to_threshold", "threshold_for"]
 
 #: Score metric -> threshold, where a task names none (its mode comes from the trials).
 DEFAULT_THRESHOLDS: dict[str, float] = {
@@ -152,6 +152,26 @@ class SpeedRow:
     effect: float | None
     test: str | None
     verdict: str
+
+
+def ratio_text(row: SpeedRow) -> str:
+    """A row's ratio as text; a side that never reached its median gives a bound.
+
+    Example:
+        >>> import dataclasses
+        >>> row = SpeedRow("c", "fp", "t", "mse", "min", 0.05, 1000, 5, 5, None, 250.0,
+        ...                math.inf, 4.0, math.inf, 0.01, 0.01, 0.0, "trial", "worse")
+        >>> ratio_text(row), ratio_text(dataclasses.replace(row, median_steps=250.0,
+        ...     baseline_median_steps=None, ratio=0.0))
+        ('> 4.00', '< 0.25')
+    """
+    if row.verdict == "baseline" or row.ratio is None:
+        return "-"
+    if math.isinf(row.ratio):  # the cell's median is past the budget
+        return f"> {row.budget / row.baseline_median_steps:.2f}"
+    if row.ratio == 0.0 and row.baseline_median_steps is None:
+        return f"< {row.median_steps / row.budget:.2f}"
+    return f"{row.ratio:.2f}"
 
 
 def steps_to_threshold(curve: Iterable[Mapping], metric: str, mode: str,

@@ -11,7 +11,7 @@ from archsearch.report.stats import bracket
 from archsearch.report.summaries import CellSummary, Report, TaskStats
 
 __all__ = ["leaderboard_frame", "comparisons_frame", "COMPARISON_COLUMNS", "paper_rows",
-           "PaperCell", "PaperRow", "fmt", "fmt_interval", "fmt_ratio", "fmt_steps", "speed_frame",
+           "PaperCell", "PaperRow", "fmt", "fmt_interval", "fmt_steps", "speed_frame",
            "SPEED_COLUMNS"]
 
 COMPARISON_COLUMNS = ("phase", "cell", "fingerprint", "task", "reference", "n", "baseline_n",
@@ -190,9 +190,3 @@ def fmt_steps(value, budget: int) -> str:
     """Median steps as text: `1,250`, or `> 1,000` (not reached within the budget) when None."""
     return f"> {budget:,}" if value is None else f"{value:,.0f}"
 
-
-def fmt_ratio(value) -> str:
-    """A ratio as text: `1.25`, `∞` (one side never reached), `-` (missing)."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "-"
-    return "∞" if value == float("inf") else f"{value:.2f}"

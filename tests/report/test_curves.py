@@ -35,7 +35,8 @@ def test_doctests():
 
 
 def test_indexed_run_gets_curves_of_comparable_trials_only(tmp_path):
-    runs = load_runs([_run(tmp_path / "run")])
+    assert all(not t.curve for t in load_runs([_run(tmp_path / "plain")]).trials)  # default
+    runs = load_runs([_run(tmp_path / "run")], curves=True)
     by_cell = {}
     for t in runs.trials:
         by_cell.setdefault(t.cell_name, []).append(len(t.curve))
@@ -67,13 +68,13 @@ def test_equal_speed_is_tied_and_no_finding(tmp_path):
 
 def test_files_read_are_capped_with_a_warning(tmp_path, monkeypatch):
     monkeypatch.setattr(curves, "MAX_FILES", 5)
-    runs = load_runs([_run(tmp_path / "run")])
+    runs = load_runs([_run(tmp_path / "run")], curves=True)
     assert sum(bool(t.curve) for t in runs.trials) == 5
     assert any("first 5 of 16 trials" in w for w in runs.warnings)
 
 
 def test_unreadable_record_is_left_out_and_reported(tmp_path):
-    runs = load_runs([_run(tmp_path / "run")])
+    runs = load_runs([_run(tmp_path / "run")], curves=True)
     trials = [dataclasses.replace(t, curve=()) for t in runs.trials]
 
     class Flaky:
@@ -98,7 +99,7 @@ def test_unreadable_record_is_left_out_and_reported(tmp_path):
 
 
 def test_unindexed_run_reads_curves_once(tmp_path):
-    runs = load_runs([_run(tmp_path / "run", compacted=False)])
+    runs = load_runs([_run(tmp_path / "run", compacted=False)], curves=True)
     assert all(len(t.curve) == 4 for t in runs.trials)
 
 
