@@ -113,15 +113,20 @@ def _forward(prog, xp, x, mask, states, w, return_sequences, zero_output):
 
 
 def _backward(prog, x, mask, kept, w, d_out, d_final, return_sequences, zero_output,
-              members=False):
+              members=False, steps=None):
     """The reverse time loop, then every weight gradient as one matmul or sum.
 
     With `members`, values carry a member axis after time (`(T, K, B, ...)`)
     and every weight one in front (`(K, ...)`): the gradients are per member.
+    `steps` is the sequence length (by default read from a kept value or `x`;
+    a step that keeps nothing and reads `x` only through its projection has
+    neither).
     """
     tf = _tf()
     plan, u, n_x = prog.plan, prog.units, prog.n_x
-    dtype, steps = d_final[0].dtype, tf.shape(next(iter(kept.values())) if kept else x)[0]
+    if steps is None:
+        steps = tf.shape(next(iter(kept.values())) if kept else x)[0]
+    dtype = d_final[0].dtype
     zero = tf.zeros((), dtype)
     tas = {n: _unstacked(v, tf) for n, v in kept.items()}
     if x is not None:
@@ -244,7 +249,7 @@ def _fused_sequence(prog, xp, x, mask, rec_mask, states, kernels, bias, scales,
             w_back = dict(w, kernels_t={k: tf.linalg.matrix_transpose(v)
                                         for k, v in w["kernels"].items()})
             g = backward(prog, x_in, mask, kept, w_back, d_out, d_final, return_sequences,
-                         zero_output, members)
+                         zero_output, members, tf.shape(xp_ if xp_ is not None else x_)[0])
             grads = [*([g["xp"]] if optional["xp"] else []), *([g["x"]] if optional["x"] else []),
                      *g["states"], *(g["kernels"][k] for k in names),
                      *([g["bias"]] if optional["bias"] else []),

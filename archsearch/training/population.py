@@ -24,7 +24,7 @@ from archsearch.training.compiled_population import compiled_population
 from archsearch.training.hparams import resolve
 from archsearch.training.model import build_model, configure_devices, with_forget_bias
 from archsearch.training.population_loop import PopulationLoop
-from archsearch.training.result import FAILED, TrialResult
+from archsearch.training.result import FAILED, TrialResult, failure_text
 
 __all__ = ["SHARED_KEYS", "run_population", "check_compatible"]
 
@@ -94,8 +94,7 @@ def _build_members(base, seeds, hps, results, by_seed) -> list:
 
 def _fail_unfinished(results, err: Exception) -> None:
     """Every member that neither finished nor failed on its own fails with `err`."""
-    message = str(err).strip().splitlines()
-    reason = f"{type(err).__name__}: {message[0] if message else ''}"[:500]
+    reason = failure_text(err)
     for result in results:
         if result.failure is None and result.status == FAILED:
             result.failure = reason

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-__all__ = ["COMPLETED", "FAILED", "STOPPED", "TrialResult"]
+__all__ = ["COMPLETED", "FAILED", "STOPPED", "TrialResult", "failure_text"]
 
 COMPLETED, FAILED, STOPPED = "completed", "failed", "stopped"
 
@@ -68,3 +68,23 @@ def _clean(value):
     if isinstance(value, np.integer):
         return int(value)
     return value
+
+
+def failure_text(err: BaseException, limit: int = 500) -> str:
+    r"""`Type: message` of an exception in one line, for a trial record's `failure`.
+
+    TensorFlow's errors from a traced function open with "in user code:" and
+    a stack; the line that says what went wrong is the last one.
+
+    Example:
+        >>> failure_text(ValueError("in user code:\n\n  File x.py\n\n  ValueError: None values"))
+        'ValueError: None values'
+        >>> failure_text(KeyError("cell"))
+        "KeyError: 'cell'"
+    """
+    lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
+    text = lines[0] if lines else ""
+    if text == "in user code:" and len(lines) > 1:
+        last = lines[-1]
+        text = last.split(": ", 1)[1] if last.startswith(f"{type(err).__name__}: ") else last
+    return f"{type(err).__name__}: {text}"[:limit]

@@ -21,7 +21,7 @@ from archsearch.training.compiled import compiled_model, is_kept, release
 from archsearch.training.evaluate import evaluate
 from archsearch.training.hparams import resolve
 from archsearch.training.model import build_model, configure_devices, with_forget_bias
-from archsearch.training.result import COMPLETED, FAILED, STOPPED, TrialResult
+from archsearch.training.result import COMPLETED, FAILED, STOPPED, TrialResult, failure_text
 from archsearch.training.xla import use_xla
 
 log = logging.getLogger(__name__)
@@ -135,9 +135,7 @@ def run_trial(genome, hparams: Mapping[str, Any] | None = None, task="arithmetic
     except _Diverged as err:
         result.status, result.failure = FAILED, f"diverged: {err}"
     except Exception as err:  # a trial never crashes the search
-        result.status = FAILED
-        message = str(err).strip().splitlines()
-        result.failure = f"{type(err).__name__}: {message[0] if message else ''}"[:500]
+        result.status, result.failure = FAILED, failure_text(err)
     finally:
         kept = compiled is not None and is_kept(compiled)
         del model, compiled

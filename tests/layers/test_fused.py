@@ -120,6 +120,12 @@ HANDMADE = {
          Node("g", "sigmoid", ("s",)), Node("o", "one_minus", ("g",)),
          Node("t", "sub", ("q", "h")), Node("h2", "add", ("o", "t"))],
         next_state={"h": "h2"}, states=("h",)),
+    # A pure accumulator that keeps no value for the backward loop and reads x only
+    # through its projection: the loop's length comes from the projection (found by
+    # discovery_random_cpu: "ValueError: None values not supported").
+    "accumulator_keeps_nothing": Genome(
+        [Node("p", "linear", ("x",)), Node("h2", "add", ("p", "h"))],
+        next_state={"h": "h2"}, states=("h",)),
 }
 
 

@@ -202,3 +202,13 @@ def test_the_language_modelling_exception_is_its_own_claim(tmp_path):
     exception = text["On language modelling the LSTM beats the GRU (the paper's one exception)"]
     assert general.verdict == "reproduced" and "char_lm" not in general.evidence
     assert exception.verdict == "contradicted" and "char_lm" in exception.evidence
+
+
+def test_findings_docstring_examples_run():
+    import doctest
+
+    from archsearch.report import confirmed, findings
+
+    for module in (findings, confirmed):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0, (module.__name__, result)
