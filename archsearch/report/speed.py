@@ -16,7 +16,8 @@ run's index, says nothing about its speed and is left out, not censored).
 * Threshold (`threshold_for`): `thresholds[task]` when given, else the
   default of the task's score metric (`DEFAULT_THRESHOLDS`: accuracies 0.95,
   `mse` 0.05 with mode `min`, ...). No task carries a threshold of its own
-  yet; a metric without a default (perplexity) gets no rows.
+  yet; a metric without a default (perplexity) gets no rows, and neither
+  does a task on which no trial reached its threshold (nothing to compare).
 * Test: every trial censored at the same budget, so a censored trial ranks
   after every trial that reached the threshold and ties with the other
   censored ones (steps = budget + 1, "not reached"). With this common
@@ -221,12 +222,16 @@ def speed_table(trials: Iterable[TrialRecord], baseline_fp: str, *,
     Returns:
         One `SpeedRow` per cell and task the baseline also has (the
         baseline's own rows included, verdict `baseline`), tasks in the
-        order first seen, the baseline first within a task. Holm's
-        correction is over every non-baseline row.
+        order first seen, the baseline first within a task; a task on
+        which no trial reached its threshold has none. Holm's correction
+        is over every non-baseline row.
     """
     sides, meta = _gather(trials, thresholds, budgets)
+    reached = {task for (_, task), side in sides.items() if any(s is not None for s in side.steps)}
     tests = []
     for (fp, task), side in sides.items():
+        if task not in reached:  # no trial reached the threshold: nothing to compare
+            continue
         base = sides.get((baseline_fp, task))
         if base is None:
             continue

@@ -93,9 +93,10 @@ def test_a_cell_that_never_gets_there_has_no_median_and_an_open_interval():
     assert row.verdict == "worse"
 
 
-def test_nobody_getting_there_is_a_tie_with_an_unbounded_interval():
+def test_neither_getting_there_is_a_tie_with_an_unbounded_interval():
     trials = ([_trial(BASE, "base", None, i) for i in range(5)]
-              + [_trial(CELL, "cell", None, i) for i in range(5)])
+              + [_trial(CELL, "cell", None, i) for i in range(5)]
+              + [_trial(OTHER, "other", 500, i) for i in range(5)])  # the task is reachable
     row = _cell_row(speed.speed_table(trials, BASE))
     assert row.verdict == "tied" and row.ratio is None and row.p == 1.0
     assert (row.low, row.high) == (0.0, math.inf)
@@ -170,3 +171,12 @@ def test_hyperparameter_settings_are_strata():
         trials += [_trial(CELL, "cell", 400 + shift + 100 * i, i, hparams=hp) for i in range(3)]
     row = _cell_row(speed.speed_table(trials, BASE))
     assert row.test == "stratified" and 0 < row.effect < 0.5
+
+
+def test_a_task_no_trial_reached_has_no_rows():
+    never = [_trial(BASE, "gru", None, s) for s in range(5)] + \
+        [_trial(CELL, "lstm", None, s) for s in range(5)] + \
+        [_trial(BASE, "gru", 500, s, task="copy") for s in range(5)] + \
+        [_trial(CELL, "lstm", None, s, task="copy") for s in range(5)]
+    rows = speed.speed_table(never, BASE)
+    assert {r.task for r in rows} == {"copy"}
