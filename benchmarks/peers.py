@@ -75,22 +75,28 @@ Usage:
     python benchmarks/peers.py --quick              # smoke run: 20 steps, 1 rate, 2 seeds
 
 Measured (device: AMD EPYC; 2 logical CPUs; TF 2.21, Keras 3.15.1, KerasTuner
-1.4.8, Ray 2.60), the defaults: 3 rates x 6 seeds x 2 cells = 36 trials of
-1,000 steps x 32 = 1,152,000 samples per side and repeat, 2 repeats, 25
-minutes in all. The machine was shared: during repeat 1 another session's Ray
-search ran beside it (1-minute load average 4.1-8.2 on the 2 cores); repeat 2
-started at 4.9 and ended at 1.0; hence the spreads. Median [min-max] over the
-2 repeats:
+1.4.8, Ray 2.60) after the embedding-gradient fix and with XLA for single
+trials (`resources.xla: auto`), `--lrs 0.003,0.03` (2 rates x 6 seeds x 2
+cells = 24 trials of 1,000 steps x 32 = 768,000 samples per side and
+repeat), 2 repeats, 19 minutes in all, load average 2.1-2.5. Median
+[min-max] over the 2 repeats:
 
-    side               samples/wall-h      samples/CPU-h       wall s         CPU s
-    kerastuner         15.7 [12.0-19.5] M  14.3 [12.2-16.4] M  280 [213-347]  296 [252-341]
-    ray tune + keras   11.4 [8.7-14.1] M    9.2 [8.8-9.6] M    384 [294-475]  452 [433-471]
-    archsearch         63.3 [36.4-90.2] M  44.1 [39.0-49.1] M   80 [46-114]    95 [84-106]
+    side               samples/wall-h      samples/CPU-h        wall s         CPU s
+    kerastuner         18.1 [15.7-20.4] M  15.6 [13.0-18.2] M   156 [136-176]  182 [152-213]
+    ray tune + keras   17.3 [16.4-18.2] M  10.1 [9.6-10.6] M    160 [152-169]  275 [261-289]
+    archsearch         91.6 [88.7-94.6] M  54.5 [52.2-56.7] M    30 [29-31]     51 [49-53]
 
-    archsearch vs kerastuner: 3.84x [3.04-4.63], vs ray tune + keras: 5.28x [4.16-6.39]
-    (samples per wall-hour); per CPU-hour 3.10x [2.99-3.21] and 4.78x [4.43-5.13]
+    archsearch vs kerastuner: 5.14x [4.64-5.64], vs ray tune + keras: 5.32x [4.86-5.77]
+    (samples per wall-hour); per CPU-hour 3.5x and 5.4x
 
-Ray Tune + Keras is slower than KerasTuner here: Ray Tune's default
+Scores agree: best validation accuracy per trial, LSTM median 0.312 / 0.318
+/ 0.321 and GRU 0.383 / 0.392 / 0.408 (KerasTuner / Ray Tune / archsearch),
+no side differs from archsearch at p < 0.01 (lowest: GRU at lr 0.03 vs
+KerasTuner, p = 0.04). Before the embedding fix and XLA (the defaults, 3
+rates, 2 repeats, a busier machine) the ratios were 3.84x [3.04-4.63] and
+5.28x [4.16-6.39].
+
+In that earlier run Ray Tune + Keras was slower than KerasTuner: Ray Tune's default
 (`reuse_actors=False`) starts a worker process per trial, which imports
 TensorFlow and loads the task again (12.6 s of CPU per trial against
 KerasTuner's 8.2 s and archsearch's 2.6 s), and a KerasTuner trial uses
