@@ -28,6 +28,7 @@ from archsearch.rundir import Lease, LeaseLost, RunDirError, compact
 from archsearch.search.batches import Batcher, batch_limit, batch_trainable
 from archsearch.search.oracles import ORACLES, ArchitectureOracle
 from archsearch.search.oracles.base import COMPLETED
+from archsearch.search.oracles.cells import CellState
 from archsearch.search.preflight import ResourceError, preflight
 from archsearch.search.progress import SearchProgress
 from archsearch.search.run_setup import open_run
@@ -442,7 +443,8 @@ class KerasTunerAdapter:
         """None: a tuning study has one cell."""
         return []
 
-    def scored(self):
+    def scored(self) -> list[CellState]:
+        """Each completed trial as a scored cell (the progress line shows the best)."""
         trials = [t for t in self._oracle.trials.values() if t.status == COMPLETED]
-        return [{"name": f"trial {t.trial_id}", "fingerprint": t.trial_id, "score": t.score}
+        return [CellState(t.trial_id, name=f"trial {t.trial_id}", score=t.score)
                 for t in trials]
