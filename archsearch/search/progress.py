@@ -138,7 +138,6 @@ class SearchProgress(tune.Callback):
 
             console = Console(stderr=True)
             if not console.is_terminal:  # a log (nohup, CI, a RayJob): a line now and then
-                self._last_line = -math.inf
                 return self
             self._live = Live(self.render(), console=console, refresh_per_second=2,
                               transient=False)

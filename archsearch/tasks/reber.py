@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from archsearch.tasks.base import Task, TaskError, check_option_int, scaled
+from archsearch.tasks.base import Task, check_option_int, scaled
 from archsearch.tasks.prepared import PAD, Prepared
+from archsearch.tasks.streams import check_continual
 from archsearch.tasks.synthetic import fit_seq_len, split_rngs, split_sizes
 
 VOCAB = (PAD, "B", "E", "P", "S", "T", "V", "X")
@@ -173,10 +174,7 @@ class Reber(Task):
     options = {"continual": True, "num_chunks": 500, "eval_chunks": 50, "num_examples": 10_000}
 
     def _prepare(self, seed, fraction, seq_len, batch_size, **options):
-        continual = options["continual"]
-        if not isinstance(continual, bool | np.bool_):
-            raise TaskError(f"Task {self.name!r} expects option continual to be true or "
-                            f"false. Received: continual={continual!r}")
+        continual = check_continual(self.name, options["continual"])
         chunks = check_option_int(self.name, "num_chunks", options["num_chunks"], 1, MAX_CHUNKS)
         eval_chunks = check_option_int(self.name, "eval_chunks", options["eval_chunks"], 1,
                                        MAX_CHUNKS)
@@ -205,8 +203,8 @@ class Reber(Task):
             tmax = longest_dependency(drawn["valid"][1])
         sizes = ({"num_chunks": chunks, "eval_chunks": eval_chunks} if continual
                  else {"num_examples": num_examples})
-        info = {"continual": bool(continual), **sizes}
+        info = {"continual": continual, **sizes}
         return Prepared(arrays=arrays, vocab=VOCAB, seq_len=steps, batch_size=batch_size,
-                        stateful=bool(continual), info=info, chrono_tmax=max(tmax, 3),
+                        stateful=continual, info=info, chrono_tmax=max(tmax, 3),
                         metric_options={"long_range_ids": [_ID[s] for s in LONG_RANGE]})
 

@@ -156,12 +156,12 @@ def _first_step(compiled, x, y, w, clip):
     """The first train step; an XLA step that cannot compile falls back to the plain one."""
     import tensorflow as tf
 
-    if not compiled.jit_compile:
-        return compiled.step(x, y, w, clip)
     try:
         return compiled.step(x, y, w, clip)
     except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError,
             tf.errors.NotFoundError) as err:
+        if not compiled.jit_compile:
+            raise
         log.warning("XLA could not compile this model's train step (%s); training without XLA",
                     str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err))
         compiled.plain()
