@@ -296,7 +296,7 @@ class Resources(Strict):
             trial trains alone (schedulers stop single trials).
         xla: Whether a single trial's train step is XLA-compiled: `auto`
             (default: on a CPU for models up to 128 units and 200 steps or
-            more, where it measured 1.60-1.73x the steps per CPU-second at 64 units;
+            more, where it measured 1.47-1.84x the steps per CPU-second at 64 units;
             `archsearch.training.xla`), `on` or `off`. Populations always
             compile with XLA.
 

@@ -4,23 +4,23 @@ Outside XLA, TensorFlow runs a small recurrent model's step as hundreds of
 separate kernels, each costing more to launch than its matmul does; XLA
 fuses them. Measured on this project's 2-core CPU (`benchmarks/solo_xla.py`:
 one thread, Adam, batch 32, the train step alone, plain and XLA interleaved
-over 4 rounds of 100 steps after a warm-up; steps per CPU-second, median;
+over 6 rounds of 100 steps after a warm-up, nothing else running; steps per CPU-second, median;
 ratio XLA / plain as median [min-max]; the first step's seconds: trace, and
 XLA's compile):
 
 ==========  ==========  =====  ===========  =================  ===========
 cell        task        units  plain / XLA  ratio              first step
 ==========  ==========  =====  ===========  =================  ===========
-LSTM        arithmetic  64     516 / 838    1.60 [1.52-1.74]   0.39 / 0.92 s
-GRU         arithmetic  64     489 / 759    1.64 [1.36-1.72]   0.32 / 1.24 s
-LSTM        adding 100  64     99 / 181     1.73 [1.58-2.00]   0.32 / 0.97 s
-LSTM        reber       64     132 / 217    1.65 [1.50-1.73]   0.27 / 0.91 s
-LSTM        arithmetic  128    249 / 311    1.28 [1.03-1.52]   0.30 / 0.93 s
-LSTM        arithmetic  256    87 / 90      1.03 [0.96-1.04]   0.36 / 1.33 s
+LSTM        arithmetic  64     556 / 873    1.57 [1.53-1.63]   0.37 / 0.91 s
+GRU         arithmetic  64     656 / 964    1.47 [1.46-1.50]   0.31 / 1.00 s
+LSTM        adding 100  64     106 / 164    1.56 [1.46-1.71]   0.29 / 0.83 s
+LSTM        reber       64     88 / 152     1.84 [1.52-2.03]   0.29 / 0.91 s
+LSTM        arithmetic  128    262 / 326    1.21 [1.01-1.29]   0.52 / 1.46 s
+LSTM        arithmetic  256    98 / 98      0.98 [0.93-1.01]   0.32 / 1.22 s
 ==========  ==========  =====  ===========  =================  ===========
 
 Whole quickstart-size trials (LSTM, arithmetic, 64 units, 1,000 steps, the
-compile included): 1.27x wall [0.90-1.64] over 2 pairs. The losses after
+compile included): 1.49x wall [1.05-1.57] over 4 pairs. The losses after
 20-30 steps agree to 1e-4 relative (a test); after 1,000 steps a trial's
 score moves by up to ~0.02 accuracy either way (float rounding differs and
 training amplifies it, as on other hardware), within the seed-to-seed
@@ -45,7 +45,7 @@ from __future__ import annotations
 __all__ = ["MAX_UNITS", "MIN_STEPS", "XLA_MODES", "use_xla"]
 
 XLA_MODES = ("auto", "on", "off")
-#: `auto`: the widest layer that gains from XLA (1.60-1.73x at 64, 1.28x at 128, 1.03x at 256).
+#: `auto`: the widest layer that gains from XLA (1.47-1.84x at 64, 1.21x at 128, 0.98x at 256).
 MAX_UNITS = 128
 #: `auto`: fewer steps than this do not pay for XLA's ~1 s compile.
 MIN_STEPS = 200
