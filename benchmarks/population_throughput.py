@@ -51,7 +51,12 @@ import argparse
 import statistics
 import time
 
-TASK_OPTIONS = {"max_digits": 2, "max_distractors": 1, "batch_size": 32, "num_examples": 2000}
+#: Per task: a small table (arithmetic: 40 rows against ~400 tokens a batch, folded)
+#: and a large one (trec: ~8,000 words against ~300 tokens, never folded).
+TASKS = {"arithmetic": {"max_digits": 2, "max_distractors": 1, "batch_size": 32,
+                        "num_examples": 2000},
+         "trec": {"batch_size": 32}}
+TASK_OPTIONS = TASKS["arithmetic"]
 HP = {"optimizer": "adam", "learning_rate": 0.01, "clip_norm": 5.0}
 TRIAL_STEPS = 2000
 
@@ -63,27 +68,55 @@ def _batches(data, n):
     return out[:n]
 
 
-def _solo(data, units, k, steps, warmup):
-    """(cpu, wall) seconds per step of K models trained one after another."""
-    import keras
+def _solo_step(data, units, member, baseline):
+    """A single trial's train step `step(x, y, w)`: `run_trial`'s today, or the plain one.
+
+    Today (`baseline="today"`): a population of one, XLA-compiled, where the
+    fold applies (`archsearch.training.solo_fold.folds`), else the solo step
+    with XLA by `auto`'s rule. `"plain"`: the solo step without XLA (what
+    `auto_k` was measured against before single trials had XLA and the fold).
+    """
+    import numpy as np
     import tensorflow as tf
 
     from archsearch.training import build_model, resolve
     from archsearch.training.compiled import CompiledModel
+    from archsearch.training.solo_fold import folds
+    from archsearch.training.stacked import StackedModel
+    from archsearch.training.xla import use_xla
+
+    hp = resolve({**HP, "units": units})
+    model, _ = build_model("lstm", hp, data, seed=member)
+    clip = tf.constant(5.0)
+    if baseline == "plain":
+        compiled = CompiledModel(model)
+        return lambda x, y, w: compiled.step(x, y, w, clip)
+    if folds("lstm", hp, data, "auto", TRIAL_STEPS, "cpu"):
+        stacked = StackedModel([model], data, "adam", [5.0])
+        fn = tf.function(stacked.train_step, reduce_retracing=True, jit_compile=True)
+        lr, on = tf.constant(np.full(1, 0.01, "float32")), tf.constant(np.ones(1, bool))
+        return lambda x, y, w: fn(x[None], y[None], w[None], lr, on)
+    compiled = CompiledModel(model, use_xla("auto", units, TRIAL_STEPS, "cpu"))
+    return lambda x, y, w: compiled.step(x, y, w, clip)
+
+
+def _solo(data, units, k, steps, warmup, baseline="today"):
+    """(cpu, wall) seconds per step of K models trained one after another."""
+    import keras
+    import numpy as np
 
     batches = _batches(data, steps + warmup)
-    clip = tf.constant(5.0)
     cpu = wall = 0.0
     for member in range(k):
-        model, _ = build_model("lstm", resolve({**HP, "units": units}), data, seed=member)
-        step = CompiledModel(model).step
+        step = _solo_step(data, units, member, baseline)
         for x, y, w in batches[:warmup]:
-            step(x, y, w, clip)
+            step(x, y, w)
         c, t = time.process_time(), time.perf_counter()
         for x, y, w in batches[warmup:]:
-            float(step(x, y, w, clip))
+            out = step(x, y, w)
+        np.asarray(out)
         cpu, wall = cpu + time.process_time() - c, wall + time.perf_counter() - t
-        del model, step
+        del step
         keras.utils.clear_session()
     return cpu / steps / k, wall / steps / k
 
@@ -151,6 +184,12 @@ def main(argv=None) -> None:
                         help="also time each population's step floor (step_floor.py: its "
                              "matmuls and gate rules alone) and print the most any population "
                              "step could gain over the measured solo step")
+    parser.add_argument("--task", choices=sorted(TASKS), default="arithmetic",
+                        help="arithmetic: a 40-row table (folded); trec: ~8,000 words "
+                             "(not folded)")
+    parser.add_argument("--baseline", choices=("today", "plain"), default="today",
+                        help="the one-by-one side: run_trial's step today (XLA and the fold "
+                             "by their rules) or the plain solo step")
     parser.add_argument("--threads", type=int, default=None,
                         help="TensorFlow intra- and inter-op threads (a 1-CPU search worker "
                              "uses 1; default: TensorFlow's own, every core)")
@@ -170,17 +209,18 @@ def main(argv=None) -> None:
 
     from archsearch import tasks
 
-    data = tasks.get("arithmetic").load(seed=0, **TASK_OPTIONS)
+    data = tasks.get(args.task).load(seed=0, **TASKS[args.task])
     print(describe_device())
-    print(f"LSTM on arithmetic {TASK_OPTIONS}, {steps} timed steps, {repeats} repeat(s), "
-          f"population XLA={not args.no_jit}")
+    print(f"LSTM on {args.task} {TASKS[args.task]} (table {data.vocab_size} rows), {steps} "
+          f"timed steps, {repeats} repeat(s), population XLA={not args.no_jit}, one-by-one: "
+          f"{args.baseline}")
     print(f"{'units':>5} {'K':>3} {'speedup/cpu':>18} {'speedup/wall':>18} "
           f"{'solo samples/h':>15} {'pop samples/h':>14}")
     for units in units_list:
         for k in ks:
             cpu_ratio, wall_ratio, solo_rate, pop_rate, solo_cpu, pop_cpu = ([] for _ in range(6))
             for _ in range(repeats):  # interleaved: solo then population, repeat by repeat
-                s_cpu, s_wall = _solo(data, units, k, steps, warmup)
+                s_cpu, s_wall = _solo(data, units, k, steps, warmup, args.baseline)
                 p_cpu, p_wall = _population(data, units, k, steps, warmup, not args.no_jit)
                 cpu_ratio.append(k * s_cpu / p_cpu)
                 solo_cpu.append(s_cpu)

@@ -77,12 +77,17 @@ def _data_by_seed(task, seeds, data, task_options) -> dict:
 
 
 def _build_members(base, seeds, hps, results, by_seed) -> list:
-    """One Keras model per member, from its seed, hyperparameters and data."""
-    import keras
+    """One Keras model per member, from its seed, hyperparameters and data.
+
+    Python's and NumPy's seeds are set per member; TensorFlow's global seed is
+    not (setting it clears TensorFlow's kernel cache, ~0.2-0.5 s on a CPU), as
+    in `run_trial`: every weight initializer takes its own seed.
+    """
+    from archsearch.compat.keras import set_random_seed_except_tf
 
     models = []
     for seed, hp, result in zip(seeds, hps, results, strict=True):
-        keras.utils.set_random_seed(seed)
+        set_random_seed_except_tf(seed)
         data = by_seed[seed]
         model, result.units = build_model(with_forget_bias(base, hp["forget_bias"]), hp,
                                           data, seed)

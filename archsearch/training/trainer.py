@@ -22,6 +22,7 @@ from archsearch.training.evaluate import evaluate
 from archsearch.training.hparams import resolve
 from archsearch.training.model import build_model, configure_devices, with_forget_bias
 from archsearch.training.result import COMPLETED, FAILED, STOPPED, TrialResult, failure_text
+from archsearch.training.solo_fold import folds
 from archsearch.training.xla import use_xla
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,8 @@ def _restore_states(carried: list) -> None:
 def run_trial(genome, hparams: Mapping[str, Any] | None = None, task="arithmetic",
               budget: Budget | Mapping | None = None, seed: int = 0,
               task_options: Mapping[str, Any] | None = None, data=None,
-              mixed_precision: bool = False, on_eval=None, xla: str = "auto") -> TrialResult:
+              mixed_precision: bool = False, on_eval=None, xla: str = "auto",
+              fold: bool = True) -> TrialResult:
     """Trains `genome` on `task` within `budget` and returns a `TrialResult`.
 
     Args:
@@ -87,7 +89,13 @@ def run_trial(genome, hparams: Mapping[str, Any] | None = None, task="arithmetic
             `"stopped"` and that string as its reason, its metrics taken at the
             best evaluation so far.
         xla: XLA-compile the train step: `"auto"` (where measured faster:
-            `archsearch.training.xla.use_xla`), `"on"` or `"off"`.
+            `archsearch.training.xla.use_xla`), `"on"` or `"off"`. Where
+            it compiles and the model starts with an embedding it can fold
+            into (`archsearch.training.solo_fold.folds`), the trial trains
+            as a population of one (`run_population`; its timings then
+            say `population_size: 1`).
+        fold: False: never train as a population of one (the solo step
+            alone, as before the fold; for comparisons).
 
     Returns:
         A `TrialResult`; never raises for a bad cell or diverging training.
@@ -103,7 +111,7 @@ def run_trial(genome, hparams: Mapping[str, Any] | None = None, task="arithmetic
     timings = {"data": 0.0, "build": 0.0, "trace": 0.0, "train": 0.0, "eval": 0.0}
     task_name = task if isinstance(task, str) else getattr(task, "name", str(task))
     result = TrialResult(status=FAILED, task=task_name, seed=seed)
-    model = compiled = None
+    model = compiled = folded = None
     try:
 
         from archsearch import tasks
@@ -120,6 +128,14 @@ def run_trial(genome, hparams: Mapping[str, Any] | None = None, task="arithmetic
             data = task_obj.load(seed=seed, **dict(task_options or {}))
         timings["data"] = time.perf_counter() - t
         result.score_metric, result.score_mode = data.score_metric, data.score_mode
+        if fold and folds(genome, hp, data, xla, budget.steps, device, mixed_precision):
+            folded = _folded(genome, hp, task, budget, seed, data, on_eval, timings["data"])
+            if folded.status != FAILED or (folded.failure or "").startswith("diverged"):
+                return folded
+            log.warning("the folded train step failed (%s); training without the fold",
+                        folded.failure)
+            _set_seed(seed, tensorflow_too=False)
+            folded = None
         t = time.perf_counter()
         model, result.units = build_model(genome, hp, data, seed)
         result.params = int(model.count_params())
@@ -137,12 +153,13 @@ def run_trial(genome, hparams: Mapping[str, Any] | None = None, task="arithmetic
     except Exception as err:  # a trial never crashes the search
         result.status, result.failure = FAILED, failure_text(err)
     finally:
-        kept = compiled is not None and is_kept(compiled)
-        del model, compiled
-        try:
-            release(kept)
-        except Exception:  # pragma: no cover
-            gc.collect()
+        if folded is None:  # run_population released its own
+            kept = compiled is not None and is_kept(compiled)
+            del model, compiled
+            try:
+                release(kept)
+            except Exception:  # pragma: no cover
+                gc.collect()
     timings["total"] = time.perf_counter() - start
     result.timings = {k: round(v, 4) for k, v in timings.items()}
     return result
@@ -150,6 +167,20 @@ def run_trial(genome, hparams: Mapping[str, Any] | None = None, task="arithmetic
 
 class _Diverged(Exception):
     pass
+
+
+def _folded(genome, hp, task, budget, seed, data, on_eval, data_seconds) -> TrialResult:
+    """The trial trained as a folded population of one (`solo_fold`), timed as a trial."""
+    from archsearch.training.population import run_population
+
+    def member_eval(member, point):
+        return on_eval(point)
+
+    result = run_population(genome, [hp], task, budget, seeds=[seed], data=data,
+                            on_eval=None if on_eval is None else member_eval)[0]
+    result.timings["data"] = round(data_seconds, 4)
+    result.timings["total"] = round(result.timings["total"] + data_seconds, 4)
+    return result
 
 
 def _first_step(compiled, x, y, w, clip):
