@@ -24,7 +24,8 @@ Batch sizes (`batch_limit`):
 * real training with `resources.population: K` or `auto`: members that
   `archsearch.training.population_groups` finds compatible (same cell, task,
   budget and shapes), at most K (`auto`: `auto_k(units)`, the measured CPU
-  crossover, 1 from 256 units), are trained together by
+  crossover, 1 from 256 units; the worker, which loads the task, may train
+  them in smaller groups: `auto_k` for its table), are trained together by
   `archsearch.training.run_population`; the rest are held for the next
   Tune trials.
 * otherwise, or with a scheduler other than `none` (they stop single trials

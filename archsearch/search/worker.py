@@ -40,6 +40,7 @@ def task_plan(space) -> dict:
             "budget": {"steps": steps, "seconds": b.seconds,
                        "eval_every": max(1, steps // 4) if steps else 50},
             "xla": space.resources.xla,
+            "population": space.resources.population,
         }
     return plan
 
@@ -228,6 +229,17 @@ def trainable(config, plan, run_dir, data_seed, cpus, trainer=None):
                  "failed": record["status"] == "failed"})
 
 
+def _auto_size(config: dict, data) -> int:
+    """`population: auto`'s K for this trial's task (`archsearch.training.auto_k`)."""
+    from archsearch.training import auto_k, resolve
+
+    table = data.vocab_size if data.input_kind == "tokens" else None
+    tokens = data.batch_size * data.seq_len
+    if table is None:  # a dense input: nothing folds, one by one (not measured faster)
+        return 1
+    return auto_k(resolve(config.get("hparams"))["units"], table, tokens)
+
+
 def execute_population(configs: list[dict], plan: dict, run_dir: str, data_seed: int,
                        cpus: float | None = None) -> list[dict]:
     """Trains compatible trials together (`run_population`); records each as if alone.
@@ -236,7 +248,10 @@ def execute_population(configs: list[dict], plan: dict, run_dir: str, data_seed:
     Each member keeps its own hyperparameters, seed, live curve file and
     record (created once, as `execute` would); a diverging member fails
     alone. Tasks a population cannot train (stateful, attention pooling)
-    fall back to `execute`, one member after another.
+    fall back to `execute`, one member after another. Under
+    `population: auto` (the plan's `population`), the members train in
+    groups of `auto_k` for the task's table and batch, known only here
+    (a group of one trains as `execute` trains a trial).
 
     Returns:
         The stored records (JSON data), in `configs` order.
@@ -256,6 +271,13 @@ def execute_population(configs: list[dict], plan: dict, run_dir: str, data_seed:
     if data is None or data.stateful or data.info.get("pooling", "last") == "attention":
         return [execute(c, plan, run_dir, data_seed, cpus) for c in configs]
     load_seconds = time.perf_counter() - t
+    size = _auto_size(first, data) if task.get("population") == "auto" else len(configs)
+    if size < len(configs):  # `auto`, with the task's table known here
+        groups = [configs[i:i + size] for i in range(0, len(configs), size)]
+        exact = {**plan, first["task"]: {**task, "population": size}}
+        return [r for group in groups for r in (
+            [execute(group[0], plan, run_dir, data_seed, cpus)] if len(group) == 1
+            else execute_population(group, exact, run_dir, data_seed, cpus))]
     lives = [LiveCurve(store, c, task["budget"], data.score_metric, data.score_mode)
              for c in configs]
     results = run_population(first["genome"], [c["hparams"] for c in configs], first["task"],

@@ -290,15 +290,19 @@ class Resources(Strict):
             integer K in [1, 256]: up to K compatible trials (same cell, task
             and shapes) train together as one member-stacked model
             (`archsearch.training.run_population`), each recorded as if
-            trained alone. `auto` picks K from the measured CPU crossover
-            (`archsearch.training.grouping.auto_k`: 16 up to 64 units, 8 up
-            to 128, alone from 256). With a scheduler other than `none`, each
-            trial trains alone (schedulers stop single trials).
+            trained alone. `auto` picks K from the CPU crossover measured
+            against today's single trials (`archsearch.training.grouping.auto_k`:
+            for an embedding table smaller than a batch's tokens, 8 up to 32
+            units, 4 up to 64, 2 up to 128, alone above; a larger table or a
+            dense input trains alone). With a scheduler other than `none`,
+            each trial trains alone (schedulers stop single trials).
         xla: Whether a single trial's train step is XLA-compiled: `auto`
             (default: on a CPU for models up to 128 units and 200 steps or
             more, where it measured 1.47-1.84x the steps per CPU-second at 64 units;
-            `archsearch.training.xla`), `on` or `off`. Populations always
-            compile with XLA.
+            `archsearch.training.xla`), `on` or `off`. Where it compiles, a
+            trial of 128 units or more (any size under `on`) whose embedding
+            folds trains as a population of one (`archsearch.training.solo_fold`:
+            1.11-1.34x). Populations always compile with XLA.
 
     Example:
         >>> Resources.model_validate({"population": 8}).population

@@ -3,7 +3,7 @@
 `population_groups` splits trial configs (as the search executor builds
 them) into groups that `run_population` accepts: same cell, task, task
 options, budget and shapes, at most K per group, in the configs' order.
-`auto_k` is the K that pays off on a CPU for a hidden size.
+`auto_k` is the K that pays off on a CPU for a hidden size and table.
 """
 
 from __future__ import annotations
@@ -17,28 +17,47 @@ from archsearch.training.population import SHARED_KEYS
 
 __all__ = ["auto_k", "population_groups"]
 
-# (largest units, K): measured speedups of K stacked LSTMs over the same K
-# one after another, per CPU-second, with one TensorFlow thread (what a 1-CPU
-# search worker runs), XLA on, median of 3 (min-max)
-# (`benchmarks/population_throughput.py --threads 1`, quickstart task):
-# units 32 K=4 3.2x (2.5-4.0), K=16 3.4x (2.7-3.6); units 64 K=2..8 1.6-1.9x,
-# K=4 1.6x and 1.9x in two runs, K=16 1.55x; units 128 K=4 1.02x (1.02-1.05),
-# K=8 1.07x (0.99-1.10), K=16 1.00x (0.93-1.01); units 256 K=4 0.93x (slower).
-_K_BY_UNITS = ((32, 16), (128, 4))
+# (largest units, K) for a table that folds (fewer rows than a batch has
+# tokens): speedup of K stacked LSTMs over the same K trained one by one as
+# `run_trial` trains them today (XLA up to 128 units, the fold from 128),
+# per CPU-second, one TensorFlow thread (what a 1-CPU search worker runs),
+# median [min-max] of 3 repeats (`benchmarks/population_throughput.py
+# --threads 1`, arithmetic, a 40-row table):
+#   units 32:  K=2 1.46 [1.21-1.47], K=4 1.96 [1.82-1.99], K=8 2.11 [1.82-2.48]
+#   units 64:  K=2 1.31 [1.26-1.50], K=4 1.62 [1.25-1.77], K=8 1.15 [1.00-1.57]
+#   units 128: K=2 1.10 [1.00-1.24], K=4 0.99 [0.98-1.13], K=8 1.03 [0.91-1.14]
+#   units 256: K=2 0.96 [0.94-1.02], K=4 1.07 [0.91-1.11], K=8 0.93 [0.91-0.98]
+# A table that does not fold (trec: 7,360 words against ~1,200 tokens a
+# batch) gains nothing at any size: units 32 K=2 0.97 [0.91-1.17], K=4 0.99
+# [0.86-1.02], K=8 1.03 [0.97-1.24]; units 64 K=2 1.00 [0.98-1.20], K=4 0.92
+# [0.85-1.07]: those train one by one (K=1), never below 0.95x one-by-one.
+_K_FOLDED = ((32, 8), (64, 4), (128, 2))
 
 
-def auto_k(units: int | None) -> int:
-    """Population size that is fastest per sample for `units` (1: train alone).
+def auto_k(units: int | None, vocab_size: int | None = None,
+           tokens: int | None = None) -> int:
+    """Population size that is fastest per sample (1: train one by one).
+
+    Args:
+        units: The members' hidden size (None: sized by a parameter budget,
+            unknown until built: 1).
+        vocab_size: Rows of the task's embedding table (None: not known yet,
+            as on a search's driver; the largest K the table may allow).
+        tokens: Tokens in one batch (batch size x steps).
 
     Example:
         >>> [auto_k(u) for u in (32, 64, 128, 256)]
-        [16, 4, 4, 1]
+        [8, 4, 2, 1]
+        >>> auto_k(64, vocab_size=40, tokens=416), auto_k(64, vocab_size=7360, tokens=1184)
+        (4, 1)
     """
     if units is None:
         return 1  # sized by a parameter budget: shapes unknown until built
     if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
         raise ValueError(f"Expected units to be a positive integer. Received: units={units!r}")
-    for largest, k in _K_BY_UNITS:
+    if vocab_size is not None and (tokens is None or vocab_size >= tokens):
+        return 1  # the table does not fold: measured no faster than one by one
+    for largest, k in _K_FOLDED:
         if units <= largest:
             return k
     return 1

@@ -141,7 +141,7 @@ def test_a_retried_worker_runs_only_members_without_a_record(tmp_path):
     assert read_trial(RunStore(uri), configs[0]["trial_id"]).score == 0.5
 
 
-@pytest.mark.parametrize(("population", "most"), [(3, 3), ("auto", 16)])
+@pytest.mark.parametrize(("population", "most"), [(3, 3), ("auto", 8)])
 def test_population_batches_hold_only_compatible_trials_and_lose_none(tmp_path, population,
                                                                       most):
     space = _space(tmp_path, "{name: fixed, cells: [lstm, gru], hyperparameter_samples: 6}",

@@ -60,3 +60,40 @@ def test_a_population_records_each_member_like_its_solo_trial(tmp_path, ray_sess
     for lr in (0.05, 0.02):  # the diverging member did not take the others down
         assert by_lr[lr]["status"] == "completed" and by_lr[lr]["steps"] == 20
     assert not list((tmp_path / "run_3").glob("curves/**/*.json"))  # live curves removed
+
+
+AUTO_SPACE = """\
+name: population_auto
+seed: 0
+max_trials: 3
+baseline: gru
+strategy: {{name: fixed, cells: [gru], hyperparameter_samples: 3}}
+hyperparameters: {{units: [32], num_layers: [1], optimizer: [adam],
+                  learning_rate: [0.01, 0.02, 0.03], init_scale: [1.0], clip_norm: [5.0]}}
+tasks:
+  - name: arithmetic
+    budget: {{steps: 10, batch_size: {batch}}}
+    options: {{num_examples: 256, max_digits: 2, max_distractors: 1}}
+resources: {{cpus: 1, gpu: 0, population: auto}}
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("ray")
+def test_auto_populations_follow_the_task_table(tmp_path, ray_session, read_records):
+    # Arithmetic's table has 40 rows, its examples 13 steps. With 32 rows a
+    # batch (416 tokens) the table folds and 3 members of 32 units train
+    # together (auto_k 8); with 2 rows (26 tokens) it does not, and the
+    # worker, which knows the table, trains them one by one although the
+    # driver batched them.
+    sizes = {}
+    for batch in (32, 2):
+        path = tmp_path / f"space_{batch}.yaml"
+        path.write_text(AUTO_SPACE.format(batch=batch))
+        summary = run_search(archsearch.load_search_space(path), str(tmp_path / f"run_{batch}"),
+                             progress=False, workers=1)
+        assert summary.finished and summary.trials == 3
+        records = read_records(tmp_path / f"run_{batch}")
+        assert all(r["status"] == "completed" for r in records.values())
+        sizes[batch] = sorted(r["timings"].get("population_size", 1) for r in records.values())
+    assert sizes == {32: [3, 3, 3], 2: [1, 1, 1]}

@@ -12,8 +12,17 @@ def _config(i, genome="gru", task="xml", **hparams):
 
 
 def test_auto_k_follows_the_measured_crossover():
-    assert [auto_k(u) for u in (8, 32, 64, 65, 128, 129, 256, 1024)] == [16, 16, 4, 4, 4, 1, 1, 1]
+    assert [auto_k(u) for u in (8, 32, 64, 65, 128, 129, 256, 1024)] == [8, 8, 4, 2, 2, 1, 1, 1]
     assert auto_k(None) == 1
+
+
+def test_auto_k_reads_the_table():
+    # A table that folds (fewer rows than a batch has tokens) gets the
+    # measured K; one that does not fold trains one by one at every size.
+    assert [auto_k(u, vocab_size=40, tokens=416) for u in (32, 64, 128, 256)] == [8, 4, 2, 1]
+    assert [auto_k(u, vocab_size=7360, tokens=1184) for u in (32, 64, 128)] == [1, 1, 1]
+    assert auto_k(32, vocab_size=416, tokens=416) == 1  # as many rows as tokens
+    assert auto_k(32, vocab_size=40, tokens=None) == 1  # tokens unknown: no fold to count on
     with pytest.raises(ValueError, match="Received: units=0"):
         auto_k(0)
 
@@ -32,7 +41,7 @@ def test_groups_split_on_every_shared_key_and_keep_order():
 def test_max_k_caps_groups_and_auto_k_is_the_default():
     configs = [_config(i, learning_rate=0.01 * (i + 1)) for i in range(20)]
     assert [len(g) for g in population_groups(configs, max_k=8)] == [8, 8, 4]
-    assert [len(g) for g in population_groups(configs)] == [16, 4]  # auto_k(32) == 16
+    assert [len(g) for g in population_groups(configs)] == [8, 8, 4]  # auto_k(32) == 8
     big = [_config(i, units=256) for i in range(3)]
     assert [len(g) for g in population_groups(big)] == [1, 1, 1]
     with pytest.raises(ValueError, match="Received: max_k=0"):
