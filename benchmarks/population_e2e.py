@@ -65,7 +65,7 @@ def _run(space: Path, run_dir: Path, workers: int) -> dict:
     wall = time.perf_counter() - t
     if done.returncode != 0:
         raise SystemExit(f"search failed ({done.returncode}): {done.stderr[-2000:]}")
-    ran = re.search(r"this call ran (\d+) s", done.stderr)
+    ran = re.search(r"this call ran (\d+) s", done.stdout + done.stderr)
     scores = sorted(json.loads(p.read_text())["score"] or 0.0
                     for p in (run_dir / "trials").glob("*.json"))
     return {"wall": wall, "search": int(ran.group(1)) if ran else None, "scores": scores}

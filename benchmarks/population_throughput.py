@@ -15,7 +15,24 @@ means the population is faster. Compilation (the first steps) is excluded.
 
     python benchmarks/population_throughput.py            # full (quiet machine)
 
-Measured at units 64 (median [min-max]; populations through the fused member
+Against today's single trials (`--baseline today`, the default since
+XLA and the fold for single trials: a population of one where the table
+folds from 128 units, else the solo step with XLA up to 128 units), one
+thread, 40 timed steps, 3 repeats, speedup per CPU-second, median [min-max];
+what `auto_k` is set from:
+
+    table             units  K=2               K=4               K=8
+    arithmetic (40)   32     1.46 [1.21-1.47]  1.96 [1.82-1.99]  2.11 [1.82-2.48]
+                      64     1.31 [1.26-1.50]  1.62 [1.25-1.77]  1.15 [1.00-1.57]
+                      128    1.10 [1.00-1.24]  0.99 [0.98-1.13]  1.03 [0.91-1.14]
+                      256    0.96 [0.94-1.02]  1.07 [0.91-1.11]  0.93 [0.91-0.98]
+    trec (7,360)      32     0.97 [0.91-1.17]  0.99 [0.86-1.02]  1.03 [0.97-1.24]
+                      64     1.00 [0.98-1.20]  0.92 [0.85-1.07]  1.01 [0.94-1.02]
+                      128    0.94 [0.83-1.01]  0.88 [0.78-0.92]  0.78 [0.77-0.79]
+                      256    1.04 [0.89-1.08]  0.97 [0.96-1.05]  0.82 [0.80-0.98]
+
+Against the plain solo step (`--baseline plain`, how it was measured
+before), at units 64 (median [min-max]; populations through the fused member
 loop, a432231 and after):
 
     threads      K    speedup/cpu         speedup/wall

@@ -29,8 +29,9 @@ __all__ = ["auto_k", "population_groups"]
 #   units 256: K=2 0.96 [0.94-1.02], K=4 1.07 [0.91-1.11], K=8 0.93 [0.91-0.98]
 # A table that does not fold (trec: 7,360 words against ~1,200 tokens a
 # batch) gains nothing at any size: units 32 K=2 0.97 [0.91-1.17], K=4 0.99
-# [0.86-1.02], K=8 1.03 [0.97-1.24]; units 64 K=2 1.00 [0.98-1.20], K=4 0.92
-# [0.85-1.07]: those train one by one (K=1), never below 0.95x one-by-one.
+# [0.86-1.02], K=8 1.03 [0.97-1.24]; units 64 K=2-8 0.92-1.01; units 128
+# K=2-8 0.78-0.94; units 256 K=2-8 0.82-1.04: those train one by one (K=1),
+# never below 0.95x one-by-one.
 _K_FOLDED = ((32, 8), (64, 4), (128, 2))
 
 
