@@ -2,8 +2,8 @@
 
 A Ray worker runs trial after trial, often of the same cell and sizes. Keras
 traces a new train function for every new model (seconds on a CPU, a fifth of
-a short trial). Here the first model built for a *signature* (cell
-fingerprint, shapes, optimizer, task output) is kept with its compiled step;
+a short trial). Here the first model built for a *signature* (the cell's
+graph, shapes, optimizer, task output) is kept with its compiled step;
 a later trial with that signature builds its model as usual (so its initial
 weights are exactly what `build_model` gives for its seed), copies those
 weights into the kept model, resets the optimizer, and trains through the
@@ -148,13 +148,34 @@ class CompiledModel:
         self.model.optimizer.learning_rate.assign(float(fresh.optimizer.learning_rate.numpy()))
 
 
+def graph_key(genome) -> str:
+    """The genome as its traced step sees it: nodes in order, without their params.
+
+    Every node parameter (`bias`, `chrono`, `linear_a`'s `a`) sets only
+    initial weights, which `CompiledModel.load` copies from the trial's own
+    model, so LSTM and LSTM-b (forget bias 1) share one compiled step. The
+    node order and ids stay in the key: weights are copied by position, and
+    two isomorphic genomes (one fingerprint) listing their nodes in another
+    order lay out their weights differently.
+
+    Example:
+        >>> from archsearch import zoo
+        >>> graph_key(zoo.get("lstm")) == graph_key(zoo.get("lstm_b"))
+        True
+        >>> graph_key(zoo.get("lstm")) == graph_key(zoo.get("gru"))
+        False
+    """
+    nodes = [(n.id, n.op, tuple(n.inputs)) for n in genome.nodes]
+    return repr((nodes, tuple(genome.states), tuple(genome.next_state), genome.output))
+
+
 def signature(genome, hp: Mapping[str, Any], data, jit_compile: bool = False) -> tuple | None:
     """What a compiled step depends on; `None` for models that are never shared."""
     import keras
 
     if hp["dropout"] or data.stateful:  # seeded dropout masks / carried state
         return None
-    return (genome.fingerprint(), hp["units"], hp["param_budget"] if not hp["units"] else None,
+    return (graph_key(genome), hp["units"], hp["param_budget"] if not hp["units"] else None,
             hp["num_layers"], hp["optimizer"], data.vocab_size, data.num_outputs, data.output,
             data.input_kind, data.loss, data.info.get("pooling", "last"),
             keras.config.dtype_policy().name, bool(jit_compile))

@@ -68,6 +68,39 @@ def test_trials_of_the_same_shapes_reuse_one_traced_step_and_match_fresh_models(
     assert fresh.metrics == first.metrics
 
 
+def test_cells_that_differ_only_in_initial_values_share_one_step():
+    # LSTM-b is the LSTM with forget bias 1: one traced step, and the kept
+    # model takes LSTM-b's own initial weights (the bias of 1 included).
+    from archsearch import zoo
+    from archsearch.genome import Genome, Node
+    from archsearch.training import compiled
+
+    kwargs = dict(hparams={"units": 8, "optimizer": "adam", "learning_rate": 0.01},
+                  task="memorization", budget=Budget(steps=10, eval_every=5), seed=2,
+                  task_options={"num_examples": 64}, xla="off")
+    compiled.cache_clear()
+    fresh_b = run_trial("lstm_b", **kwargs)
+    compiled.cache_clear()
+    run_trial("lstm", **kwargs)
+    shared_b = run_trial("lstm_b", **kwargs)
+    assert compiled.cache_size() == 1
+    assert shared_b.metrics == fresh_b.metrics
+    assert [{k: v for k, v in p.items() if k != "seconds"} for p in shared_b.curve] == \
+        [{k: v for k, v in p.items() if k != "seconds"} for p in fresh_b.curve]
+    # The same cell with its nodes listed in another order lays out its
+    # weights differently: its own step.
+    lstm = zoo.get("lstm")
+    order = [n for n in lstm.nodes if n.id == "f_pre"] + [
+        n for n in lstm.nodes if n.id != "f_pre"]
+    shuffled = Genome([Node(n.id, n.op, n.inputs, n.params) for n in order],
+                      dict(zip(lstm.states, lstm.next_state, strict=True)), lstm.states,
+                      lstm.output, "lstm_reordered")
+    assert shuffled.fingerprint() == lstm.fingerprint()
+    run_trial(shuffled, **kwargs)
+    assert compiled.cache_size() == 2
+    compiled.cache_clear()
+
+
 def test_trials_on_given_data_do_not_depend_on_earlier_trials_in_the_process():
     # With `data` given (a worker's cached data), run_trial leaves TensorFlow's
     # global seed alone (setting it clears the kernel cache). Note: one
