@@ -143,6 +143,18 @@ class SearchSpace(Strict):
         """The `Mutator` configured by `mutation`."""
         return self.mutation.mutator()
 
+    def _population_note(self) -> str:
+        """How `resources.population` will act, for the summary ("" when one by one)."""
+        population = self.resources.population
+        if population == "none":
+            return ""
+        if self.scheduler.name != "none":
+            return (f"; population {population} ignored (scheduler {self.scheduler.name}: "
+                    "one by one)")
+        if population == "auto":
+            return "; populations: auto (size from units and each task's table)"
+        return f"; populations of up to {population}"
+
     def summary(self) -> str:
         """A few lines: strategy, cells, tasks, max trials, resources, deprecated keys used."""
         s = self.strategy
@@ -174,7 +186,7 @@ class SearchSpace(Strict):
         lines.append(f"seed:        {self.seed}")
         xla = "" if self.resources.xla == "auto" else f", XLA {self.resources.xla}"
         lines.append(f"resources:   {self.resources.cpus:g} CPU, {self.resources.gpu:g} GPU "
-                     f"per trial{xla}")
+                     f"per trial{xla}{self._population_note()}")
         for old, new in self.hyperparameters.deprecated_keys().items():
             lines.append(f"deprecated:  hyperparameters.{old} is read as "
                          f"hyperparameters.{new}; rename it in the file")

@@ -258,3 +258,16 @@ def test_loading_does_not_import_tensorflow():
             f"{str(ROOT / 'search_spaces/jozefowicz2015.yaml')!r}); "
             "assert 'tensorflow' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(("resources", "scheduler", "expected"), [
+    ("{cpus: 1}", "none", "resources:   1 CPU, 0 GPU per trial\n"),
+    ("{cpus: 1, population: auto}", "none",
+     "populations: auto (size from units and each task's table)"),
+    ("{cpus: 1, population: 4}", "none", "populations of up to 4"),
+    ("{cpus: 1, population: 4}", "asha", "population 4 ignored (scheduler asha: one by one)"),
+])
+def test_the_summary_says_how_trials_are_batched(tmp_path, resources, scheduler, expected):
+    text = MINIMAL + f"resources: {resources}\nscheduler: {scheduler}\n"
+    summary = load_search_space(_write(tmp_path, text)).summary() + "\n"
+    assert expected in summary
