@@ -75,6 +75,13 @@ class CompiledPopulation:
 
         self.pick_fn = compile_(pick)
 
+        def pick_stacked(x, y):  # each member on its own (x, y): (K, B, T) each
+            from archsearch.training.evaluate import pick_targets
+
+            return pick_targets(stacked.logits(x), y)
+
+        self.pick_stacked_fn = compile_(pick_stacked)
+
 
 def compiled_population(models, data, hps, genome, jit_compile: bool
                         ) -> tuple[CompiledPopulation, bool]:

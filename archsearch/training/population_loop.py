@@ -49,7 +49,7 @@ class PopulationLoop:
         data = datas[0]
         self.better = (lambda a, b: a > b) if data.score_mode == "max" else (lambda a, b: a < b)
         self.train_fn, self.logits_fn = compiled.train_fn, compiled.logits_fn
-        self.pick_fn = compiled.pick_fn
+        self.pick_fn, self.pick_stacked_fn = compiled.pick_fn, compiled.pick_stacked_fn
 
     def _stack(self, batches):
         import tensorflow as tf
@@ -78,9 +78,17 @@ class PopulationLoop:
             if max_batches is not None and n >= max_batches:
                 break
             x, y, w = self._stack(batches)
-            logits = self.logits_fn(x).numpy()
+            y, w = y.numpy(), w.numpy()
+            if data.output in UNREDUCED:
+                logits = self.logits_fn(x).numpy()
+                for k in members:
+                    sums[k].update(logits[k], y[k], w[k])
+                continue
+            # The targets' log-probabilities picked in the graph, as above:
+            # no (K, B, T, outputs) logits copied out for a softmax in NumPy.
+            log_prob, ids = (t.numpy() for t in self.pick_stacked_fn(x, y))
             for k in members:
-                sums[k].update(logits[k], y[k].numpy(), w[k].numpy())
+                sums[k].update_picked(log_prob[k], ids[k], y[k], w[k])
         return {k: s.result() for k, s in sums.items()}
 
     def run(self) -> None:
