@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from archsearch.training.budget import Budget
-from archsearch.training.compiled import compiled_model, is_kept, release
+from archsearch.training.compiled import compiled_model, is_kept, release, signature
+from archsearch.training.compiled_population import cache_clear as population_cache_clear
 from archsearch.training.evaluate import evaluate
 from archsearch.training.hparams import resolve
 from archsearch.training.model import build_model, configure_devices, with_forget_bias
@@ -26,6 +27,9 @@ from archsearch.training.solo_fold import folds
 from archsearch.training.xla import use_xla
 
 log = logging.getLogger(__name__)
+
+#: Signatures (`compiled.signature`) whose folded step failed in this process.
+_FOLD_FAILED: set = set()
 
 __all__ = ["run_trial"]
 
@@ -128,12 +132,18 @@ def run_trial(genome, hparams: Mapping[str, Any] | None = None, task="arithmetic
             data = task_obj.load(seed=seed, **dict(task_options or {}))
         timings["data"] = time.perf_counter() - t
         result.score_metric, result.score_mode = data.score_metric, data.score_mode
-        if fold and folds(genome, hp, data, xla, budget.steps, device, mixed_precision):
+        fold_key = signature(genome, hp, data, jit_compile=True)
+        if fold and fold_key not in _FOLD_FAILED and folds(genome, hp, data, xla, budget.steps,
+                                                           device, mixed_precision):
             folded = _folded(genome, hp, task, budget, seed, data, on_eval, timings["data"])
-            if folded.status != FAILED or (folded.failure or "").startswith("diverged"):
-                return folded
+            if folded.status != FAILED or folded.steps or folded.curve:
+                return folded  # trained (a failure after its first step is the trial's own)
+            # The folded model never took a step (a compile or build error):
+            # train without the fold, and never try it again for these shapes.
             log.warning("the folded train step failed (%s); training without the fold",
                         folded.failure)
+            _FOLD_FAILED.add(fold_key)
+            population_cache_clear()  # its broken entry would hold a slot
             _set_seed(seed, tensorflow_too=False)
             folded = None
         t = time.perf_counter()

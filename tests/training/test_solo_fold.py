@@ -92,16 +92,39 @@ def test_a_folded_trial_is_a_trial():
     assert r.timings["data"] > 0
 
 
-def test_a_failing_fold_falls_back_to_the_plain_step(monkeypatch, caplog):
-    from archsearch.training import population
+def test_a_fold_that_cannot_start_falls_back_once_per_shape(monkeypatch, caplog):
+    from archsearch.training import population, trainer
+
+    calls = []
 
     def broken(*args, **kwargs):
+        calls.append(1)
         raise RuntimeError("no kernel for this op")
 
     monkeypatch.setattr(population, "compiled_population", broken)
+    monkeypatch.setattr(trainer, "_FOLD_FAILED", set())
+    kwargs = dict(xla="on", task_options=OPTIONS, budget=Budget(steps=10, eval_every=5))
     with caplog.at_level(logging.WARNING, logger="archsearch.training.trainer"):
-        r = run_trial("lstm", HP, "arithmetic", seed=1, xla="on", task_options=OPTIONS,
-                      budget=Budget(steps=10, eval_every=5))
-    assert r.status == "completed", r.failure
-    assert "population_size" not in r.timings
+        first = run_trial("lstm", HP, "arithmetic", seed=1, **kwargs)
+        second = run_trial("lstm", HP, "arithmetic", seed=2, **kwargs)
+    for r in (first, second):
+        assert r.status == "completed", r.failure
+        assert "population_size" not in r.timings
     assert "the folded train step failed (RuntimeError: no kernel for this op)" in caplog.text
+    assert len(calls) == 1  # the second trial of these shapes did not try the fold again
+
+
+def test_a_folded_trial_that_fails_after_training_is_not_rerun():
+    # A failure after the first step belongs to the trial: rerunning it on
+    # the plain step would report its evaluations to on_eval a second time.
+    points = []
+
+    def on_eval(point):
+        points.append(point["step"])
+        if point["step"] == 10:
+            raise OSError("disk full")
+
+    r = run_trial("lstm", HP, "arithmetic", seed=1, xla="on", on_eval=on_eval,
+                  task_options=OPTIONS, budget=Budget(steps=20, eval_every=5))
+    assert r.status == "failed" and "disk full" in r.failure
+    assert r.timings["population_size"] == 1 and points == [5, 10]
