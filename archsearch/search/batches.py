@@ -30,6 +30,10 @@ Batch sizes (`batch_limit`):
   Tune trials.
 * otherwise, or with a scheduler other than `none` (they stop single trials
   from their Tune reports), one trial per Tune trial, as before.
+
+A task whose batch came back trained one by one (a stream, attention
+pooling, a table too large to fold) gets one trial per Tune trial from then
+on (`Batcher.observe`), so the other workers share its trials.
 """
 
 from __future__ import annotations
@@ -81,13 +85,42 @@ class Batcher:
         self.limit, self.populations, self.plan = limit, populations, plan
         self.held: list[tuple[str, dict]] = []  # created, not yet handed to a Tune trial
         self._created = 0
+        self.alone: set[tuple] = set()  # (task, units) a worker trained one by one
+
+    @staticmethod
+    def _kind(config: dict) -> tuple:
+        from archsearch.training import resolve
+
+        return config.get("task"), resolve(config.get("hparams"))["units"]
 
     def _size(self, config: dict) -> int:
+        if self.populations and self._kind(config) in self.alone:
+            return 1
         if self.limit != "auto":
             return self.limit
         from archsearch.training import auto_k, resolve
 
         return auto_k(resolve(config.get("hparams"))["units"])
+
+    def observe(self, configs: list[dict], records: list) -> None:
+        """Learns from a finished batch whether its worker could train it as a population.
+
+        A worker trains a batch's members one by one where the task allows no
+        population (a stream, attention pooling, or under `auto` a table
+        too large to fold: the driver cannot see the table). Later batches
+        of that task and size then hold one trial each, so that every
+        worker gets some, instead of one worker training them all in turn.
+
+        Args:
+            configs: The batch's worker configs.
+            records: Their stored records (`TrialRecord`s), in the same order.
+        """
+        if not self.populations or len(records) < 2:
+            return
+        if any("total" not in (r.timings or {}) or r.simulated for r in records):
+            return  # the driver recorded a member (its worker died), or none trained
+        if all("population_size" not in r.timings for r in records):
+            self.alone.add(self._kind(configs[0]))
 
     def _create(self, oracle, tune_id: str):
         self._created += 1  # every created trial gets its own tuner id
@@ -119,7 +152,7 @@ class Batcher:
             first = population_groups([c for _, c in members],
                                       None if self.limit == "auto" else self.limit,
                                       self.plan)[0]
-            chosen = {id(c) for c in first}
+            chosen = {id(c) for c in first[:self._size(first[0])]}  # held ones: learned size
             self.held = [m for m in members if id(m[1]) not in chosen]
             members = [m for m in members if id(m[1]) in chosen]
         return members, False

@@ -131,14 +131,19 @@ class OracleSearcher(Searcher):
         reason = "the worker running this trial died or raised" if error else \
             "the trial reported no result"
         members = self.running.pop(trial_id)  # a batch: ended in creation order
+        records = []
         try:
             for kt_id, config in members if isinstance(members, list) else [members]:
                 # Creates a failed record only if the worker wrote none; returns the
                 # worker's if it did, and raises RunDirError if the id holds another trial.
                 record = write_trial(self.storage, failed_record(config, self.strategy, reason))
                 self.finish(kt_id, record)
+                records.append(record)
         except OSError as err:  # full disk, permissions: the search stops, records kept
             self.storage_error = err
+            return
+        if self.batcher is not None and isinstance(members, list) and not error:
+            self.batcher.observe([config for _, config in members], records)
 
     def record_stopped(self, trial_id, points: list[dict], reason: str) -> None:
         """Writes the `stopped` record of Tune trial `trial_id` (a scheduler's `on_stop`).

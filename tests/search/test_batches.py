@@ -1,6 +1,7 @@
 """Batches of oracle trials per Tune trial: same records, same decisions, exact resume."""
 
 import json
+from types import SimpleNamespace
 
 import pytest
 
@@ -222,3 +223,43 @@ def test_docstring_examples(monkeypatch):
     monkeypatch.chdir(Path(__file__).resolve().parents[2])  # examples name search_spaces/
     result = doctest.testmod(batches, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted >= 3
+
+
+def _trained(population_size=None, simulated=False, total=True):
+    timings = {"total": 1.0} if total else {}
+    if population_size:
+        timings["population_size"] = population_size
+    return SimpleNamespace(timings=timings, simulated=simulated)
+
+
+def test_a_task_its_worker_trained_one_by_one_is_then_handed_out_alone(tmp_path):
+    # The driver cannot see a task's table; the worker can, and trains a
+    # batch one by one where no population pays. From then on that task's
+    # trials go out one per Tune trial, so every worker gets some.
+    from archsearch.search.worker import task_plan
+
+    space = _space(tmp_path, FIXED, population="auto")
+    batcher = Batcher("auto", plan=task_plan(space))
+    searcher = _searcher(space, tmp_path / "run", batcher)
+    first = searcher.suggest("t0")["batch"]
+    assert len(first) > 1
+    for ignored in ([_trained(population_size=len(first)) for _ in first],  # a population
+                    [_trained(simulated=True) for _ in first],  # nothing trained
+                    [_trained(total=False) for _ in first]):    # recorded by the driver
+        batcher.observe(first, ignored)
+        assert not batcher.alone
+    batcher.observe(first, [_trained() for _ in first])
+    assert batcher.alone == {(first[0]["task"], 8)}
+    sizes = {}
+    for k in range(1, 12):
+        config = searcher.suggest(f"t{k}")
+        if not isinstance(config, dict):
+            break
+        for member in config["batch"]:
+            sizes.setdefault(member["task"], []).append(len(config["batch"]))
+    assert set(sizes[first[0]["task"]]) == {1}
+    assert len(sizes[first[0]["task"]]) == 10
+    # Other tasks, and the same task at another size, are batched as before.
+    other = [t.name for t in space.tasks if t.name != first[0]["task"]][0]
+    assert batcher._size({"task": other, "hparams": {"units": 8}}) == 8
+    assert batcher._size({"task": first[0]["task"], "hparams": {"units": 16}}) == 8
