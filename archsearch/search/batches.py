@@ -94,13 +94,14 @@ class Batcher:
         return config.get("task"), resolve(config.get("hparams"))["units"]
 
     def _size(self, config: dict) -> int:
-        if self.populations and self._kind(config) in self.alone:
+        kind = self._kind(config)
+        if self.populations and kind in self.alone:
             return 1
         if self.limit != "auto":
             return self.limit
-        from archsearch.training import auto_k, resolve
+        from archsearch.training import auto_k
 
-        return auto_k(resolve(config.get("hparams"))["units"])
+        return auto_k(kind[1])
 
     def observe(self, configs: list[dict], records: list) -> None:
         """Learns from a finished batch whether its worker could train it as a population.

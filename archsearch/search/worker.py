@@ -256,8 +256,6 @@ def execute_population(configs: list[dict], plan: dict, run_dir: str, data_seed:
     Returns:
         The stored records (JSON data), in `configs` order.
     """
-    from archsearch.training import run_population
-
     if cpus:
         limit_threads(cpus)
     started, store = now(), RunStore(run_dir)
@@ -272,12 +270,22 @@ def execute_population(configs: list[dict], plan: dict, run_dir: str, data_seed:
         return [execute(c, plan, run_dir, data_seed, cpus) for c in configs]
     load_seconds = time.perf_counter() - t
     size = _auto_size(first, data) if task.get("population") == "auto" else len(configs)
-    if size < len(configs):  # `auto`, with the task's table known here
-        groups = [configs[i:i + size] for i in range(0, len(configs), size)]
-        exact = {**plan, first["task"]: {**task, "population": size}}
-        return [r for group in groups for r in (
-            [execute(group[0], plan, run_dir, data_seed, cpus)] if len(group) == 1
-            else execute_population(group, exact, run_dir, data_seed, cpus))]
+    stored = []
+    for i in range(0, len(configs), size):  # `auto`: groups for the table known here
+        group = configs[i:i + size]
+        if len(group) == 1:
+            stored.append(execute(group[0], plan, run_dir, data_seed, cpus))
+        else:  # the data was loaded once, for the first group
+            stored += _population_records(group, task, store, data,
+                                          load_seconds if i == 0 else 0.0, started)
+    return stored
+
+
+def _population_records(configs, task, store, data, load_seconds, started) -> list[dict]:
+    """Trains `configs` as one population on loaded `data`; writes and returns their records."""
+    from archsearch.training import run_population
+
+    first = configs[0]
     lives = [LiveCurve(store, c, task["budget"], data.score_metric, data.score_mode)
              for c in configs]
     results = run_population(first["genome"], [c["hparams"] for c in configs], first["task"],

@@ -132,9 +132,9 @@ def run_trial(genome, hparams: Mapping[str, Any] | None = None, task="arithmetic
             data = task_obj.load(seed=seed, **dict(task_options or {}))
         timings["data"] = time.perf_counter() - t
         result.score_metric, result.score_mode = data.score_metric, data.score_mode
-        fold_key = signature(genome, hp, data, jit_compile=True)
-        if fold and fold_key not in _FOLD_FAILED and folds(genome, hp, data, xla, budget.steps,
-                                                           device, mixed_precision):
+        if fold and folds(genome, hp, data, xla, budget.steps, device, mixed_precision) \
+                and (fold_key := signature(genome, hp, data, jit_compile=True)) \
+                not in _FOLD_FAILED:
             folded = _folded(genome, hp, task, budget, seed, data, on_eval, timings["data"])
             if folded.status != FAILED or folded.steps or folded.curve:
                 return folded  # trained (a failure after its first step is the trial's own)
